@@ -1,0 +1,46 @@
+"""spaCy model loading and the DocBin round trip shared by the entities and quotes stages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin
+
+from tasks.records import ParsedBatch
+
+# What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
+DOCBIN_ATTRS = ["ORTH", "SPACY", "TAG", "POS", "MORPH", "LEMMA", "DEP", "HEAD", "SENT_START",
+                "ENT_IOB", "ENT_TYPE"]
+
+
+@lru_cache(maxsize=2)
+def load_model(name: str) -> Language:
+    """Load a spaCy pipeline installed as a Python package (never downloaded at run time)."""
+    return spacy.load(name)
+
+
+@lru_cache(maxsize=1)
+def _blank_vocab() -> Language:
+    return spacy.blank("en")
+
+
+def parse(texts: Sequence[str], model: str, batch_size: int = 64) -> list[Doc]:
+    """Run the pipeline over texts in one streamed pass."""
+    return list(load_model(model).pipe(texts, batch_size=batch_size))
+
+
+def to_batch(article_ids: Sequence[str], docs: Sequence[Doc]) -> ParsedBatch:
+    """Pack parsed docs into a picklable record."""
+    bin_ = DocBin(attrs=DOCBIN_ATTRS, store_user_data=False)
+    for doc in docs:
+        bin_.add(doc)
+    return ParsedBatch(article_ids=tuple(article_ids), docbin=bin_.to_bytes())
+
+
+def from_batch(parsed: ParsedBatch) -> dict[str, Doc]:
+    """Unpack a ParsedBatch into docs keyed by article id."""
+    docs = DocBin().from_bytes(parsed.docbin).get_docs(_blank_vocab().vocab)
+    return dict(zip(parsed.article_ids, docs, strict=True))

@@ -1,0 +1,177 @@
+"""Typed records passed between stages; every stage takes and returns these, never loose dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+ContentType = Literal["html", "text"]
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One decoded input: a file, or one line of a JSONL file."""
+
+    source_uri: str  # path relative to the input folder; JSONL lines get "#L<n>" (1-based)
+    content: str  # decoded HTML or plain text
+    content_type: ContentType
+    encoding: str  # the encoding the bytes were decoded with
+    url: str | None = None
+    title: str | None = None  # given by the input (JSONL `title`), trusted over extraction
+    published_at: str | None = None  # given by the input (JSONL `published_at`), unparsed
+    outlet: str | None = None  # given by the input (JSONL `source`)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input that did not become an article, with a snake_case reason."""
+
+    source_uri: str
+    reason: str
+    detail: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class RemovedLine:
+    """A line the cleaner dropped from an input, and why."""
+
+    line_no: int  # 1-based line number in the decoded input (HTML: in its visible text)
+    text: str
+    reason: str  # snake_case rule name
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """A date found for a document, with where it came from."""
+
+    value: datetime  # timezone-aware (UTC when the source gives no zone)
+    source: str  # e.g. "input_field", "html_metadata", "title_prefix", "dateline", "page_header"
+    kind: Literal["published", "modified", "page"]  # "page": a page/header date, never publication
+
+
+@dataclass(frozen=True)
+class CleanDocument:
+    """An input with its boilerplate removed and its metadata candidates gathered."""
+
+    source_uri: str
+    content_type: ContentType
+    encoding: str
+    body: str  # main text; paragraphs separated by a blank line
+    removed: tuple[RemovedLine, ...]
+    title: str | None
+    title_source: str | None  # e.g. "input_field", "html_metadata", "title_prefix", "first_line"
+    dates: tuple[DateCandidate, ...]
+    outlet: str | None
+    url: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A normalized article: the unit every later stage works on."""
+
+    article_id: str  # hash of source_uri and normalized body (one row per input, stable)
+    content_hash: str  # hash of the normalized body alone: equal for exact duplicates
+    source_uri: str
+    url: str | None
+    outlet: str | None
+    title: str | None
+    title_source: str | None
+    author: str | None
+    published_at: datetime | None
+    published_at_source: str | None
+    modified_at: datetime | None
+    language: str  # ISO 639-1, or "und" when undetermined
+    nlp_skip_reason: str | None  # why entities/quotes were not extracted (e.g. unsupported_language)
+    body: str
+    word_count: int
+    content_type: ContentType
+    encoding: str
+    removed: tuple[RemovedLine, ...]
+    duplicate_of: str | None = None
+    story_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A named-entity mention found by NER and rules, before canonicalization."""
+
+    article_id: str
+    text: str
+    label: str  # PERSON, ORG, GPE, LOC, NORP, ... (spaCy labels)
+    start_char: int  # offsets into Article.body, end exclusive
+    end_char: int
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """A mention linked to its canonical entity."""
+
+    article_id: str
+    entity_id: str
+    text: str
+    label: str
+    start_char: int
+    end_char: int
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A canonical entity of the run, merging its surface forms."""
+
+    entity_id: str
+    canonical_name: str
+    label: str
+    aliases: tuple[str, ...]
+    mention_count: int
+    article_count: int
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """spaCy analyses of a batch as DocBin bytes, so later stages never parse twice."""
+
+    article_ids: tuple[str, ...]
+    docbin: bytes
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A direct quote with its speaker."""
+
+    quote_id: str
+    article_id: str
+    text: str  # without the quote marks
+    start_char: int  # offsets of the quoted text (without marks) in Article.body
+    end_char: int
+    speaker: str | None  # canonical name when resolved, else the surface text
+    speaker_mention: str | None  # the speaker as written ("Colonna", "he", "the ministry")
+    speaker_entity_id: str | None
+    verb: str | None  # reporting verb as written ("said", "told", "added")
+    is_partial: bool  # a phrase quoted inside a sentence, not a whole quoted sentence
+
+
+Relation = Literal["exact_duplicate", "near_duplicate", "excerpt", "same_story"]
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """A directed relation between two articles of the run."""
+
+    article_id: str
+    other_article_id: str
+    relation: Relation
+    score: float
+
+
+@dataclass(frozen=True)
+class Story:
+    """A group of articles about the same event."""
+
+    story_id: str
+    title: str | None
+    article_count: int
+    outlets: tuple[str, ...]
+    first_published_at: datetime | None

@@ -1,0 +1,216 @@
+"""The warehouse contract: every Parquet table declared once, with a description per column."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# Columns carry their documentation in field metadata so the writer, the tests and
+# warehouse/README.md all read the same declaration.
+DESCRIPTION = b"description"
+# Wall-clock columns: the only ones allowed to differ when the same input is rerun.
+VOLATILE = b"volatile"
+# Hive partition columns: encoded in the directory name, not stored in the file.
+PARTITION = b"partition"
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+def col(
+    name: str,
+    dtype: pa.DataType,
+    description: str,
+    *,
+    nullable: bool = False,
+    volatile: bool = False,
+    partition: bool = False,
+) -> pa.Field:
+    """Declare one column with its description and flags."""
+    meta = {DESCRIPTION: description.encode()}
+    if volatile:
+        meta[VOLATILE] = b"true"
+    if partition:
+        meta[PARTITION] = b"true"
+    return pa.field(name, dtype, nullable=nullable, metadata=meta)
+
+
+def _run_date() -> pa.Field:
+    return col(
+        "run_date",
+        pa.date32(),
+        "Logical date of the run that wrote the row (Hive partition `run_date=YYYY-MM-DD`).",
+        partition=True,
+    )
+
+
+def _run_id() -> pa.Field:
+    return col(
+        "run_id",
+        pa.string(),
+        "Run id: the logical date and a hash of the inputs, so a rerun on the same input "
+        "keeps it.",
+    )
+
+
+ARTICLES = pa.schema(
+    [
+        col("article_id", pa.string(), "Stable id: hash of `source_uri` and the normalized body."),
+        col("content_hash", pa.string(), "Hash of the normalized body alone; equal for exact duplicates."),
+        col("source_uri", pa.string(), "Path relative to the input folder (`#L<n>` for a JSONL line)."),
+        col("url", pa.string(), "Page URL when the input gives one.", nullable=True),
+        col("outlet", pa.string(), "Publishing outlet (site name, URL host or JSONL `source`).", nullable=True),
+        col("title", pa.string(), "Article title, normalized.", nullable=True),
+        col("title_source", pa.string(), "Where the title came from (`input_field`, `html_metadata`, `title_prefix`, `first_line`).", nullable=True),
+        col("author", pa.string(), "Author(s) as given by the page.", nullable=True),
+        col("published_at", TS, "Publication time (UTC; midnight when only a day is known).", nullable=True),
+        col("published_at_source", pa.string(), "Where `published_at` came from (`input_field`, `html_metadata`, `title_prefix`, `dateline`).", nullable=True),
+        col("modified_at", TS, "Last-modified time when the page states one, kept apart from publication.", nullable=True),
+        col("language", pa.string(), "ISO 639-1 language of the body, `und` when undetermined."),
+        col("nlp_skip_reason", pa.string(), "Why entities and quotes were not extracted (e.g. `unsupported_language`); null when they were.", nullable=True),
+        col("body", pa.string(), "Clean, normalized text; paragraphs separated by a blank line. Offsets in other tables index this."),
+        col("word_count", pa.int32(), "Whitespace-separated words in `body`."),
+        col("content_type", pa.string(), "Input kind: `html` or `text`."),
+        col("encoding", pa.string(), "Encoding the input bytes were decoded with."),
+        col("duplicate_of", pa.string(), "`article_id` of the article this one exactly duplicates (the earliest by source), else null.", nullable=True),
+        col("story_id", pa.string(), "Story this article belongs to (see `stories`)."),
+        _run_id(),
+        _run_date(),
+        col("ingested_at", TS, "Wall-clock time the run started.", volatile=True),
+    ]
+)
+
+REMOVED_LINES = pa.schema(
+    [
+        col("article_id", pa.string(), "Article the line was removed from."),
+        col("line_no", pa.int32(), "1-based line number in the decoded input (HTML: in its visible text)."),
+        col("text", pa.string(), "The removed line."),
+        col("reason", pa.string(), "Cleaning rule that removed it (snake_case)."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+ENTITY_MENTIONS = pa.schema(
+    [
+        col("article_id", pa.string(), "Article containing the mention."),
+        col("entity_id", pa.string(), "Canonical entity (see `entities`)."),
+        col("text", pa.string(), "Mention as written in the body."),
+        col("label", pa.string(), "Entity type (spaCy labels: PERSON, ORG, GPE, LOC, NORP, ...)."),
+        col("start_char", pa.int32(), "Start offset in `articles.body`."),
+        col("end_char", pa.int32(), "End offset in `articles.body` (exclusive)."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+ENTITIES = pa.schema(
+    [
+        col("entity_id", pa.string(), "Stable id: hash of the label and the normalized canonical name."),
+        col("canonical_name", pa.string(), "Fullest name among the merged mentions (\"Antony J. Blinken\")."),
+        col("label", pa.string(), "Entity type."),
+        col("aliases", pa.list_(pa.string()), "Every distinct surface form merged into this entity, sorted."),
+        col("mention_count", pa.int32(), "Mentions in this run."),
+        col("article_count", pa.int32(), "Articles of this run mentioning it."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+QUOTES = pa.schema(
+    [
+        col("quote_id", pa.string(), "Stable id: hash of the article id and the quote offsets."),
+        col("article_id", pa.string(), "Article containing the quote."),
+        col("text", pa.string(), "Quoted words, without the quote marks."),
+        col("start_char", pa.int32(), "Start offset of the quoted words in `articles.body`."),
+        col("end_char", pa.int32(), "End offset in `articles.body` (exclusive)."),
+        col("speaker", pa.string(), "Canonical name of the speaker when resolved, else the surface text.", nullable=True),
+        col("speaker_mention", pa.string(), "Speaker as written (\"Colonna\", \"he\", \"the ministry\").", nullable=True),
+        col("speaker_entity_id", pa.string(), "Canonical entity of the speaker when resolved.", nullable=True),
+        col("verb", pa.string(), "Reporting verb as written (\"said\", \"told\").", nullable=True),
+        col("is_partial", pa.bool_(), "True when a phrase is quoted inside a sentence rather than whole sentences."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+ARTICLE_LINKS = pa.schema(
+    [
+        col("article_id", pa.string(), "The article the relation is stated for (the excerpt, the later duplicate)."),
+        col("other_article_id", pa.string(), "The article it relates to (the fuller text, the original)."),
+        col("relation", pa.string(), "`exact_duplicate`, `near_duplicate`, `excerpt` or `same_story`."),
+        col("score", pa.float64(), "Strength of the relation in [0, 1] (Jaccard, containment or similarity)."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+STORIES = pa.schema(
+    [
+        col("story_id", pa.string(), "Stable id: hash of the smallest `article_id` of the story."),
+        col("title", pa.string(), "Representative title (of the earliest titled article).", nullable=True),
+        col("article_count", pa.int32(), "Articles in the story."),
+        col("outlets", pa.list_(pa.string()), "Distinct outlets covering the story, sorted."),
+        col("first_published_at", TS, "Earliest publication time among its articles.", nullable=True),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        col("source_uri", pa.string(), "Input that did not become an article."),
+        col("reason", pa.string(), "Why, as a snake_case code (`empty_input`, `binary_content`, ...)."),
+        col("detail", pa.string(), "Human-readable detail."),
+        col("stage", pa.string(), "Stage that rejected it (`ingest`, `clean`, `normalize`)."),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
+RUNS = pa.schema(
+    [
+        _run_id(),
+        col("flow_run_id", pa.string(), "Prefect flow run id.", nullable=True, volatile=True),
+        col("input_dir", pa.string(), "Input folder as given."),
+        col("started_at", TS, "Wall-clock start.", volatile=True),
+        col("finished_at", TS, "Wall-clock end.", volatile=True),
+        col("status", pa.string(), "`succeeded` or `failed`."),
+        col("error", pa.string(), "Error message of a failed run.", nullable=True),
+        col("inputs", pa.int32(), "Inputs found (files, JSONL lines)."),
+        col("articles", pa.int32(), "Articles written."),
+        col("rejects", pa.int32(), "Inputs rejected."),
+        col("removed_lines", pa.int32(), "Boilerplate lines removed."),
+        col("entity_mentions", pa.int32(), "Entity mentions written."),
+        col("entities", pa.int32(), "Canonical entities written."),
+        col("quotes", pa.int32(), "Quotes written."),
+        col("article_links", pa.int32(), "Article links written."),
+        col("stories", pa.int32(), "Stories written."),
+        _run_date(),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "removed_lines": REMOVED_LINES,
+    "entity_mentions": ENTITY_MENTIONS,
+    "entities": ENTITIES,
+    "quotes": QUOTES,
+    "article_links": ARTICLE_LINKS,
+    "stories": STORIES,
+    "rejects": REJECTS,
+    "runs": RUNS,
+}
+
+
+def is_flag(field: pa.Field, flag: bytes) -> bool:
+    """Tell whether a column carries a flag (VOLATILE, PARTITION)."""
+    return bool(field.metadata and field.metadata.get(flag) == b"true")
+
+
+def file_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema stored in the Parquet file: the declaration less its partition columns."""
+    return pa.schema([f for f in schema if not is_flag(f, PARTITION)])
+
+
+def describe(field: pa.Field) -> str:
+    """The description of a column."""
+    return (field.metadata or {}).get(DESCRIPTION, b"").decode()
