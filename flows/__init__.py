@@ -1,0 +1,14 @@
+"""Prefect flows and the CLI; the only package that imports Prefect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Prefect runs offline against its ephemeral API: keep its state inside the project and
+# send nothing home. setdefault leaves a user's own configuration in charge.
+os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")

@@ -12,8 +12,19 @@ from spacy.tokens import Doc, DocBin
 from tasks.records import ParsedBatch
 
 # What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
-DOCBIN_ATTRS = ["ORTH", "SPACY", "TAG", "POS", "MORPH", "LEMMA", "DEP", "HEAD", "SENT_START",
-                "ENT_IOB", "ENT_TYPE"]
+DOCBIN_ATTRS = [
+    "ORTH",
+    "SPACY",
+    "TAG",
+    "POS",
+    "MORPH",
+    "LEMMA",
+    "DEP",
+    "HEAD",
+    "SENT_START",
+    "ENT_IOB",
+    "ENT_TYPE",
+]
 
 
 @lru_cache(maxsize=2)

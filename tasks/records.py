@@ -84,7 +84,9 @@ class Article:
     published_at_source: str | None
     modified_at: datetime | None
     language: str  # ISO 639-1, or "und" when undetermined
-    nlp_skip_reason: str | None  # why entities/quotes were not extracted (e.g. unsupported_language)
+    nlp_skip_reason: (
+        str | None
+    )  # why entities/quotes were not extracted (e.g. unsupported_language)
     body: str
     word_count: int
     content_type: ContentType
@@ -175,3 +177,25 @@ class Story:
     article_count: int
     outlets: tuple[str, ...]
     first_published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did: its identity, timing, outcome and counts per stage."""
+
+    run_id: str
+    flow_run_id: str | None
+    input_dir: str
+    started_at: datetime
+    finished_at: datetime
+    status: Literal["succeeded", "failed"]
+    error: str | None
+    inputs: int
+    articles: int
+    rejects: int
+    removed_lines: int
+    entity_mentions: int
+    entities: int
+    quotes: int
+    article_links: int
+    stories: int

@@ -46,31 +46,77 @@ def _run_id() -> pa.Field:
     return col(
         "run_id",
         pa.string(),
-        "Run id: the logical date and a hash of the inputs, so a rerun on the same input "
-        "keeps it.",
+        "Run id: the logical date and a hash of the inputs, so a rerun on the same input keeps it.",
     )
 
 
 ARTICLES = pa.schema(
     [
         col("article_id", pa.string(), "Stable id: hash of `source_uri` and the normalized body."),
-        col("content_hash", pa.string(), "Hash of the normalized body alone; equal for exact duplicates."),
-        col("source_uri", pa.string(), "Path relative to the input folder (`#L<n>` for a JSONL line)."),
+        col(
+            "content_hash",
+            pa.string(),
+            "Hash of the normalized body alone; equal for exact duplicates.",
+        ),
+        col(
+            "source_uri",
+            pa.string(),
+            "Path relative to the input folder (`#L<n>` for a JSONL line).",
+        ),
         col("url", pa.string(), "Page URL when the input gives one.", nullable=True),
-        col("outlet", pa.string(), "Publishing outlet (site name, URL host or JSONL `source`).", nullable=True),
+        col(
+            "outlet",
+            pa.string(),
+            "Publishing outlet (site name, URL host or JSONL `source`).",
+            nullable=True,
+        ),
         col("title", pa.string(), "Article title, normalized.", nullable=True),
-        col("title_source", pa.string(), "Where the title came from (`input_field`, `html_metadata`, `title_prefix`, `first_line`).", nullable=True),
+        col(
+            "title_source",
+            pa.string(),
+            "Where the title came from (`input_field`, `html_metadata`, `title_prefix`, `first_line`).",
+            nullable=True,
+        ),
         col("author", pa.string(), "Author(s) as given by the page.", nullable=True),
-        col("published_at", TS, "Publication time (UTC; midnight when only a day is known).", nullable=True),
-        col("published_at_source", pa.string(), "Where `published_at` came from (`input_field`, `html_metadata`, `title_prefix`, `dateline`).", nullable=True),
-        col("modified_at", TS, "Last-modified time when the page states one, kept apart from publication.", nullable=True),
+        col(
+            "published_at",
+            TS,
+            "Publication time (UTC; midnight when only a day is known).",
+            nullable=True,
+        ),
+        col(
+            "published_at_source",
+            pa.string(),
+            "Where `published_at` came from (`input_field`, `html_metadata`, `title_prefix`, `dateline`).",
+            nullable=True,
+        ),
+        col(
+            "modified_at",
+            TS,
+            "Last-modified time when the page states one, kept apart from publication.",
+            nullable=True,
+        ),
         col("language", pa.string(), "ISO 639-1 language of the body, `und` when undetermined."),
-        col("nlp_skip_reason", pa.string(), "Why entities and quotes were not extracted (e.g. `unsupported_language`); null when they were.", nullable=True),
-        col("body", pa.string(), "Clean, normalized text; paragraphs separated by a blank line. Offsets in other tables index this."),
+        col(
+            "nlp_skip_reason",
+            pa.string(),
+            "Why entities and quotes were not extracted (e.g. `unsupported_language`); null when they were.",
+            nullable=True,
+        ),
+        col(
+            "body",
+            pa.string(),
+            "Clean, normalized text; paragraphs separated by a blank line. Offsets in other tables index this.",
+        ),
         col("word_count", pa.int32(), "Whitespace-separated words in `body`."),
         col("content_type", pa.string(), "Input kind: `html` or `text`."),
         col("encoding", pa.string(), "Encoding the input bytes were decoded with."),
-        col("duplicate_of", pa.string(), "`article_id` of the article this one exactly duplicates (the earliest by source), else null.", nullable=True),
+        col(
+            "duplicate_of",
+            pa.string(),
+            "`article_id` of the article this one exactly duplicates (the earliest by source), else null.",
+            nullable=True,
+        ),
         col("story_id", pa.string(), "Story this article belongs to (see `stories`)."),
         _run_id(),
         _run_date(),
@@ -81,7 +127,11 @@ ARTICLES = pa.schema(
 REMOVED_LINES = pa.schema(
     [
         col("article_id", pa.string(), "Article the line was removed from."),
-        col("line_no", pa.int32(), "1-based line number in the decoded input (HTML: in its visible text)."),
+        col(
+            "line_no",
+            pa.int32(),
+            "1-based line number in the decoded input (HTML: in its visible text).",
+        ),
         col("text", pa.string(), "The removed line."),
         col("reason", pa.string(), "Cleaning rule that removed it (snake_case)."),
         _run_id(),
@@ -104,10 +154,22 @@ ENTITY_MENTIONS = pa.schema(
 
 ENTITIES = pa.schema(
     [
-        col("entity_id", pa.string(), "Stable id: hash of the label and the normalized canonical name."),
-        col("canonical_name", pa.string(), "Fullest name among the merged mentions (\"Antony J. Blinken\")."),
+        col(
+            "entity_id",
+            pa.string(),
+            "Stable id: hash of the label and the normalized canonical name.",
+        ),
+        col(
+            "canonical_name",
+            pa.string(),
+            'Fullest name among the merged mentions ("Antony J. Blinken").',
+        ),
         col("label", pa.string(), "Entity type."),
-        col("aliases", pa.list_(pa.string()), "Every distinct surface form merged into this entity, sorted."),
+        col(
+            "aliases",
+            pa.list_(pa.string()),
+            "Every distinct surface form merged into this entity, sorted.",
+        ),
         col("mention_count", pa.int32(), "Mentions in this run."),
         col("article_count", pa.int32(), "Articles of this run mentioning it."),
         _run_id(),
@@ -122,11 +184,30 @@ QUOTES = pa.schema(
         col("text", pa.string(), "Quoted words, without the quote marks."),
         col("start_char", pa.int32(), "Start offset of the quoted words in `articles.body`."),
         col("end_char", pa.int32(), "End offset in `articles.body` (exclusive)."),
-        col("speaker", pa.string(), "Canonical name of the speaker when resolved, else the surface text.", nullable=True),
-        col("speaker_mention", pa.string(), "Speaker as written (\"Colonna\", \"he\", \"the ministry\").", nullable=True),
-        col("speaker_entity_id", pa.string(), "Canonical entity of the speaker when resolved.", nullable=True),
-        col("verb", pa.string(), "Reporting verb as written (\"said\", \"told\").", nullable=True),
-        col("is_partial", pa.bool_(), "True when a phrase is quoted inside a sentence rather than whole sentences."),
+        col(
+            "speaker",
+            pa.string(),
+            "Canonical name of the speaker when resolved, else the surface text.",
+            nullable=True,
+        ),
+        col(
+            "speaker_mention",
+            pa.string(),
+            'Speaker as written ("Colonna", "he", "the ministry").',
+            nullable=True,
+        ),
+        col(
+            "speaker_entity_id",
+            pa.string(),
+            "Canonical entity of the speaker when resolved.",
+            nullable=True,
+        ),
+        col("verb", pa.string(), 'Reporting verb as written ("said", "told").', nullable=True),
+        col(
+            "is_partial",
+            pa.bool_(),
+            "True when a phrase is quoted inside a sentence rather than whole sentences.",
+        ),
         _run_id(),
         _run_date(),
     ]
@@ -134,10 +215,26 @@ QUOTES = pa.schema(
 
 ARTICLE_LINKS = pa.schema(
     [
-        col("article_id", pa.string(), "The article the relation is stated for (the excerpt, the later duplicate)."),
-        col("other_article_id", pa.string(), "The article it relates to (the fuller text, the original)."),
-        col("relation", pa.string(), "`exact_duplicate`, `near_duplicate`, `excerpt` or `same_story`."),
-        col("score", pa.float64(), "Strength of the relation in [0, 1] (Jaccard, containment or similarity)."),
+        col(
+            "article_id",
+            pa.string(),
+            "The article the relation is stated for (the excerpt, the later duplicate).",
+        ),
+        col(
+            "other_article_id",
+            pa.string(),
+            "The article it relates to (the fuller text, the original).",
+        ),
+        col(
+            "relation",
+            pa.string(),
+            "`exact_duplicate`, `near_duplicate`, `excerpt` or `same_story`.",
+        ),
+        col(
+            "score",
+            pa.float64(),
+            "Strength of the relation in [0, 1] (Jaccard, containment or similarity).",
+        ),
         _run_id(),
         _run_date(),
     ]
@@ -146,10 +243,17 @@ ARTICLE_LINKS = pa.schema(
 STORIES = pa.schema(
     [
         col("story_id", pa.string(), "Stable id: hash of the smallest `article_id` of the story."),
-        col("title", pa.string(), "Representative title (of the earliest titled article).", nullable=True),
+        col(
+            "title",
+            pa.string(),
+            "Representative title (of the earliest titled article).",
+            nullable=True,
+        ),
         col("article_count", pa.int32(), "Articles in the story."),
         col("outlets", pa.list_(pa.string()), "Distinct outlets covering the story, sorted."),
-        col("first_published_at", TS, "Earliest publication time among its articles.", nullable=True),
+        col(
+            "first_published_at", TS, "Earliest publication time among its articles.", nullable=True
+        ),
         _run_id(),
         _run_date(),
     ]
@@ -158,7 +262,11 @@ STORIES = pa.schema(
 REJECTS = pa.schema(
     [
         col("source_uri", pa.string(), "Input that did not become an article."),
-        col("reason", pa.string(), "Why, as a snake_case code (`empty_input`, `binary_content`, ...)."),
+        col(
+            "reason",
+            pa.string(),
+            "Why, as a snake_case code (`empty_input`, `binary_content`, ...).",
+        ),
         col("detail", pa.string(), "Human-readable detail."),
         col("stage", pa.string(), "Stage that rejected it (`ingest`, `clean`, `normalize`)."),
         _run_id(),
@@ -168,7 +276,11 @@ REJECTS = pa.schema(
 
 RUNS = pa.schema(
     [
-        _run_id(),
+        col(
+            "run_id",
+            pa.string(),
+            "Run id (see `articles.run_id`); one row per attempt, reruns included.",
+        ),
         col("flow_run_id", pa.string(), "Prefect flow run id.", nullable=True, volatile=True),
         col("input_dir", pa.string(), "Input folder as given."),
         col("started_at", TS, "Wall-clock start.", volatile=True),
@@ -187,6 +299,9 @@ RUNS = pa.schema(
         _run_date(),
     ]
 )
+
+# Append-only tables keep one file per run attempt (a log); all others replace their partition.
+APPEND_ONLY = frozenset({"runs"})
 
 TABLES: dict[str, pa.Schema] = {
     "articles": ARTICLES,
@@ -213,4 +328,51 @@ def file_schema(schema: pa.Schema) -> pa.Schema:
 
 def describe(field: pa.Field) -> str:
     """The description of a column."""
-    return (field.metadata or {}).get(DESCRIPTION, b"").decode()
+    raw: bytes = (field.metadata or {}).get(DESCRIPTION, b"")
+    return raw.decode()
+
+
+def sql_type(dtype: pa.DataType) -> str:
+    """A column type as DuckDB users will see it."""
+    names = {
+        pa.string(): "VARCHAR",
+        pa.int32(): "INTEGER",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        TS: "TIMESTAMP WITH TIME ZONE",
+    }
+    if pa.types.is_list(dtype):
+        return f"{sql_type(dtype.value_type)}[]"
+    return names.get(dtype, str(dtype))
+
+
+def render_markdown() -> str:
+    """The schema document (warehouse/README.md), generated from the declarations above."""
+    out = [
+        "# Warehouse schema",
+        "",
+        "Generated from `tasks/schemas.py` by `newsetl schema-doc`; do not edit by hand.",
+        "",
+        "Each table is Parquet under `warehouse/<table>/run_date=YYYY-MM-DD/`, Hive-partitioned",
+        "by the run's logical date. A rerun of a date replaces that date's partition of every",
+        "table atomically (one file, written to a temp name and renamed over the old one),",
+        "except `runs`, which keeps one row per attempt. Query them through the DuckDB views",
+        "of `warehouse/views.sql` (`newsetl sql`, or `duckdb warehouse/newsetl.duckdb`).",
+        "",
+        "Columns marked *volatile* hold wall-clock times; they are the only values that",
+        "differ when the same input is run again for the same date.",
+        "",
+    ]
+    for name, schema in TABLES.items():
+        out += [f"## `{name}`", "", "| column | type | null | description |", "|---|---|---|---|"]
+        for field in schema:
+            notes = [describe(field)]
+            if is_flag(field, VOLATILE):
+                notes.append("*volatile*")
+            if is_flag(field, PARTITION):
+                notes.append("*partition column*")
+            null = "yes" if field.nullable else "no"
+            out.append(f"| `{field.name}` | {sql_type(field.type)} | {null} | {' '.join(notes)} |")
+        out.append("")
+    return "\n".join(out)

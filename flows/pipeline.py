@@ -1,0 +1,266 @@
+"""The news_etl Prefect flow: thin tasks, each calling one stage function on a whole batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.deployments.runner import RunnerDeployment
+from prefect.runtime import flow_run
+
+from tasks import clean, dedup, entities, ingest, normalize, query, quotes, write
+from tasks.records import (
+    Article,
+    ArticleLink,
+    CleanDocument,
+    Entity,
+    EntityMention,
+    Mention,
+    ParsedBatch,
+    Quote,
+    RawDocument,
+    Reject,
+    RunSummary,
+    Story,
+)
+from tasks.settings import Settings
+
+T = TypeVar("T")
+
+
+class InvariantError(Exception):
+    """The run lost track of an input: inputs != articles + rejects."""
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Split a sequence into consecutive batches."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def ingest_batch(
+    paths: Sequence[Path], input_dir: Path, settings: Settings
+) -> tuple[list[RawDocument], list[Reject]]:
+    """Read and decode a batch of input files."""
+    return ingest.read_inputs(paths, input_dir, settings.ingest)
+
+
+@task(cache_policy=NO_CACHE)
+def clean_batch(
+    docs: Sequence[RawDocument], settings: Settings
+) -> tuple[list[CleanDocument], list[Reject]]:
+    """Remove boilerplate from a batch."""
+    return clean.clean_documents(docs, settings.clean)
+
+
+@task(cache_policy=NO_CACHE)
+def normalize_batch(
+    docs: Sequence[CleanDocument], settings: Settings, reference_time: datetime
+) -> tuple[list[Article], list[Reject]]:
+    """Normalize text and metadata of a batch."""
+    return normalize.normalize_documents(docs, settings.normalize, reference_time)
+
+
+@task(cache_policy=NO_CACHE)
+def mentions_batch(
+    articles: Sequence[Article], settings: Settings
+) -> tuple[list[Mention], ParsedBatch]:
+    """Parse a batch once and find its entity mentions."""
+    return entities.extract_mentions(articles, settings.entities)
+
+
+@task(cache_policy=NO_CACHE)
+def canonicalize_entities(
+    mentions: Sequence[Mention], settings: Settings
+) -> tuple[list[EntityMention], list[Entity]]:
+    """Merge the run's mentions into canonical entities."""
+    return entities.canonicalize(mentions, settings.entities)
+
+
+@task(cache_policy=NO_CACHE)
+def quotes_batch(
+    articles: Sequence[Article],
+    parsed: ParsedBatch,
+    mentions: Sequence[EntityMention],
+    known: Sequence[Entity],
+    settings: Settings,
+) -> list[Quote]:
+    """Extract quotes and speakers from a parsed batch."""
+    return quotes.extract_quotes(articles, parsed, mentions, known, settings.quotes)
+
+
+@task(cache_policy=NO_CACHE)
+def link_articles(
+    articles: Sequence[Article], settings: Settings
+) -> tuple[list[Article], list[ArticleLink], list[Story]]:
+    """Link duplicates, excerpts and stories across the run."""
+    return dedup.link_articles(articles, settings.dedup)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def write_warehouse(
+    warehouse: Path, tables: dict[str, pa.Table], run_date: date, attempt: str
+) -> dict[str, int]:
+    """Replace the run date's partitions and refresh the DuckDB views file."""
+    counts = write.write_tables(warehouse, tables, run_date, attempt)
+    query.write_database(warehouse)
+    return counts
+
+
+def logical_date(run_date: date | None) -> date:
+    """The run's logical date: given, else the scheduled start of a deployment run, else today."""
+    if run_date is not None:
+        return run_date
+    scheduled = flow_run.scheduled_start_time
+    return scheduled.date() if scheduled is not None else datetime.now(UTC).date()
+
+
+@flow(name="news_etl", log_prints=True)
+def news_etl(
+    input_dir: Path = Path("seeds"),
+    warehouse: Path = Path("warehouse"),
+    run_date: date | None = None,
+    settings: Settings | None = None,
+) -> RunSummary:
+    """Ingest, clean, normalize, extract entities and quotes, link stories, write Parquet."""
+    settings = settings or Settings()
+    day = logical_date(run_date)
+    started = datetime.now(UTC)
+    try:
+        return _run(Path(input_dir), Path(warehouse), day, settings, started)
+    except Exception as err:
+        _record_failure(Path(input_dir), Path(warehouse), day, started, err)
+        raise
+
+
+def _run(
+    input_dir: Path, warehouse: Path, day: date, settings: Settings, started: datetime
+) -> RunSummary:
+    """The body of the flow: stages over batches, then one write."""
+    log = get_run_logger()
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder {input_dir} does not exist")
+    paths = ingest.discover(input_dir)
+    log.info("run_date=%s: %d input files in %s", day, len(paths), input_dir)
+    # Publication dates after the logical day are impossible for that day's collection.
+    reference_time = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    inputs = 0
+    for n, chunk in enumerate(batched(paths, settings.batch_size), start=1):
+        raw, bad = ingest_batch(chunk, input_dir, settings)
+        inputs += len(raw) + len(bad)
+        cleaned, bad_clean = clean_batch(raw, settings)
+        normal, bad_norm = normalize_batch(cleaned, settings, reference_time)
+        articles += normal
+        rejects += bad + bad_clean + bad_norm
+        log.info(
+            "batch %d: %d files -> %d articles, %d rejects",
+            n,
+            len(chunk),
+            len(normal),
+            len(bad) + len(bad_clean) + len(bad_norm),
+        )
+    if inputs != len(articles) + len(rejects):
+        raise InvariantError(
+            f"inputs {inputs} != articles {len(articles)} + rejects {len(rejects)}"
+        )
+
+    mentions: list[Mention] = []
+    parsed: list[tuple[Sequence[Article], ParsedBatch]] = []
+    for chunk_articles in batched(articles, settings.batch_size):
+        found, batch = mentions_batch(chunk_articles, settings)
+        mentions += found
+        parsed.append((chunk_articles, batch))
+    linked_mentions, known = canonicalize_entities(mentions, settings)
+    found_quotes: list[Quote] = []
+    for chunk_articles, batch in parsed:
+        found_quotes += quotes_batch(chunk_articles, batch, linked_mentions, known, settings)
+    linked, links, stories = link_articles(articles, settings)
+    log.info(
+        "%d mentions of %d entities, %d quotes, %d links, %d stories",
+        len(linked_mentions),
+        len(known),
+        len(found_quotes),
+        len(links),
+        len(stories),
+    )
+
+    run_id = write.run_id_for(day, linked, rejects)
+    removed = write.removed_lines(linked)
+    summary = RunSummary(
+        run_id=run_id,
+        flow_run_id=flow_run.id,
+        input_dir=str(input_dir),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        status="succeeded",
+        error=None,
+        inputs=inputs,
+        articles=len(linked),
+        rejects=len(rejects),
+        removed_lines=len(removed),
+        entity_mentions=len(linked_mentions),
+        entities=len(known),
+        quotes=len(found_quotes),
+        article_links=len(links),
+        stories=len(stories),
+    )
+    run = {"run_id": run_id}
+    tables = {
+        "articles": write.to_table("articles", linked, {**run, "ingested_at": started}),
+        "removed_lines": write.to_table("removed_lines", removed, run),
+        "entity_mentions": write.to_table("entity_mentions", linked_mentions, run),
+        "entities": write.to_table("entities", known, run),
+        "quotes": write.to_table("quotes", found_quotes, run),
+        "article_links": write.to_table("article_links", links, run),
+        "stories": write.to_table("stories", stories, run),
+        "rejects": write.to_table("rejects", rejects, run),
+        "runs": write.to_table("runs", [summary], {}),
+    }
+    write_warehouse(warehouse, tables, day, write.attempt_name(started))
+    return summary
+
+
+def _record_failure(
+    input_dir: Path, warehouse: Path, day: date, started: datetime, err: Exception
+) -> None:
+    """Record a failed run in `runs` so schedules and dashboards see it."""
+    summary = RunSummary(
+        run_id=f"{day.isoformat()}-failed",
+        flow_run_id=flow_run.id,
+        input_dir=str(input_dir),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        status="failed",
+        error=f"{type(err).__name__}: {err}",
+        inputs=0,
+        articles=0,
+        rejects=0,
+        removed_lines=0,
+        entity_mentions=0,
+        entities=0,
+        quotes=0,
+        article_links=0,
+        stories=0,
+    )
+    table = write.to_table("runs", [summary], {})
+    write.write_partition(warehouse, "runs", table, day, write.attempt_name(started))
+
+
+def deployment(
+    cron: str, input_dir: Path, warehouse: Path, name: str = "daily"
+) -> RunnerDeployment:
+    """A scheduled deployment of news_etl; each run's logical date is its scheduled day."""
+    return news_etl.to_deployment(
+        name=name,
+        cron=cron,
+        parameters={"input_dir": str(input_dir.resolve()), "warehouse": str(warehouse.resolve())},
+    )

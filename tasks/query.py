@@ -1,0 +1,80 @@
+"""DuckDB access to the warehouse: register the views, run reports and ad-hoc SQL."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from tasks import schemas
+
+# The project's SQL (views, reports) ships beside the Parquet output in warehouse/.
+SQL_DIR = Path(__file__).resolve().parents[1] / "warehouse"
+DATABASE_FILE = "newsetl.duckdb"
+PLACEHOLDER = "{{ warehouse }}"
+# One statement per view; the views file holds nothing else.
+VIEW = re.compile(r"CREATE OR REPLACE VIEW (?P<name>\w+)\s+AS\s.*?;", re.I | re.S)
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot answer: no run written yet, or an unknown report."""
+
+
+def views_sql(warehouse: Path, sql_dir: Path = SQL_DIR) -> str:
+    """The view definitions with the warehouse path filled in."""
+    path = warehouse.resolve().as_posix().replace("'", "''")
+    return (sql_dir / "views.sql").read_text(encoding="utf-8").replace(PLACEHOLDER, path)
+
+
+def connect(warehouse: Path, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """Open DuckDB with the warehouse views registered."""
+    if not any(warehouse.glob("runs/*/*.parquet")):
+        raise WarehouseError(f"no run in {warehouse}: run `newsetl run` first")
+    con = duckdb.connect(database)
+    for match in VIEW.finditer(views_sql(warehouse)):
+        try:
+            con.execute(match.group(0))
+        except duckdb.IOException:
+            # A table with no file yet (e.g. added by a later version) reads as empty.
+            con.execute(empty_view_sql(match.group("name")))
+    return con
+
+
+def empty_view_sql(name: str) -> str:
+    """A view with the declared columns of a table and no rows."""
+    cols = ", ".join(
+        f"CAST(NULL AS {schemas.sql_type(f.type)}) AS {f.name}" for f in schemas.TABLES[name]
+    )
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} WHERE false"
+
+
+def write_database(warehouse: Path) -> Path:
+    """Write warehouse/newsetl.duckdb holding the views, for `duckdb` and dashboards."""
+    target = warehouse / DATABASE_FILE
+    tmp = warehouse / f".{DATABASE_FILE}.tmp"
+    tmp.unlink(missing_ok=True)
+    connect(warehouse, str(tmp)).close()
+    tmp.replace(target)
+    return target
+
+
+def report_names(sql_dir: Path = SQL_DIR) -> list[str]:
+    """Names of the available reports."""
+    return sorted(p.stem for p in (sql_dir / "reports").glob("*.sql"))
+
+
+def report_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The SQL of one report."""
+    path = sql_dir / "reports" / f"{name}.sql"
+    if not path.is_file():
+        raise WarehouseError(f"unknown report {name!r}; known: {', '.join(report_names(sql_dir))}")
+    return path.read_text(encoding="utf-8")
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run a query and return its column names and rows."""
+    rel = con.sql(sql)
+    if rel is None:
+        return [], []
+    return list(rel.columns), rel.fetchall()

@@ -1,0 +1,24 @@
+-- Who said what in each story: every quote with its speaker, grouped by story.
+WITH story_articles AS (
+    SELECT article_id, run_date, story_id, coalesce(outlet, source_uri) AS reported_by, published_at
+    FROM articles
+    WHERE duplicate_of IS NULL
+),
+
+story_titles AS (
+    SELECT story_id, run_date, title AS story_title FROM stories
+)
+
+SELECT
+    s.story_id,
+    t.story_title,
+    q.speaker,
+    q.verb,
+    q.text AS quote,
+    q.is_partial,
+    s.reported_by,
+    s.published_at
+FROM quotes AS q
+JOIN story_articles AS s USING (article_id, run_date)
+JOIN story_titles AS t USING (story_id, run_date)
+ORDER BY s.story_id, q.speaker NULLS LAST, s.reported_by, q.start_char
