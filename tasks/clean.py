@@ -1,0 +1,1128 @@
+"""Clean stage: strip boilerplate from raw inputs and gather title, date and outlet candidates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import ftfy
+import trafilatura
+from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
+from trafilatura.utils import load_html
+
+from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
+
+STAGE = "clean"
+DateKind = Literal["published", "modified", "page"]
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    """Thresholds of the boilerplate rules and of the HTML extraction."""
+
+    # Headlines have a few words; 1-2 word lines at the top are locations, section names or
+    # UI ("Port Louis", "World"), so they never become the title.
+    title_min_words: int = 3
+    # A longer line without a final period is a run-on lede or a caption, not a headline.
+    title_max_words: int = 30
+    # Non-blank lines searched for a page header, title and dateline: real heads are a handful
+    # of lines, and a cap keeps a document of short lines (a list, a poem) from being read as one.
+    head_max_lines: int = 15
+    # A line ending with a period and at least this many words is prose: the head ends there.
+    # Six words is more than any UI label and less than almost any body sentence.
+    body_sentence_min_words: int = 6
+    # Hard-wrapped prose: a line of this many characters or more, without a closing period,
+    # followed by another line of the same block is wrapped mid-sentence (editors wrap at
+    # 70-80 columns; a headline stands on its own line).
+    wrap_min_chars: int = 50
+    # Wrapped lines are never longer than the wrap width (at most ~100 columns); a longer line
+    # is a whole paragraph, so a headline followed by one is not a wrapped pair.
+    wrap_max_chars: int = 100
+    # Before the title, unrecognised lines this short are page-header fragments (locations,
+    # kickers, site names); longer ones are kept in case they are text.
+    page_header_max_words: int = 6
+    # Interface strings are short; a prose sentence mentioning "advertisement" or "comment"
+    # is longer, so UI rules never look at lines with more words than this.
+    ui_line_max_words: int = 12
+    # "Read more: <linked headline>", "Tags: a, b, c", copyright notices carry a payload and
+    # run longer than a bare label.
+    labelled_line_max_words: int = 25
+    # The longest date line ("Last updated: Wednesday, September 20, 2023 at 10:32 a.m. EDT")
+    # has ~60 characters; a longer line is a sentence that mentions a date.
+    date_line_max_chars: int = 80
+    # HTML: a visible line at least this long counts as body text when it is contained in the
+    # body (trafilatura may split or merge lines differently); shorter lines must match a body
+    # paragraph whole so a menu item "Home" is not hidden inside "homeland".
+    html_substring_min_chars: int = 30
+    # htmldate's extensive search reads dates from free page text and then picks page-header
+    # dates ("Friday, July 19, 2024" beside the weather) as publication: metadata only.
+    html_extensive_date_search: bool = False
+    # Reader comments are not article text.
+    html_include_comments: bool = False
+    # Tables in news pages are usually data the article discusses (results, tallies).
+    html_include_tables: bool = True
+    # htmldate caps dates at today's wall-clock date by default, which would make the output
+    # depend on when the run happens; normalize drops future dates against the run's
+    # reference time instead, so the cap here is only a sanity bound.
+    html_max_date: str = "2099-12-31"
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------
+
+
+def clean_documents(
+    docs: Sequence[RawDocument], settings: CleanSettings
+) -> tuple[list[CleanDocument], list[Reject]]:
+    """Clean a batch: every input becomes a CleanDocument or a Reject, in input order."""
+    cleaned: list[CleanDocument] = []
+    rejects: list[Reject] = []
+    for doc in docs:
+        result = _clean_one_safely(doc, settings)
+        if isinstance(result, Reject):
+            rejects.append(result)
+        else:
+            cleaned.append(result)
+    return cleaned, rejects
+
+
+class CleanError(Exception):
+    """A document that cannot be cleaned; carries the reject reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _clean_one_safely(doc: RawDocument, settings: CleanSettings) -> CleanDocument | Reject:
+    """Clean one document; any failure becomes a Reject so one bad input never stops a batch."""
+    try:
+        return _clean_one(doc, settings)
+    except CleanError as err:
+        return Reject(doc.source_uri, err.reason, err.detail, STAGE)
+    except Exception as err:  # a bad document must never abort the whole batch
+        return Reject(doc.source_uri, "unexpected_error", f"{type(err).__name__}: {err}", STAGE)
+
+
+def _clean_one(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
+    """Dispatch one document to the cleaner of its content type."""
+    if not doc.content.strip():
+        raise CleanError("empty_input", "no content")
+    if doc.content_type == "html":
+        return _clean_html(doc, settings)
+    if doc.content_type == "text":
+        return _clean_text(doc, settings)
+    raise CleanError("unsupported_content_type", f"content_type {doc.content_type!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Plain text
+# --------------------------------------------------------------------------------------------
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(content: str) -> list[str]:
+    """Split decoded input into lines the way line numbers count them (\\n, \\r\\n or \\r)."""
+    return LINE_BREAK.split(content)
+
+
+def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
+    """Clean a plain-text input with the line rules."""
+    lines = split_lines(doc.content)
+    report = classify_lines(lines, _present(doc.title), settings)
+    title, title_source = choose_title(
+        (doc.title, "input_field"), (report.title, report.title_source)
+    )
+    paragraphs = join_paragraphs(lines, set(report.reasons), settings)
+    if not paragraphs:
+        raise CleanError("empty_after_cleaning", f"all {len(report.reasons)} lines removed")
+    removed = tuple(
+        RemovedLine(i + 1, lines[i].strip(), reason) for i, reason in sorted(report.reasons.items())
+    )
+    dates = [*_input_dates(doc, settings), *report.dates]
+    return CleanDocument(
+        source_uri=doc.source_uri,
+        content_type=doc.content_type,
+        encoding=doc.encoding,
+        body="\n\n".join(paragraphs),
+        removed=removed,
+        title=title,
+        title_source=title_source,
+        dates=tuple(dates),
+        outlet=_outlet(doc.outlet, None, doc.url),
+        url=doc.url,
+        author=report.author,
+    )
+
+
+def _present(*titles: str | None) -> list[str]:
+    """The titles that are given and not blank."""
+    return [t for t in titles if t and t.strip()]
+
+
+def choose_title(*options: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """The first non-blank (title, source) pair, in priority order; (None, None) if none."""
+    for title, source in options:
+        if title and title.strip():
+            return " ".join(title.split()), source
+    return None, None
+
+
+def join_paragraphs(lines: Sequence[str], dropped: set[int], settings: CleanSettings) -> list[str]:
+    """Kept lines as paragraphs; a line joins the previous one only when hard-wrapped."""
+    paragraphs: list[str] = []
+    previous: str | None = None  # the previous kept line of the current block
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text:
+            previous = None  # a blank line always ends a paragraph
+            continue
+        if i in dropped:
+            continue  # removed lines are transparent: a wrapped sentence around an ad rejoins
+        if previous is not None and continues(previous, text, settings):
+            paragraphs[-1] = f"{paragraphs[-1]} {text}"
+        else:
+            paragraphs.append(text)
+        previous = text
+    return paragraphs
+
+
+SENTENCE_END = re.compile(r"[.!?:;…\"”’»)\]]$")
+
+
+def continues(previous: str, line: str, settings: CleanSettings) -> bool:
+    """Tell whether a line continues the one above it mid-sentence (hard-wrapped text)."""
+    if SENTENCE_END.search(previous):
+        return False
+    if line[0].islower():
+        return True
+    return (
+        settings.wrap_min_chars <= len(previous) <= settings.wrap_max_chars
+        and len(line) <= settings.wrap_max_chars
+    )
+
+
+def wrapped_lines(text: Sequence[str], settings: CleanSettings) -> set[int]:
+    """Indices of the lines of hard-wrapped paragraphs (both ends of every wrapped pair)."""
+    wrapped: set[int] = set()
+    for i in range(1, len(text)):
+        if text[i] and text[i - 1] and continues(text[i - 1], text[i], settings):
+            wrapped.update((i - 1, i))
+    return wrapped
+
+
+# --------------------------------------------------------------------------------------------
+# Line classification: boilerplate rules, head (page header, title, dateline), tail
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineReport:
+    """What the line rules decided for one document."""
+
+    reasons: dict[int, str] = field(default_factory=dict)  # 0-based line index -> removal reason
+    dates: list[DateCandidate] = field(default_factory=list)
+    title: str | None = None
+    title_source: str | None = None
+    author: str | None = None
+
+
+def classify_lines(
+    lines: Sequence[str],
+    known_titles: Sequence[str],
+    settings: CleanSettings,
+    *,
+    paragraphs: bool = False,
+) -> LineReport:
+    """Decide which lines are boilerplate, which is the title and which carry dates.
+
+    With known titles (from the input or the page metadata) the title line is looked up,
+    not guessed; the report's title is only a title found in the text itself. With
+    `paragraphs` every line is a whole paragraph (extracted HTML), so none is hard-wrapped.
+    """
+    text = [line.replace("\ufeff", "").strip() for line in lines]
+    report = LineReport()
+    rules = {i: r for i in range(len(text)) if text[i] and (r := ui_rule(text[i], settings))}
+    _font_size_neighbours(text, rules)
+    wrapped = set() if paragraphs else wrapped_lines(text, settings)
+    body = [
+        i
+        for i, t in enumerate(text)
+        if t and i not in rules and (i in wrapped or _is_body_line(t, settings))
+    ]
+    head_end = body[0] if body else len(text)
+    head = [i for i in range(head_end) if text[i]][: settings.head_max_lines]
+    report.reasons.update(rules)
+    _classify_head(text, head, rules, known_titles, settings, report)
+    if body:
+        tail = [i for i in range(body[-1] + 1, len(text)) if text[i]]
+        _classify_tail(text, tail, rules, settings, report)
+    return report
+
+
+def _is_body_line(line: str, settings: CleanSettings) -> bool:
+    """Tell whether a line is prose: too long for a headline, or a sentence ending with a period."""
+    words = len(line.split())
+    if words > settings.title_max_words:
+        return True
+    return words >= settings.body_sentence_min_words and bool(PROSE_END.search(line))
+
+
+PROSE_END = re.compile(r"[.…][\"”’»)\]]*$")
+
+
+def _classify_head(
+    text: Sequence[str],
+    head: Sequence[int],
+    rules: dict[int, str],
+    known_titles: Sequence[str],
+    settings: CleanSettings,
+    report: LineReport,
+) -> None:
+    """Find the title among the head lines, then sort the others into header, dateline, byline."""
+    free = [i for i in head if i not in rules]
+    title_at = _take_title_prefix(text, free, settings, report)
+    if title_at is None and known_titles:
+        title_at = _find_known_title(text, free, known_titles, settings)
+    elif title_at is None:
+        title_at = _find_title(text, free, settings, report)
+    if title_at is not None:
+        report.reasons[title_at] = "title"
+    weather_header = any(rules.get(i) == "weather" for i in head)
+    for i in free:
+        if i == title_at:
+            continue
+        before_title = title_at is not None and i < title_at
+        _classify_head_line(text[i], i, before_title, weather_header, settings, report)
+
+
+def _take_title_prefix(
+    text: Sequence[str],
+    free: Sequence[int],
+    settings: CleanSettings,
+    report: LineReport,
+) -> int | None:
+    """Read a leading "date 2023-09-19 <title>" line: a date candidate, then the title."""
+    if not free or free[0] != next((i for i, t in enumerate(text) if t), -1):
+        return None
+    match = TITLE_PREFIX.match(text[free[0]])
+    if not match or not _is_title_shaped(match["title"], settings):
+        return None
+    value = parse_datetime(match["date"], settings)
+    if value is not None:
+        report.dates.append(DateCandidate(value, "title_prefix", "published"))
+    report.title, report.title_source = match["title"].strip(), "title_prefix"
+    return free[0]
+
+
+TITLE_PREFIX = re.compile(
+    r"^\s*(?:(?:date|published|posted)\s*:?\s*)?"
+    r"(?P<date>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?)"
+    r"\s+(?P<title>\S.*)$",
+    re.IGNORECASE,
+)
+
+
+def _find_known_title(
+    text: Sequence[str], free: Sequence[int], known_titles: Sequence[str], settings: CleanSettings
+) -> int | None:
+    """The head line repeating a known title, whole or as part of it ("X" vs "X | Site")."""
+    wanted = [key for title in known_titles if (key := match_key(title))]
+    for i in free:
+        key = match_key(text[i])
+        if not key:
+            continue
+        if key in wanted:
+            return i
+        if _is_title_shaped(text[i], settings) and any(key in w or w in key for w in wanted):
+            return i
+    return None
+
+
+def _find_title(
+    text: Sequence[str], free: Sequence[int], settings: CleanSettings, report: LineReport
+) -> int | None:
+    """Guess the title line: the longest headline-shaped head line."""
+    candidates = [
+        i
+        for i in free
+        if _is_title_shaped(text[i], settings)
+        and parse_date_line(text[i], settings) is None
+        and byline_author(text[i]) is None
+    ]
+    if not candidates:
+        return None
+    # The longest: headlines are longer than the location and section fragments around them.
+    best = max(candidates, key=lambda i: (len(text[i].split()), -i))
+    report.title, report.title_source = text[best], "first_line"
+    return best
+
+
+def _is_title_shaped(line: str, settings: CleanSettings) -> bool:
+    """Tell whether a line looks like a headline: a few words, capitalised, no closing period."""
+    words = len(line.split())
+    if not settings.title_min_words <= words <= settings.title_max_words:
+        return False
+    first = next((c for c in line if c.isalnum()), "")
+    if not first or first.islower():
+        return False
+    return not TITLE_BAD_END.search(line) and not SENTENCE_BREAK.search(line)
+
+
+TITLE_BAD_END = re.compile(r"[.:;,…|]$")
+# "...in 2023. They are..." inside a line: two sentences, so prose, not a headline
+# (three lowercase letters or digits before the period spare "U.S. Senate", "Mr. Smith").
+SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}\.\s+[A-Z]")
+
+
+def _classify_head_line(
+    line: str,
+    i: int,
+    before_title: bool,
+    weather_header: bool,
+    settings: CleanSettings,
+    report: LineReport,
+) -> None:
+    """Classify a head line no UI rule matched: page-header date, dateline, byline, fragment."""
+    dated = parse_date_line(line, settings)
+    if dated is not None:
+        value, kind = dated
+        if before_title or weather_header:
+            # Dates beside the weather or above the title are the page's "today", not publication.
+            report.reasons[i] = "page_header"
+            report.dates.append(DateCandidate(value, "page_header", "page"))
+        else:
+            report.reasons[i] = "dateline"
+            report.dates.append(DateCandidate(value, "dateline", kind))
+        return
+    author = byline_author(line)
+    if author is not None:
+        report.reasons[i] = "byline"
+        report.author = report.author or author
+        return
+    if before_title and len(line.split()) <= settings.page_header_max_words:
+        report.reasons[i] = "page_header"
+
+
+def _classify_tail(
+    text: Sequence[str],
+    tail: Sequence[int],
+    rules: dict[int, str],
+    settings: CleanSettings,
+    report: LineReport,
+) -> None:
+    """After the last prose line: datelines, and the link titles listed under a related heading."""
+    in_links = False
+    for i in tail:
+        rule = rules.get(i)
+        if rule is not None:
+            in_links = in_links or rule in LINK_HEADINGS
+            continue
+        dated = parse_date_line(text[i], settings)
+        if dated is not None:
+            report.reasons[i] = "dateline"
+            report.dates.append(DateCandidate(dated[0], "dateline", dated[1]))
+        elif in_links and not PROSE_END.search(text[i]):
+            report.reasons[i] = "related_links"
+
+
+LINK_HEADINGS = frozenset({"related_links", "section_label"})
+
+
+# --------------------------------------------------------------------------------------------
+# UI rules: each recognises one kind of interface line by its shape
+# --------------------------------------------------------------------------------------------
+
+APOSTROPHES = str.maketrans("’‘`´–—−", "''''---")
+NON_WORD = re.compile(r"[\W_]+")
+
+
+def _fold(line: str) -> str:
+    """Casefold, unify apostrophes and dashes, single spaces."""
+    return " ".join(line.translate(APOSTROPHES).casefold().split())
+
+
+def shape_key(line: str) -> str:
+    """The line as symbol-aware rules see it: mojibake repaired, folded."""
+    return _fold(line if line.isascii() else ftfy.fix_encoding(line))
+
+
+def words_key(shape: str) -> str:
+    """A shape key reduced to its words, so punctuation and spacing do not matter."""
+    return NON_WORD.sub(" ", shape).strip()
+
+
+def match_key(line: str) -> str:
+    """The words of a line, to compare lines of the same source (no mojibake repair: cheap)."""
+    return words_key(_fold(line))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One boilerplate rule: a full-line pattern on the line's words or its shape."""
+
+    reason: str
+    pattern: re.Pattern[str]
+    on_words: bool = True  # match the words-only key; False: the shape key with symbols
+    labelled: bool = False  # may carry a payload, so the longer word cap applies
+    allow_period: bool = False  # UI strings rarely end with "."; prose does
+
+    def matches(self, shape: str, words: str, n_words: int, settings: CleanSettings) -> bool:
+        """Tell whether the rule removes this line."""
+        cap = settings.labelled_line_max_words if self.labelled else settings.ui_line_max_words
+        if n_words > cap or (not self.allow_period and shape.endswith(".")):
+            return False
+        return bool(self.pattern.fullmatch(words if self.on_words else shape))
+
+
+LANGUAGES = (
+    r"english|french|fran[cç]ais|spanish|espa[nñ]ol|german|deutsch|italian|italiano"
+    r"|portuguese|portugu[eê]s|russian|русский|arabic|العربية|armenian|հայերեն"
+    r"|chinese|中文|japanese|日本語|korean|한국어|turkish|t[uü]rk[cç]e|persian|farsi"
+    r"|فارسی|hindi|हिन्दी|ukrainian|українська|dutch|nederlands|polish|polski|greek"
+    r"|ελληνικά|hebrew|עברית|azerbaijani|az[əe]rbaycan(?:ca)?|georgian|ქართული"
+    r"|creole|kreol|morisien"
+)
+TEMPERATURE = r"-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)?\s?[cf]|-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)"
+
+# Patterns below are matched whole (fullmatch) against the line's words-only key unless
+# marked as shape patterns (they need symbols: °, +, -, ©, ":").
+WEATHER = rf"""
+    (?:[a-z]+(?:\s[a-z]+)?,?\s)?(?:{TEMPERATURE})(?:\s?/\s?(?:{TEMPERATURE}))?
+  | (?:humidity|wind|feels\slike|high|low)\s?:?\s?-?[\d.,]+\s?(?:%|km/h|mph|°[cf]?)
+"""
+APP_PROMO = r"""
+    (?:download|get|install|try)(?:\s(?:the|our|free))?(?:\s[\w'&-]+){0,3}
+    \sapp(?:lication)?s?(?:\s(?:now|here|today|for\sfree))?
+  | (?:(?:available|get\sit|download\sit)\son\s)?(?:the\s)?
+    (?:app\sstore|google\splay|play\sstore)
+    (?:\s(?:and|or)\s(?:the\s)?(?:app\sstore|google\splay|play\sstore))?
+"""
+LANGUAGE_SWITCH = rf"""
+    (?:read|view|see|lire|leer|lesen|switch\sto|also\savailable|available|version|versión)
+    (?:\s(?:this|the|it|cet|l|la|el|este))?
+    (?:\s(?:article|story|page|post|artikel|artículo))?
+    (?:\s(?:is|also))*(?:\s(?:in|en|auf|au))?\s(?:{LANGUAGES})(?:\s(?:version|edition))?
+  | (?:{LANGUAGES})(?:\s(?:{LANGUAGES}))*
+"""
+SECTION_LABEL = r"""
+    must\sreads?|trending(?:\s(?:now|news|stories|topics))?|top\s(?:stories|story|news)
+  | editors?\ss?\s?(?:picks?|choice)|breaking(?:\snews)?|popular(?:\snow)?
+  | most\s(?:popular|read|viewed|shared|commented)
+  | featured(?:\s(?:stories|articles|news))?|in\sfocus|highlights|spotlight
+  | don\st\smiss|do\snot\smiss|recommended(?:\sfor\syou)?|just\sin|hot\stopics
+  | what\ss\shot|latest(?:\supdates)?|(?:top\s)?headlines
+"""
+RELATED_LINKS = r"""
+    (?:more|latest|related|recent|similar|other|previous|next|recommended|popular|top)
+    (?:\s\w+)?\s
+    (?:articles?|stories|story|news|posts?|reads|videos|content|coverage|reading)
+  | related|see\salso|read\smore|read\salso|also\sread|read\snext|more\sto\sread|up\snext
+  | you\s(?:may|might)(?:\salso)?\s(?:like|enjoy|be\sinterested\sin)
+  | more\s(?:from|on|in)\s[\w\s]{1,40}|previous|next
+"""
+RELATED_LABEL = r"(?:read\smore|read\salso|also\sread|see\salso|related|read\snext)\s?[:|»>]\s?.+"
+ADVERTISEMENT = r"""
+    [\W_]*
+    (?:advertisements?|advertising|advert|ads?|sponsored(?:\s(?:content|links?|post))?
+      |paid\s(?:content|post)|promoted(?:\scontent)?|partner\scontent|anzeige
+      |publicit[ée]|publicidad)
+    [\W_]*(?:spot_img)?[\W_]*
+  | .*\bspot_img\b.*
+  | (?:story|article|text)\scontinues\s(?:below|after)(?:\s(?:this|the))?
+    \s(?:advertisement|ad)
+  | (?:(?:advertisement|ad)[\W_]*)?scroll\s(?:down\s)?to\scontinue(?:\s(?:reading|with\scontent))?
+  | continue\sreading\s(?:below|after\sthe\s(?:ad|advertisement))
+  | (?:skip|close|report)(?:\sthis)?\sad|ad\sfeedback
+"""
+COMMENT_FORM = r"""
+    please\senter\syour\s(?:comment|name|email|e\smail)(?:\saddress)?(?:\shere)?
+  | you\shave\sentered\san\sincorrect\s(?:email|e\smail)\saddress(?:\splease\senter.*)?
+  | leave\s(?:a|your)\s(?:reply|comment|response)(?:\scancel\sreply)?|cancel\sreply
+  | (?:post|submit|add)(?:\sa|\syour)?\scomments?|\d*\s?comments?(?:\s\d+)?|no\scomments(?:\syet)?
+  | be\sthe\sfirst\sto\scomment|join\sthe\s(?:conversation|discussion)
+  | (?:show|view|load|hide|read)(?:\sall)?\scomments?|comments?\s(?:are\s)?closed
+  | log\s?in\sto\s(?:comment|reply)
+  | save\smy\sname\s(?:e\s?mail\s)?(?:and\s)?(?:e\s?mail\s)?(?:and\s)?website
+    \sin\sthis\sbrowser\sfor\sthe\snext\stime\si\scomment
+  | your\s(?:e\s?mail\s)?(?:address\s)?will\snot\sbe\spublished
+    (?:\srequired\sfields\sare\smarked)?
+  | required\sfields\sare\smarked
+"""
+FONT_BUTTONS = r"""
+    (?:a\s?[+-]|aa)(?:\s?(?:a\s?[+-]?|aa))*
+  | a\s(?:a\s?[+-]?|aa)(?:\s?(?:a\s?[+-]?|aa))*
+"""
+FONT_LABEL = r"""
+    (?:(?:increase|decrease|reset|change|adjust|larger|smaller)\s)?(?:font|text)(?:\ssize)?
+    (?:\s(?:increase|decrease|reset|larger|smaller|a))*
+"""
+READING_TIME = r"""
+    (?:estimated\s)?(?:reading|read)\stime(?:\s(?:about\s)?\d+\s(?:min|mins|minutes?))?
+  | (?:about\s)?\d+(?:\s\d+)?\s(?:min|mins|minutes?)
+    \s(?:read|reading|de\slecture|lecture|lesezeit|de\slectura|lectura)(?:\stime)?
+  | (?:lecture|lesezeit|lectura|temps\sde\slecture)\s\d+\s(?:min|mins|minutes?)
+"""
+SHARE_WORDS = r"""share|shares|tweet|facebook|twitter|whatsapp|linkedin|telegram|email|e\smail
+    |print|pinterest|reddit|messenger|copy\slink|link\scopied|flipboard"""
+SOCIAL_SHARE = rf"(?:{SHARE_WORDS})(?:\s(?:{SHARE_WORDS}|x|on|this|article|story|via|the|\d+))*"
+CALL_TO_ACTION = r"""
+    subscribe(?:\s(?:now|today|here))?|sign\s(?:up|in)(?:\snow)?|log\s?in
+  | register(?:\snow)?|follow\sus(?:\son\s[\w\s]{1,30})?|join\s(?:us|our)\s[\w\s]{1,40}
+  | (?:click|tap)\shere(?:\s[\w\s]{1,60})?
+  | (?:sign\sup|subscribe)\s(?:for|to)\s(?:our|the|free)[\w\s]{0,60}
+  | get\s(?:our|the)[\w\s]{0,40}newsletters?[\w\s]{0,40}|newsletters?
+  | support\s(?:our|independent)?\s?journalism[\w\s]{0,40}|donate(?:\s(?:now|today))?
+  | become\sa\s(?:member|subscriber|patron)[\w\s]{0,40}
+  | already\sa\s(?:subscriber|member)[\w\s]{0,40}
+  | continue\sreading|subscribe\sto\scontinue\sreading
+"""
+COPYRIGHT = r"(?:©|\(c\)|copyright\b).*|.*\ball\srights\sreserved\b.*"
+TAGS = r"(?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category)\s?:.*"
+PHOTO_CREDIT = r"""
+    (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
+      |photo\scredit|image\scredit|image\ssource)
+    \s?(?::|/|by\b)\s?.{1,80}
+"""
+
+
+def _rule(reason: str, pattern: str, **flags: bool) -> Rule:
+    """A rule with its pattern compiled in verbose mode (so vocabularies stay readable)."""
+    return Rule(reason, re.compile(pattern, re.VERBOSE), **flags)
+
+
+# In order: the first rule that matches names the reason.
+RULES: tuple[Rule, ...] = (
+    _rule("separator", r"[\W_]*", on_words=False, allow_period=True),
+    _rule("weather", WEATHER, on_words=False),
+    _rule("app_promo", APP_PROMO),
+    _rule("language_switch", LANGUAGE_SWITCH),
+    _rule("section_label", SECTION_LABEL),
+    _rule("related_links", RELATED_LINKS),
+    _rule("related_links", RELATED_LABEL, on_words=False, labelled=True, allow_period=True),
+    _rule("advertisement", ADVERTISEMENT, on_words=False),
+    _rule("comment_form", COMMENT_FORM, labelled=True, allow_period=True),
+    _rule("font_size_control", FONT_BUTTONS, on_words=False),
+    _rule("font_size_control", FONT_LABEL),
+    _rule("reading_time", READING_TIME),
+    _rule("social_share", SOCIAL_SHARE),
+    _rule("call_to_action", CALL_TO_ACTION),
+    _rule("copyright", COPYRIGHT, on_words=False, labelled=True, allow_period=True),
+    _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
+    _rule("photo_credit", PHOTO_CREDIT, on_words=False, allow_period=True),
+)
+
+
+def ui_rule(line: str, settings: CleanSettings) -> str | None:
+    """The reason of the first UI rule that removes a line, or None for a line that stays."""
+    n_words = len(line.split())
+    if n_words > max(settings.ui_line_max_words, settings.labelled_line_max_words):
+        return None  # prose: skip the keys and the patterns
+    shape = shape_key(line)
+    words = words_key(shape)
+    return next((r.reason for r in RULES if r.matches(shape, words, n_words, settings)), None)
+
+
+def _font_size_neighbours(text: Sequence[str], rules: dict[int, str]) -> None:
+    """A lone "A" is a font-size button only beside other font-size buttons (A+, A-)."""
+    nonblank = [i for i, t in enumerate(text) if t]
+    for pos, i in enumerate(nonblank):
+        if i in rules or text[i] not in ("A", "a"):
+            continue
+        around = nonblank[max(pos - 1, 0) : pos + 2]
+        if any(rules.get(j) == "font_size_control" for j in around if j != i):
+            rules[i] = "font_size_control"
+
+
+# --------------------------------------------------------------------------------------------
+# Bylines
+# --------------------------------------------------------------------------------------------
+
+NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|van|von|de|del|der|da|di|al|bin|ibn|le|la)){0,4}"
+BYLINE = re.compile(
+    rf"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Vv]on|[Pp]ar|[Pp]or)\s+"
+    rf"(?P<names>{NAME}(?:\s*(?:,|and|&|et|und|y)\s*{NAME})*)"
+    r"(?:\s*[|,–—-]\s*[\w .'’&-]{1,40})?$"
+)
+
+
+def byline_author(line: str) -> str | None:
+    """The author names of a "By Jane Doe" line, or None."""
+    match = BYLINE.match(line.strip())
+    return match["names"].strip() if match else None
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+
+def _month_table(*calendars: str) -> dict[str, int]:
+    """Month name -> number, from space-separated lists of twelve names per language."""
+    table: dict[str, int] = {}
+    for names in calendars:
+        table.update({name: i for i, name in enumerate(names.split(), start=1)})
+    return table
+
+
+MONTHS = {
+    **_month_table(
+        "january february march april may june july august september october november december",
+        "jan feb mar apr may jun jul aug sep oct nov dec",
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+        "januar februar märz april mai juni juli august september oktober november dezember",
+    ),
+    "sept": 9,
+    "setiembre": 9,
+    "jänner": 1,
+}
+WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs"
+    "|fri|sat|sun|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles"
+    "|miercoles|jueves|viernes|sábado|sabado|domingo|montag|dienstag|mittwoch|donnerstag"
+    "|freitag|samstag|sonntag"
+)
+MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+MODIFIED_LABELS = (
+    "updated",
+    "last updated",
+    "modified",
+    "last modified",
+    "mis à jour",
+    "actualizado",
+    "aktualisiert",
+)
+# US sites write "ET"/"PT" without saying daylight or standard: taken as standard time, an
+# hour off in summer, which never moves a date line by more than that hour.
+# fmt: off
+TZ_OFFSETS = {
+    "utc": 0, "gmt": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7,
+    "mdt": -6, "pst": -8, "pdt": -7, "cet": 1, "cest": 2, "bst": 1, "eet": 2, "eest": 3,
+    "msk": 3, "et": -5, "ct": -6, "pt": -8,
+}
+# fmt: on
+ZONE_NAMES = "|".join(sorted(TZ_OFFSETS, key=len, reverse=True))
+DATE_LINE = re.compile(
+    rf"""[\W_]*
+    (?:(?P<label>published|posted|updated|last\supdated|modified|last\smodified|date|dated
+        |publié|mis\sà\sjour|publicado|actualizado|veröffentlicht|aktualisiert|on)
+       \s?:?\s?(?:on\s|le\s|el\s|am\s)?)?
+    (?:(?:{WEEKDAYS})\.?,?\s)?
+    (?:(?P<mname1>{MONTH_NAMES})\.?\s(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<year1>\d{{4}})
+      |(?P<day2>\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s(?:de\s)?(?P<mname2>{MONTH_NAMES})\.?,?\s
+        (?:de\s)?(?P<year2>\d{{4}})
+      |(?P<year3>\d{{4}})-(?P<month3>\d{{1,2}})-(?P<day3>\d{{1,2}})
+      |(?P<day4>\d{{1,2}})\.(?P<month4>\d{{1,2}})\.(?P<year4>\d{{4}})
+      |(?P<first5>\d{{1,2}})/(?P<second5>\d{{1,2}})/(?P<year5>\d{{4}}))
+    (?:\s?(?:,|at|à|a\slas|um|-|\||/|t)?\s?(?P<hour>\d{{1,2}})[:h.](?P<minute>\d{{2}})
+       (?::(?P<second>\d{{2}}))?\s?(?P<ampm>[ap]\.?m\.?)?)?
+    (?:\s?\(?(?P<tz>{ZONE_NAMES})?
+       (?P<offset>[+-]\d{{1,2}}(?::?\d{{2}})?)?\)?)?
+    [\W_]*""",
+    re.VERBOSE,
+)
+
+
+def parse_date_line(line: str, settings: CleanSettings) -> tuple[datetime, DateKind] | None:
+    """Parse a line that is only a date (with optional label, weekday, time and zone)."""
+    if len(line) > settings.date_line_max_chars or not any(c.isdigit() for c in line):
+        return None
+    shape = shape_key(line)
+    match = DATE_LINE.fullmatch(shape)
+    if match is None:
+        return None
+    value = _datetime_from_match(match)
+    if value is None:
+        return None
+    kind: DateKind = "modified" if match["label"] in MODIFIED_LABELS else "published"
+    return value, kind
+
+
+def _datetime_from_match(match: re.Match[str]) -> datetime | None:
+    """Build an aware datetime from the DATE_LINE groups, or None when the values are impossible."""
+    ymd = _ymd(match)
+    if ymd is None:
+        return None
+    hour, minute, second = _hms(match)
+    try:
+        naive = datetime(*ymd, hour, minute, second)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=_zone(match["tz"], match["offset"])).astimezone(UTC)
+
+
+def _ymd(match: re.Match[str]) -> tuple[int, int, int] | None:
+    """Year, month, day from whichever date alternative matched; None when ambiguous."""
+    if match["year1"]:
+        return int(match["year1"]), MONTHS[match["mname1"]], int(match["day1"])
+    if match["year2"]:
+        return int(match["year2"]), MONTHS[match["mname2"]], int(match["day2"])
+    if match["year3"]:
+        return int(match["year3"]), int(match["month3"]), int(match["day3"])
+    if match["year4"]:
+        return int(match["year4"]), int(match["month4"]), int(match["day4"])
+    return _slashed(int(match["first5"]), int(match["second5"]), int(match["year5"]))
+
+
+def _slashed(first: int, second: int, year: int) -> tuple[int, int, int] | None:
+    """A n/n/yyyy date, only when one number cannot be a month (US and European orders clash)."""
+    if first > 12 >= second:
+        return year, second, first
+    if second > 12 >= first:
+        return year, first, second
+    return None
+
+
+def _hms(match: re.Match[str]) -> tuple[int, int, int]:
+    """Hour, minute, second (midnight when no time is given), with am/pm applied."""
+    if not match["hour"]:
+        return 0, 0, 0
+    hour = int(match["hour"]) % 24
+    ampm = (match["ampm"] or "").replace(".", "")
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    return hour, int(match["minute"]), int(match["second"] or 0)
+
+
+def _zone(name: str | None, offset: str | None) -> timezone:
+    """The zone of a named abbreviation plus an optional numeric offset; UTC when none is given."""
+    minutes = TZ_OFFSETS.get(name or "", 0) * 60
+    if offset:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        hours, mins = (digits[:-2], digits[-2:]) if len(digits) > 2 else (digits, "0")
+        minutes += sign * (int(hours) * 60 + int(mins))
+    if not -18 * 60 < minutes < 18 * 60:
+        minutes = 0  # an impossible offset is noise; the date itself is still usable
+    return timezone(timedelta(minutes=minutes))
+
+
+def parse_datetime(value: str, settings: CleanSettings) -> datetime | None:
+    """Parse a machine or human date string (ISO 8601, RFC 2822, "September 20, 2023") to UTC."""
+    text = value.strip()
+    if not text:
+        return None
+    parsed = _parse_iso(text) or _parse_rfc2822(text)
+    if parsed is not None:
+        return _as_utc(parsed)
+    dated = parse_date_line(text, settings)
+    return dated[0] if dated else None
+
+
+def _parse_iso(text: str) -> datetime | None:
+    """ISO 8601 as Python reads it, or None."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_rfc2822(text: str) -> datetime | None:
+    """RFC 2822 ("Tue, 19 Sep 2023 10:00:00 +0200"), as feeds write dates, or None."""
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A datetime in UTC; a naive one is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _input_dates(doc: RawDocument, settings: CleanSettings) -> list[DateCandidate]:
+    """The publication date the input gives (JSONL `published_at`), when it parses."""
+    if not doc.published_at:
+        return []
+    value = parse_datetime(doc.published_at, settings)
+    return [DateCandidate(value, "input_field", "published")] if value else []
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+TAG = re.compile(r"<\s*[a-zA-Z!?/]")
+# fmt: off
+SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object",
+    "embed", "canvas", "select", "math",
+})
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
+    "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead",
+    "tr", "ul", "button", "label", "option",
+})
+# fmt: on
+CELL_TAGS = frozenset({"td", "th"})
+# Source line breaks inside HTML text are plain spaces; only blocks start visible lines.
+WHITESPACE = re.compile(r"\s+")
+# trafilatura's output tree: containers whose children are the paragraphs.
+EXTRACT_CONTAINERS = frozenset({"body", "doc", "main", "div", "list", "quote", "table", "figure"})
+
+
+@dataclass(frozen=True)
+class HtmlExtract:
+    """What trafilatura found in a page: paragraphs and metadata."""
+
+    paragraphs: list[str]
+    title: str | None
+    author: str | None
+    sitename: str | None
+    url: str | None
+    published: datetime | None
+
+
+def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
+    """Extract a page's main text with trafilatura, then apply the line rules to it."""
+    tree = _parse_html(doc.content)
+    visible = visible_lines(tree)
+    modified = modified_date(tree, settings)
+    extract = _extract(tree, doc.url, settings)
+    report = classify_lines(
+        extract.paragraphs, _present(doc.title, extract.title), settings, paragraphs=True
+    )
+    title, title_source = choose_title(
+        (doc.title, "input_field"),
+        (extract.title, "html_metadata"),
+        (report.title, report.title_source),
+    )
+    body = [p for i, p in enumerate(extract.paragraphs) if i not in report.reasons]
+    if not body:
+        raise CleanError("empty_after_cleaning", "no paragraph left after removing boilerplate")
+    reason_of = {match_key(extract.paragraphs[i]): r for i, r in sorted(report.reasons.items())}
+    for known in _present(title, extract.title):
+        reason_of.setdefault(match_key(known), "title")
+    removed = html_removed_lines(visible, body, reason_of, settings)
+    dates = [*_input_dates(doc, settings), *_html_dates(extract.published, modified), *report.dates]
+    return CleanDocument(
+        source_uri=doc.source_uri,
+        content_type=doc.content_type,
+        encoding=doc.encoding,
+        body="\n\n".join(body),
+        removed=removed,
+        title=title,
+        title_source=title_source,
+        dates=tuple(dates),
+        outlet=_outlet(doc.outlet, extract.sitename, doc.url or extract.url),
+        url=doc.url or extract.url,
+        author=extract.author or report.author,
+    )
+
+
+def _parse_html(content: str) -> HtmlElement:
+    """Parse a page; a bare fragment is wrapped in a document first, as trafilatura expects."""
+    if not TAG.search(content):
+        raise CleanError("malformed_html", "no HTML tag in content")
+    tree = load_html(content)
+    if tree is None:
+        tree = load_html(f"<html><body>{content}</body></html>")
+    if tree is None:
+        raise CleanError("malformed_html", "lxml could not build a tree")
+    return tree
+
+
+def visible_lines(tree: HtmlElement) -> list[str]:
+    """The page's visible text as non-empty lines, one per block (line numbers count these)."""
+    parts: list[str] = []
+    _render(tree, parts)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return [line for line in lines if line]
+
+
+def _render(element: HtmlElement, out: list[str]) -> None:
+    """Append an element's visible text to out, with a line break around block elements."""
+    tag = element.tag.lower() if isinstance(element.tag, str) else None  # comments: not str
+    if tag is not None and tag not in SKIP_TAGS:
+        block = tag in BLOCK_TAGS or tag == "br"
+        if block:
+            out.append("\n")
+        elif tag in CELL_TAGS:
+            out.append(" ")  # cells of a row share its line, as in the extracted text
+        if element.text:
+            out.append(WHITESPACE.sub(" ", element.text))
+        for child in element:
+            _render(child, out)
+        if block:
+            out.append("\n")
+    if element.tail:
+        out.append(WHITESPACE.sub(" ", element.tail))
+
+
+def _extract(tree: HtmlElement, url: str | None, settings: CleanSettings) -> HtmlExtract:
+    """Run trafilatura for the main text and metadata; no main text is an extraction failure."""
+    try:
+        document = _run_trafilatura(tree, url, settings)
+    except Exception as err:  # trafilatura and its fallbacks raise on odd trees
+        raise CleanError("extraction_failed", f"trafilatura: {type(err).__name__}: {err}") from err
+    body = getattr(document, "body", None)
+    paragraphs = list(_extract_paragraphs(body)) if body is not None else []
+    if document is None or not paragraphs:
+        raise CleanError("extraction_failed", "trafilatura found no main text")
+    return HtmlExtract(
+        paragraphs=paragraphs,
+        title=_meta_text(document, "title"),
+        author=_meta_text(document, "author"),
+        sitename=_meta_text(document, "sitename"),
+        url=_meta_text(document, "url"),
+        published=parse_datetime(_meta_text(document, "date") or "", settings),
+    )
+
+
+def _run_trafilatura(tree: HtmlElement, url: str | None, settings: CleanSettings) -> object:
+    """trafilatura's extraction with metadata; dates from machine-readable markup only."""
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=settings.html_include_comments,
+        include_tables=settings.html_include_tables,
+        date_extraction_params={
+            "original_date": True,
+            "extensive_search": settings.html_extensive_date_search,
+            "max_date": settings.html_max_date,
+            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        },
+    )
+
+
+def _meta_text(document: object, name: str) -> str | None:
+    """A metadata string of a trafilatura Document, None when missing or blank."""
+    value = getattr(document, name, None)
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def _extract_paragraphs(element: HtmlElement) -> Iterable[str]:
+    """The paragraphs of trafilatura's output tree: one per leaf block, list item or table row."""
+    if element.text and element.text.strip():
+        yield " ".join(element.text.split())
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in EXTRACT_CONTAINERS and len(child):
+            yield from _extract_paragraphs(child)
+        elif text := _block_text(child, tag):
+            yield text
+        if child.tail and child.tail.strip():
+            yield " ".join(child.tail.split())
+
+
+def _block_text(element: HtmlElement, tag: str) -> str:
+    """One paragraph: a table row's cells joined with " | ", else the element's text."""
+    if tag == "row":
+        return " | ".join(t for cell in element if (t := _inline_text(cell)))
+    return _inline_text(element)
+
+
+def _inline_text(element: HtmlElement) -> str:
+    """An element's text on one line; trafilatura's <lb/> line breaks become spaces."""
+    for lb in element.iter("lb"):
+        lb.tail = " " + (lb.tail or "")
+    return " ".join("".join(element.itertext()).split())
+
+
+def html_removed_lines(
+    visible: Sequence[str],
+    body: Sequence[str],
+    reason_of: dict[str, str],
+    settings: CleanSettings,
+) -> tuple[RemovedLine, ...]:
+    """Visible lines that are not in the body, each with the rule that dropped it."""
+    kept = {match_key(p) for p in body}
+    blob = " ".join(match_key(p) for p in body)
+    removed: list[RemovedLine] = []
+    for line_no, line in enumerate(visible, start=1):
+        key = match_key(line)
+        if not key or key in kept:
+            continue
+        if len(key) >= settings.html_substring_min_chars and key in blob:
+            continue
+        removed.append(RemovedLine(line_no, line, reason_of.get(key, "html_boilerplate")))
+    return tuple(removed)
+
+
+# fmt: off
+MODIFIED_META = frozenset({
+    "article:modified_time", "article:modified", "og:updated_time", "last-modified",
+    "dcterms.modified", "dc.date.modified", "datemodified", "modified", "lastmod",
+    "last_updated", "updated_time",
+})
+# fmt: on
+JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{4,40})"')
+
+
+def modified_date(tree: HtmlElement, settings: CleanSettings) -> datetime | None:
+    """The page's last-modified date from meta tags, <time itemprop> or JSON-LD, if stated."""
+    return _first(_meta_modified(tree, settings))
+
+
+def _meta_modified(tree: HtmlElement, settings: CleanSettings) -> Iterable[datetime | None]:
+    """Every modified-date statement of the page, in document order, parsed."""
+    for meta in tree.iter("meta"):
+        key = next(
+            (meta.get(a) for a in ("property", "name", "itemprop", "http-equiv") if meta.get(a)), ""
+        )
+        if key and key.strip().lower() in MODIFIED_META:
+            yield parse_datetime(meta.get("content") or "", settings)
+    for time in tree.iter("time"):
+        if (time.get("itemprop") or "").lower() == "datemodified":
+            yield parse_datetime(time.get("datetime") or time.text_content(), settings)
+    for script in tree.iter("script"):
+        if "ld+json" in (script.get("type") or "") and script.text:
+            yield from (parse_datetime(m, settings) for m in JSONLD_MODIFIED.findall(script.text))
+
+
+def _first(values: Iterable[datetime | None]) -> datetime | None:
+    """The first value that is not None."""
+    return next((v for v in values if v is not None), None)
+
+
+def _html_dates(published: datetime | None, modified: datetime | None) -> list[DateCandidate]:
+    """Date candidates from the page's metadata."""
+    dates: list[DateCandidate] = []
+    if published is not None:
+        dates.append(DateCandidate(published, "html_metadata", "published"))
+    if modified is not None:
+        dates.append(DateCandidate(modified, "html_metadata", "modified"))
+    return dates
+
+
+# --------------------------------------------------------------------------------------------
+# Outlet
+# --------------------------------------------------------------------------------------------
+
+
+def _outlet(given: str | None, sitename: str | None, url: str | None) -> str | None:
+    """The outlet: given by the input, else the page's site name, else the URL host."""
+    for name in (given, sitename):
+        if name and name.strip():
+            return name.strip()
+    return url_host(url)
+
+
+def url_host(url: str | None) -> str | None:
+    """The host of a URL without a leading "www.", or None."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None

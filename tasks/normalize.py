@@ -1,0 +1,220 @@
+"""Normalize stage: canonical text, publication date, language and ids for every clean document."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import ftfy
+import py3langid
+
+from tasks.records import Article, CleanDocument, DateCandidate, Reject
+
+STAGE = "normalize"
+UNDETERMINED = "und"
+UNSUPPORTED_LANGUAGE = "unsupported_language"
+
+
+@dataclass(frozen=True)
+class NormalizeSettings:
+    """Acceptance thresholds, date trust order and language handling."""
+
+    # Fewer words is a teaser, a caption or a failed extraction, not an article. Short briefs
+    # run 40+ words and the shortest seed body ~300, so 20 rejects only debris.
+    min_words: int = 20
+    # Languages the NER/quote stages can analyse (en_core_web_sm is English); articles in
+    # other languages are still stored, with nlp_skip_reason set.
+    nlp_languages: tuple[str, ...] = ("en",)
+    # Below this many letters py3langid's guess is noise (a caption, a list of names), so the
+    # language is "und".
+    language_min_letters: int = 40
+    # The first few thousand characters settle the language; scanning a long body costs time
+    # without changing the answer.
+    language_sample_chars: int = 2000
+    # Most trusted first: the feed's own field, the page's machine-readable metadata, a date
+    # prefixed to the title, a date line under the title. Sources not listed (page_header)
+    # never give the publication date.
+    date_source_priority: tuple[str, ...] = (
+        "input_field",
+        "html_metadata",
+        "title_prefix",
+        "dateline",
+    )
+    # Hex characters kept from sha256 for ids: 64 bits keep collisions negligible for many
+    # millions of articles while staying readable in queries.
+    id_hex_chars: int = 16
+
+
+def normalize_documents(
+    docs: Sequence[CleanDocument], settings: NormalizeSettings, reference_time: datetime
+) -> tuple[list[Article], list[Reject]]:
+    """Normalize a batch: every input becomes an Article or a Reject, in input order."""
+    now = as_utc(reference_time)
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    for doc in docs:
+        result = _normalize_one_safely(doc, settings, now)
+        if isinstance(result, Reject):
+            rejects.append(result)
+        else:
+            articles.append(result)
+    return articles, rejects
+
+
+def _normalize_one_safely(
+    doc: CleanDocument, settings: NormalizeSettings, now: datetime
+) -> Article | Reject:
+    """Normalize one document; any failure becomes a Reject so one bad input never stops a batch."""
+    try:
+        return _normalize_one(doc, settings, now)
+    except Exception as err:  # a bad document must never abort the whole batch
+        return Reject(doc.source_uri, "unexpected_error", f"{type(err).__name__}: {err}", STAGE)
+
+
+def _normalize_one(
+    doc: CleanDocument, settings: NormalizeSettings, now: datetime
+) -> Article | Reject:
+    """Build the Article of one clean document, or reject it as empty or too short."""
+    body = normalize_text(doc.body)
+    if not body:
+        return Reject(
+            doc.source_uri, "empty_after_cleaning", "no text left after normalization", STAGE
+        )
+    word_count = len(body.split())
+    if word_count < settings.min_words:
+        detail = f"{word_count} words < min_words {settings.min_words}"
+        return Reject(doc.source_uri, "too_short", detail, STAGE)
+    published = choose_date(doc.dates, "published", settings.date_source_priority, now)
+    modified = choose_date(doc.dates, "modified", settings.date_source_priority, now)
+    language = detect_language(body, settings)
+    title = normalize_inline(doc.title)
+    return Article(
+        article_id=short_hash(f"{doc.source_uri}\x00{body}", settings.id_hex_chars),
+        content_hash=short_hash(body, settings.id_hex_chars),
+        source_uri=doc.source_uri,
+        url=doc.url,
+        outlet=doc.outlet,
+        title=title,
+        title_source=doc.title_source if title else None,
+        author=normalize_inline(doc.author),
+        published_at=published.value if published else None,
+        published_at_source=published.source if published else None,
+        modified_at=modified.value if modified else None,
+        language=language,
+        nlp_skip_reason=None if language in settings.nlp_languages else UNSUPPORTED_LANGUAGE,
+        body=body,
+        word_count=word_count,
+        content_type=doc.content_type,
+        encoding=doc.encoding,
+        removed=doc.removed,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------
+
+# Curly quotes and apostrophes stay as written (the quotes stage reads both straight and
+# curly marks); only width conversion is off so CJK punctuation is not rewritten to ASCII.
+FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False)
+LINE_SEPARATORS = re.compile(r"\r\n|[\r\v\f\x85\u2028\u2029]")
+# NBSP, the typographic spaces, narrow NBSP, medium math space, ideographic space, tab.
+ODD_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# Zero-width space, word joiner, BOM and soft hyphen: invisible, and they split words.
+INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
+SPACE_RUN = re.compile(r" {2,}")
+# German/Polish „...“ and the reversed ‟ become “...” so every quote opens with “ and
+# closes with ”; a double prime (″) not after a digit is a straight quote typed oddly.
+LOW_QUOTE_PAIR = re.compile(r"„([^„“”\n]*)[“”]")
+QUOTE_MARKS = str.maketrans("„‟〝〞〟＂", '“““””"')
+DOUBLE_PRIME = re.compile(r"(?<!\d)″")
+
+
+def normalize_text(text: str) -> str:
+    """Canonical body text: repaired, NFC, plain spaces, paragraphs split by one blank line."""
+    lines = (_normalize_line(line) for line in _canonical(text).split("\n"))
+    return "\n\n".join(line for line in lines if line)
+
+
+def normalize_inline(text: str | None) -> str | None:
+    """Canonical one-line text (titles, authors); None when nothing is left."""
+    if text is None:
+        return None
+    return _normalize_line(_canonical(text).replace("\n", " ")) or None
+
+
+def _canonical(text: str) -> str:
+    """Repair mojibake, compose to NFC, unify line breaks, spaces and quote marks."""
+    fixed = unicodedata.normalize("NFC", ftfy.fix_text(text, FTFY_CONFIG))
+    fixed = LINE_SEPARATORS.sub("\n", fixed)
+    fixed = INVISIBLE.sub("", ODD_SPACES.sub(" ", fixed))
+    return normalize_quotes(fixed)
+
+
+def normalize_quotes(text: str) -> str:
+    """Map exotic double quote marks to “ ” (or "), keeping straight, curly and « » marks."""
+    text = LOW_QUOTE_PAIR.sub(r"“\1”", text)
+    return DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS))
+
+
+def _normalize_line(line: str) -> str:
+    """One line with space runs collapsed and its ends stripped."""
+    return SPACE_RUN.sub(" ", line).strip()
+
+
+def short_hash(text: str, length: int) -> str:
+    """The first hex characters of the text's sha256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+
+def as_utc(value: datetime) -> datetime:
+    """A datetime in UTC; a naive one is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def choose_date(
+    dates: Sequence[DateCandidate],
+    kind: str,
+    priority: Sequence[str],
+    now: datetime,
+) -> DateCandidate | None:
+    """The most trusted candidate of a kind that is not in the future; None if there is none.
+
+    Candidates from sources outside `priority` (page_header) and of other kinds never count;
+    a date after the run's reference time is an error of the page or of the parser.
+    """
+    rank = {source: i for i, source in enumerate(priority)}
+    usable = [
+        DateCandidate(as_utc(d.value), d.source, d.kind)
+        for d in dates
+        if d.kind == kind and d.source in rank and as_utc(d.value) <= now
+    ]
+    if not usable:
+        return None
+    # min() keeps the first of equal rank, so the order of the candidates breaks ties.
+    return min(usable, key=lambda d: rank[d.source])
+
+
+# --------------------------------------------------------------------------------------------
+# Language
+# --------------------------------------------------------------------------------------------
+
+
+def detect_language(body: str, settings: NormalizeSettings) -> str:
+    """ISO 639-1 code of the body's language, or "und" when there is too little text to tell."""
+    sample = body[: settings.language_sample_chars]
+    if sum(c.isalpha() for c in sample) < settings.language_min_letters:
+        return UNDETERMINED
+    language, _score = py3langid.classify(sample)
+    return str(language)

@@ -1,0 +1,494 @@
+"""Tests of the clean stage: line rules, head detection, dates, HTML extraction, rejects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tasks.clean import CleanSettings, clean_documents, parse_date_line
+from tasks.records import (
+    CleanDocument,
+    ContentType,
+    DateCandidate,
+    RawDocument,
+    Reject,
+    RemovedLine,
+)
+
+SEEDS = Path(__file__).parents[1] / "seeds"
+SETTINGS = CleanSettings()
+
+PROSE_1 = (
+    "The United States and France rushed on Tuesday to halt the offensive, with diplomats "
+    "meeting late into the night at the United Nations headquarters in New York."
+)
+PROSE_2 = (
+    "Officials said the Security Council could meet as early as Thursday, although no date "
+    "had been fixed by the end of the day."
+)
+
+
+def seed(name: str) -> str:
+    """The text of the seed whose file name starts with name."""
+    (path,) = SEEDS.glob(f"{name}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def clean_one(content: str, content_type: ContentType = "text", **fields: str) -> CleanDocument:
+    """Clean a single document that must not be rejected."""
+    doc = RawDocument("doc.txt", content, content_type, "utf-8", **fields)
+    cleaned, rejects = clean_documents([doc], SETTINGS)
+    assert rejects == []
+    return cleaned[0]
+
+
+def reject_one(content: str, content_type: ContentType = "text") -> Reject:
+    """Clean a single document that must be rejected."""
+    doc = RawDocument("doc.x", content, content_type, "utf-8")
+    cleaned, rejects = clean_documents([doc], SETTINGS)
+    assert cleaned == []
+    return rejects[0]
+
+
+def removed(doc: CleanDocument) -> list[tuple[str, str]]:
+    """(text, reason) of every removed line, in line order."""
+    return [(r.text, r.reason) for r in doc.removed]
+
+
+def paragraphs(doc: CleanDocument) -> list[str]:
+    """The body's paragraphs."""
+    return doc.body.split("\n\n")
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A UTC datetime."""
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds
+# --------------------------------------------------------------------------------------------
+
+
+def test_seed_002_removes_page_header_and_boilerplate() -> None:
+    doc = clean_one(seed("002"))
+    title = "US, France Call Up Leaders Of Azerbaijan & Armenia Over Offensive At Nagorno-Karabakh"
+    assert [(r.line_no, r.text, r.reason) for r in doc.removed] == [
+        (1, "19.8 C", "weather"),
+        (2, "Port Louis", "page_header"),
+        (3, "Friday, July 19, 2024", "page_header"),
+        (5, "Download The App:", "app_promo"),
+        (7, "Read in French", "language_switch"),
+        (10, title, "title"),
+        (12, "Must Read", "section_label"),
+        (48, "- Advertisement -spot_img", "advertisement"),
+        (50, "More Articles", "related_links"),
+        (53, "Please enter your comment!", "comment_form"),
+        (54, "Please enter your name here", "comment_form"),
+        (56, "- Advertisement -spot_img", "advertisement"),
+        (58, "Latest Articles", "related_links"),
+    ]
+    assert (doc.title, doc.title_source) == (title, "first_line")
+    assert paragraphs(doc)[0].startswith("Azerbaijan’s advance in Nagorno-Karabakh")
+    assert paragraphs(doc)[-1].endswith("Menendez said.")
+
+
+def test_seed_002_header_date_is_a_page_date_only() -> None:
+    doc = clean_one(seed("002"))
+    assert doc.dates == (DateCandidate(utc(2024, 7, 19), "page_header", "page"),)
+
+
+def test_seed_004_dateline_reading_time_and_font_buttons() -> None:
+    doc = clean_one(seed("004"))
+    assert removed(doc) == [
+        ("France condemns operation in Nagorno-Karabakh, holds Azerbaijan", "title"),
+        ("September 20, 2023", "dateline"),
+        ("3 MIN READ", "reading_time"),
+        ("A", "font_size_control"),
+        ("A+", "font_size_control"),
+        ("A-", "font_size_control"),
+    ]
+    assert doc.title_source == "first_line"
+    assert doc.dates == (DateCandidate(utc(2023, 9, 20), "dateline", "published"),)
+    assert paragraphs(doc)[0].startswith("France has “utterly condemned”")
+
+
+def test_seed_003_keeps_its_subheading() -> None:
+    doc = clean_one(seed("003"))
+    assert removed(doc) == [
+        (
+            "United States, France race at UN to stop Azerbaijan offensive in Nagorno-Karabakh",
+            "title",
+        )
+    ]
+    assert paragraphs(doc)[3] == "Russia joins calls for calm"
+
+
+def test_seed_000_has_no_title_and_keeps_its_first_sentence() -> None:
+    text = seed("000")
+    doc = clean_one(text)
+    assert doc.title is None and doc.title_source is None
+    assert doc.removed == ()
+    assert paragraphs(doc) == [line for line in text.splitlines() if line.strip()]
+
+
+def test_seed_001_title_prefix_gives_title_and_date() -> None:
+    doc = clean_one(seed("001"))
+    assert doc.title == "Pashinyan, Blinken Discuss Azerbaijan’s Latest Attack on Artsakh"
+    assert doc.title_source == "title_prefix"
+    assert doc.dates == (DateCandidate(utc(2023, 9, 19), "title_prefix", "published"),)
+    assert [r.line_no for r in doc.removed] == [1]
+    assert paragraphs(doc)[0].startswith("President Emmanuel Macron of France told")
+
+
+@pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
+def test_seed_every_kept_line_is_a_body_paragraph(name: str) -> None:
+    text = seed(name)
+    doc = clean_one(text)
+    dropped = {r.line_no for r in doc.removed}
+    kept = [line.strip() for no, line in enumerate(text.splitlines(), 1) if no not in dropped]
+    assert paragraphs(doc) == [line for line in kept if line]
+
+
+# --------------------------------------------------------------------------------------------
+# Line rules, on lines other than the seeds' own strings
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Sunny, 24°C", "weather"),
+        ("-3 °F / -19 °C", "weather"),
+        ("Get our free app", "app_promo"),
+        ("Available on the App Store and Google Play", "app_promo"),
+        ("Lire en français", "language_switch"),
+        ("English | Français | Հայերեն", "language_switch"),
+        ("Editor’s Picks", "section_label"),
+        ("TRENDING NOW", "section_label"),
+        ("Related Stories", "related_links"),
+        ("You might also like", "related_links"),
+        ("Read more: Azerbaijan launches offensive in Karabakh", "related_links"),
+        ("ADVERTISEMENT", "advertisement"),
+        ("Story continues below advertisement", "advertisement"),
+        ("Leave a Reply", "comment_form"),
+        ("You have entered an incorrect email address!", "comment_form"),
+        (
+            "Save my name, email, and website in this browser for the next time I comment.",
+            "comment_form",
+        ),
+        ("A- A A+", "font_size_control"),
+        ("Text size", "font_size_control"),
+        ("5 min read", "reading_time"),
+        ("Reading time: 4 minutes", "reading_time"),
+        ("Share on Facebook", "social_share"),
+        ("Facebook Twitter WhatsApp Email", "social_share"),
+        ("Subscribe to our newsletter", "call_to_action"),
+        ("Follow us on Google News", "call_to_action"),
+        ("© 2024 Daily Planet. All rights reserved.", "copyright"),
+        ("Tags: Armenia, Azerbaijan, France", "tags"),
+        ("Photo: Reuters/Vahram Baghdasaryan", "photo_credit"),
+        ("* * *", "separator"),
+    ],
+)
+def test_ui_line_inside_the_body_is_removed(line: str, reason: str) -> None:
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert doc.removed == (RemovedLine(3, line, reason),)
+    assert paragraphs(doc) == [PROSE_1, PROSE_2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Russia joins calls for calm",
+        "What happens next",
+        "A",  # a lone "A" is a font button only next to "A+" / "A-"
+        "The advertisement ran in three newspapers on Tuesday, officials said.",
+        "Users can download the app for free from the ministry website.",
+        "Temperatures reached 40 C in the capital on Tuesday.",
+        "More than 20 people were injured",
+    ],
+)
+def test_content_line_that_resembles_ui_is_kept(line: str) -> None:
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert doc.removed == ()
+    assert paragraphs(doc) == [PROSE_1, line, PROSE_2]
+
+
+def test_line_numbers_count_crlf_lines_from_one() -> None:
+    doc = clean_one(f"{PROSE_1}\r\nAdvertisement\r\n{PROSE_2}")
+    assert doc.removed == (RemovedLine(2, "Advertisement", "advertisement"),)
+
+
+def test_hard_wrapped_lines_join_into_one_paragraph() -> None:
+    text = (
+        "Diplomats met late on Tuesday at the United Nations in New York, where\n"
+        "France called for an urgent session of the Security Council on the crisis.\n"
+        "\n"
+        f"{PROSE_2}\n"
+    )
+    doc = clean_one(text)
+    assert paragraphs(doc) == [
+        "Diplomats met late on Tuesday at the United Nations in New York, where France called "
+        "for an urgent session of the Security Council on the crisis.",
+        PROSE_2,
+    ]
+    assert doc.title is None
+
+
+def test_link_titles_under_a_closing_related_heading_are_removed() -> None:
+    links = "Related Articles\nArmenia asks for talks\nKarabakh ceasefire holds\n"
+    text = f"{PROSE_1}\n\n{PROSE_2}\n\n{links}"
+    doc = clean_one(text)
+    assert removed(doc) == [
+        ("Related Articles", "related_links"),
+        ("Armenia asks for talks", "related_links"),
+        ("Karabakh ceasefire holds", "related_links"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Head: title, page header, dateline, byline
+# --------------------------------------------------------------------------------------------
+
+
+def test_header_date_above_the_title_is_a_page_date() -> None:
+    text = (
+        f"Port Louis\nMonday, 2 September 2024\n\nMauritius Votes On New Budget Today\n\n{PROSE_1}"
+    )
+    doc = clean_one(text)
+    assert removed(doc) == [
+        ("Port Louis", "page_header"),
+        ("Monday, 2 September 2024", "page_header"),
+        ("Mauritius Votes On New Budget Today", "title"),
+    ]
+    assert doc.dates == (DateCandidate(utc(2024, 9, 2), "page_header", "page"),)
+
+
+def test_dateline_under_the_title_with_time_and_zone() -> None:
+    text = f"Armenia Appeals To The UN\nPublished: Sept. 20, 2023 at 2:05 pm EDT\n\n{PROSE_1}"
+    doc = clean_one(text)
+    assert doc.dates == (DateCandidate(utc(2023, 9, 20, 18, 5), "dateline", "published"),)
+    assert removed(doc)[1] == ("Published: Sept. 20, 2023 at 2:05 pm EDT", "dateline")
+
+
+def test_updated_dateline_is_a_modified_date() -> None:
+    text = f"Armenia Appeals To The UN\nUpdated 21.09.2023 10:30\n\n{PROSE_1}"
+    doc = clean_one(text)
+    assert doc.dates == (DateCandidate(utc(2023, 9, 21, 10, 30), "dateline", "modified"),)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("20 septembre 2023", (utc(2023, 9, 20), "published")),
+        ("Posted on March 3rd, 2022", (utc(2022, 3, 3), "published")),
+        ("Wed 20 Sep 2023 10.32 BST", (utc(2023, 9, 20, 9, 32), "published")),
+        ("2023-09-20T10:32:00Z", (utc(2023, 9, 20, 10, 32), "published")),
+        ("Last updated: 21.09.2023, 14:05", (utc(2023, 9, 21, 14, 5), "modified")),
+        ("Published 19/09/2023", (utc(2023, 9, 19), "published")),
+        ("Published 09/10/2023", None),  # day and month order unknown
+        ("February 30, 2023", None),
+        ("September 2023", None),
+        ("The talks of September 20, 2023 failed", None),
+    ],
+)
+def test_date_lines(line: str, expected: tuple[datetime, str] | None) -> None:
+    assert parse_date_line(line, SETTINGS) == expected
+
+
+def test_byline_gives_the_author() -> None:
+    doc = clean_one(f"Armenia Appeals To The UN\nBy Jane Doe and John Smith\n\n{PROSE_1}")
+    assert doc.author == "Jane Doe and John Smith"
+    assert removed(doc)[1] == ("By Jane Doe and John Smith", "byline")
+
+
+def test_title_is_the_longest_headline_shaped_head_line() -> None:
+    text = (
+        f"World News Desk\nArmenia and Azerbaijan Trade Blame After Overnight Shelling\n\n{PROSE_1}"
+    )
+    doc = clean_one(text)
+    assert doc.title == "Armenia and Azerbaijan Trade Blame After Overnight Shelling"
+    assert removed(doc)[0] == ("World News Desk", "page_header")
+
+
+def test_input_title_wins_and_its_line_is_removed() -> None:
+    text = f"Armenia Appeals To The UN\n\n{PROSE_1}"
+    doc = clean_one(text, title="Armenia appeals to the UN")
+    assert (doc.title, doc.title_source) == ("Armenia appeals to the UN", "input_field")
+    assert removed(doc) == [("Armenia Appeals To The UN", "title")]
+
+
+def test_blank_input_title_falls_back_to_the_first_line() -> None:
+    doc = clean_one(f"Armenia Appeals To The UN\n\n{PROSE_1}", title="  ")
+    assert (doc.title, doc.title_source) == ("Armenia Appeals To The UN", "first_line")
+
+
+def test_title_followed_directly_by_a_long_paragraph_is_still_the_title() -> None:
+    doc = clean_one(f"Armenia Appeals To The UN Over Karabakh Shelling\n{PROSE_1}\n{PROSE_2}")
+    assert doc.title == "Armenia Appeals To The UN Over Karabakh Shelling"
+    assert paragraphs(doc) == [PROSE_1, PROSE_2]
+
+
+def test_input_title_that_is_not_in_the_text_removes_nothing() -> None:
+    doc = clean_one(f"Subheading Kept In The Text\n\n{PROSE_1}", title="Another title")
+    assert doc.title_source == "input_field"
+    assert paragraphs(doc) == ["Subheading Kept In The Text", PROSE_1]
+
+
+@pytest.mark.parametrize(
+    ("published_at", "expected"),
+    [
+        ("2023-09-19T10:00:00+02:00", utc(2023, 9, 19, 8)),
+        ("Tue, 19 Sep 2023 10:00:00 +0200", utc(2023, 9, 19, 8)),
+        ("September 19, 2023", utc(2023, 9, 19)),
+    ],
+)
+def test_input_published_at_is_parsed(published_at: str, expected: datetime) -> None:
+    doc = clean_one(PROSE_1, published_at=published_at)
+    assert doc.dates == (DateCandidate(expected, "input_field", "published"),)
+
+
+def test_unparseable_input_date_gives_no_candidate() -> None:
+    assert clean_one(PROSE_1, published_at="sometime last week").dates == ()
+
+
+@pytest.mark.parametrize(
+    ("given", "url", "outlet"),
+    [
+        ("Azatutyun", "https://www.example.com/a", "Azatutyun"),
+        (None, "https://www.example.com/news/a", "example.com"),
+        (None, None, None),
+    ],
+)
+def test_outlet_falls_back_to_the_url_host(
+    given: str | None, url: str | None, outlet: str | None
+) -> None:
+    doc = RawDocument("doc.txt", PROSE_1, "text", "utf-8", url=url, outlet=given)
+    cleaned, _ = clean_documents([doc], SETTINGS)
+    assert cleaned[0].outlet == outlet
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>Storm hits coast | Daily Planet</title>
+<meta property="og:site_name" content="Daily Planet">
+<meta property="og:title" content="Storm hits coast">
+<meta property="article:published_time" content="2023-09-19T10:00:00+02:00">
+<meta property="article:modified_time" content="2023-09-20T08:30:00Z">
+<meta name="author" content="Jane Doe">
+<link rel="canonical" href="https://www.dailyplanet.com/news/storm">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
+<header><div class="weather">19.8 C</div><div>Friday, July 19, 2024</div></header>
+<article><h1>Storm hits coast</h1>
+<p>A powerful storm struck the northern coast on Tuesday, flooding several towns and cutting
+power to thousands of homes across the region.</p>
+<p>Advertisement</p>
+<p>Officials said emergency crews were working through the night<br>to restore electricity and
+clear roads blocked by fallen trees and debris.</p>
+<p>"We have never seen anything like this," said the mayor, who urged residents to stay
+indoors until the winds had passed.</p>
+</article>
+<footer><p>Copyright 2024 Daily Planet. All rights reserved.</p>
+<a href="/privacy">Privacy policy</a></footer>
+</body></html>"""
+
+
+def test_html_main_text_and_metadata() -> None:
+    doc = clean_one(PAGE, "html")
+    assert paragraphs(doc) == [
+        "A powerful storm struck the northern coast on Tuesday, flooding several towns and "
+        "cutting power to thousands of homes across the region.",
+        "Officials said emergency crews were working through the night to restore electricity "
+        "and clear roads blocked by fallen trees and debris.",
+        '"We have never seen anything like this," said the mayor, who urged residents to stay '
+        "indoors until the winds had passed.",
+    ]
+    assert (doc.title, doc.title_source) == ("Storm hits coast", "html_metadata")
+    assert (doc.outlet, doc.author) == ("Daily Planet", "Jane Doe")
+    assert doc.url == "https://www.dailyplanet.com/news/storm"
+
+
+def test_html_removed_lines_are_numbered_in_the_visible_text() -> None:
+    doc = clean_one(PAGE, "html")
+    assert [(r.line_no, r.text, r.reason) for r in doc.removed] == [
+        (1, "Home", "html_boilerplate"),
+        (2, "World", "html_boilerplate"),
+        (3, "19.8 C", "html_boilerplate"),
+        (4, "Friday, July 19, 2024", "html_boilerplate"),
+        (5, "Storm hits coast", "title"),
+        (7, "Advertisement", "advertisement"),
+        (11, "Copyright 2024 Daily Planet. All rights reserved.", "html_boilerplate"),
+        (12, "Privacy policy", "html_boilerplate"),
+    ]
+
+
+def test_html_dates_come_from_metadata_never_from_the_page_header() -> None:
+    doc = clean_one(PAGE, "html")
+    assert doc.dates == (
+        DateCandidate(utc(2023, 9, 19, 8), "html_metadata", "published"),
+        DateCandidate(utc(2023, 9, 20, 8, 30), "html_metadata", "modified"),
+    )
+
+
+def test_html_input_fields_win_over_page_metadata() -> None:
+    doc = clean_one(PAGE, "html", title="Given title", outlet="Wire", url="https://x.org/a")
+    assert (doc.title, doc.title_source, doc.outlet, doc.url) == (
+        "Given title",
+        "input_field",
+        "Wire",
+        "https://x.org/a",
+    )
+    assert "Storm hits coast" not in doc.body  # the page's own headline is still removed
+
+
+def test_html_table_rows_become_paragraphs() -> None:
+    page = PAGE.replace(
+        "</article>",
+        "<table><tr><td>Town</td><td>Homes without power</td></tr>"
+        "<tr><td>Northport</td><td>1,200</td></tr></table></article>",
+    )
+    doc = clean_one(page, "html")
+    assert paragraphs(doc)[-2:] == ["Town | Homes without power", "Northport | 1,200"]
+    assert all(r.text not in ("Town", "Northport | 1,200") for r in doc.removed)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty_input"),
+        ("   \n\t ", "empty_input"),
+        ("just some words, no markup at all", "malformed_html"),
+        ("<<<>>>", "malformed_html"),
+        ("<html><body><div></div></body></html>", "extraction_failed"),
+        ("<html><head><title>Only a title</title></head><body></body></html>", "extraction_failed"),
+    ],
+)
+def test_bad_html_is_rejected_not_raised(content: str, reason: str) -> None:
+    rejected = reject_one(content, "html")
+    assert (rejected.reason, rejected.stage) == (reason, "clean")
+
+
+def test_text_of_boilerplate_only_is_empty_after_cleaning() -> None:
+    assert reject_one("Advertisement\n\nMust Read\nShare on Facebook\n").reason == (
+        "empty_after_cleaning"
+    )
+
+
+def test_batch_keeps_order_and_is_deterministic() -> None:
+    docs = [
+        RawDocument("a.txt", PROSE_1, "text", "utf-8"),
+        RawDocument("b.html", "", "html", "utf-8"),
+        RawDocument("c.html", PAGE, "html", "utf-8"),
+        RawDocument("d.txt", seed("002"), "text", "utf-8"),
+    ]
+    first = clean_documents(docs, SETTINGS)
+    assert [d.source_uri for d in first[0]] == ["a.txt", "c.html", "d.txt"]
+    assert [r.source_uri for r in first[1]] == ["b.html"]
+    assert clean_documents(docs, SETTINGS) == first
