@@ -5,20 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from typing import Literal
+from datetime import datetime
 from urllib.parse import urlsplit
 
-import ftfy
 import trafilatura
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 from trafilatura.utils import load_html
 
+from tasks.dates import parse_date_line, parse_datetime
+from tasks.lines import byline_author, font_size_neighbours, match_key, ui_rule
 from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
 
 STAGE = "clean"
-DateKind = Literal["published", "modified", "page"]
 
 
 @dataclass(frozen=True)
@@ -250,8 +248,13 @@ def classify_lines(
     """
     text = [line.replace("\ufeff", "").strip() for line in lines]
     report = LineReport()
-    rules = {i: r for i in range(len(text)) if text[i] and (r := ui_rule(text[i], settings))}
-    _font_size_neighbours(text, rules)
+    rules = {
+        i: r
+        for i in range(len(text))
+        if text[i]
+        and (r := ui_rule(text[i], settings.ui_line_max_words, settings.labelled_line_max_words))
+    }
+    font_size_neighbours(text, rules)
     wrapped = set() if paragraphs else wrapped_lines(text, settings)
     body = [
         i
@@ -316,7 +319,7 @@ def _take_title_prefix(
     match = TITLE_PREFIX.match(text[free[0]])
     if not match or not _is_title_shaped(match["title"], settings):
         return None
-    value = parse_datetime(match["date"], settings)
+    value = parse_datetime(match["date"], settings.date_line_max_chars)
     if value is not None:
         report.dates.append(DateCandidate(value, "title_prefix", "published"))
     report.title, report.title_source = match["title"].strip(), "title_prefix"
@@ -355,7 +358,7 @@ def _find_title(
         i
         for i in free
         if _is_title_shaped(text[i], settings)
-        and parse_date_line(text[i], settings) is None
+        and parse_date_line(text[i], settings.date_line_max_chars) is None
         and byline_author(text[i]) is None
     ]
     if not candidates:
@@ -392,7 +395,7 @@ def _classify_head_line(
     report: LineReport,
 ) -> None:
     """Classify a head line no UI rule matched: page-header date, dateline, byline, fragment."""
-    dated = parse_date_line(line, settings)
+    dated = parse_date_line(line, settings.date_line_max_chars)
     if dated is not None:
         value, kind = dated
         if before_title or weather_header:
@@ -426,7 +429,7 @@ def _classify_tail(
         if rule is not None:
             in_links = in_links or rule in LINK_HEADINGS
             continue
-        dated = parse_date_line(text[i], settings)
+        dated = parse_date_line(text[i], settings.date_line_max_chars)
         if dated is not None:
             report.reasons[i] = "dateline"
             report.dates.append(DateCandidate(dated[0], "dateline", dated[1]))
@@ -437,418 +440,11 @@ def _classify_tail(
 LINK_HEADINGS = frozenset({"related_links", "section_label"})
 
 
-# --------------------------------------------------------------------------------------------
-# UI rules: each recognises one kind of interface line by its shape
-# --------------------------------------------------------------------------------------------
-
-APOSTROPHES = str.maketrans("’‘`´–—−", "''''---")
-NON_WORD = re.compile(r"[\W_]+")
-
-
-def _fold(line: str) -> str:
-    """Casefold, unify apostrophes and dashes, single spaces."""
-    return " ".join(line.translate(APOSTROPHES).casefold().split())
-
-
-def shape_key(line: str) -> str:
-    """The line as symbol-aware rules see it: mojibake repaired, folded."""
-    return _fold(line if line.isascii() else ftfy.fix_encoding(line))
-
-
-def words_key(shape: str) -> str:
-    """A shape key reduced to its words, so punctuation and spacing do not matter."""
-    return NON_WORD.sub(" ", shape).strip()
-
-
-def match_key(line: str) -> str:
-    """The words of a line, to compare lines of the same source (no mojibake repair: cheap)."""
-    return words_key(_fold(line))
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One boilerplate rule: a full-line pattern on the line's words or its shape."""
-
-    reason: str
-    pattern: re.Pattern[str]
-    on_words: bool = True  # match the words-only key; False: the shape key with symbols
-    labelled: bool = False  # may carry a payload, so the longer word cap applies
-    allow_period: bool = False  # UI strings rarely end with "."; prose does
-
-    def matches(self, shape: str, words: str, n_words: int, settings: CleanSettings) -> bool:
-        """Tell whether the rule removes this line."""
-        cap = settings.labelled_line_max_words if self.labelled else settings.ui_line_max_words
-        if n_words > cap or (not self.allow_period and shape.endswith(".")):
-            return False
-        return bool(self.pattern.fullmatch(words if self.on_words else shape))
-
-
-LANGUAGES = (
-    r"english|french|fran[cç]ais|spanish|espa[nñ]ol|german|deutsch|italian|italiano"
-    r"|portuguese|portugu[eê]s|russian|русский|arabic|العربية|armenian|հայերեն"
-    r"|chinese|中文|japanese|日本語|korean|한국어|turkish|t[uü]rk[cç]e|persian|farsi"
-    r"|فارسی|hindi|हिन्दी|ukrainian|українська|dutch|nederlands|polish|polski|greek"
-    r"|ελληνικά|hebrew|עברית|azerbaijani|az[əe]rbaycan(?:ca)?|georgian|ქართული"
-    r"|creole|kreol|morisien"
-)
-TEMPERATURE = r"-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)?\s?[cf]|-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)"
-
-# Patterns below are matched whole (fullmatch) against the line's words-only key unless
-# marked as shape patterns (they need symbols: °, +, -, ©, ":").
-WEATHER = rf"""
-    (?:[a-z]+(?:\s[a-z]+)?,?\s)?(?:{TEMPERATURE})(?:\s?/\s?(?:{TEMPERATURE}))?
-  | (?:humidity|wind|feels\slike|high|low)\s?:?\s?-?[\d.,]+\s?(?:%|km/h|mph|°[cf]?)
-"""
-APP_PROMO = r"""
-    (?:download|get|install|try)(?:\s(?:the|our|free))?(?:\s[\w'&-]+){0,3}
-    \sapp(?:lication)?s?(?:\s(?:now|here|today|for\sfree))?
-  | (?:(?:available|get\sit|download\sit)\son\s)?(?:the\s)?
-    (?:app\sstore|google\splay|play\sstore)
-    (?:\s(?:and|or)\s(?:the\s)?(?:app\sstore|google\splay|play\sstore))?
-"""
-LANGUAGE_SWITCH = rf"""
-    (?:read|view|see|lire|leer|lesen|switch\sto|also\savailable|available|version|versión)
-    (?:\s(?:this|the|it|cet|l|la|el|este))?
-    (?:\s(?:article|story|page|post|artikel|artículo))?
-    (?:\s(?:is|also))*(?:\s(?:in|en|auf|au))?\s(?:{LANGUAGES})(?:\s(?:version|edition))?
-  | (?:{LANGUAGES})(?:\s(?:{LANGUAGES}))*
-"""
-SECTION_LABEL = r"""
-    must\sreads?|trending(?:\s(?:now|news|stories|topics))?|top\s(?:stories|story|news)
-  | editors?\ss?\s?(?:picks?|choice)|breaking(?:\snews)?|popular(?:\snow)?
-  | most\s(?:popular|read|viewed|shared|commented)
-  | featured(?:\s(?:stories|articles|news))?|in\sfocus|highlights|spotlight
-  | don\st\smiss|do\snot\smiss|recommended(?:\sfor\syou)?|just\sin|hot\stopics
-  | what\ss\shot|latest(?:\supdates)?|(?:top\s)?headlines
-"""
-RELATED_LINKS = r"""
-    (?:more|latest|related|recent|similar|other|previous|next|recommended|popular|top)
-    (?:\s\w+)?\s
-    (?:articles?|stories|story|news|posts?|reads|videos|content|coverage|reading)
-  | related|see\salso|read\smore|read\salso|also\sread|read\snext|more\sto\sread|up\snext
-  | you\s(?:may|might)(?:\salso)?\s(?:like|enjoy|be\sinterested\sin)
-  | more\s(?:from|on|in)\s[\w\s]{1,40}|previous|next
-"""
-RELATED_LABEL = r"(?:read\smore|read\salso|also\sread|see\salso|related|read\snext)\s?[:|»>]\s?.+"
-ADVERTISEMENT = r"""
-    [\W_]*
-    (?:advertisements?|advertising|advert|ads?|sponsored(?:\s(?:content|links?|post))?
-      |paid\s(?:content|post)|promoted(?:\scontent)?|partner\scontent|anzeige
-      |publicit[ée]|publicidad)
-    [\W_]*(?:spot_img)?[\W_]*
-  | .*\bspot_img\b.*
-  | (?:story|article|text)\scontinues\s(?:below|after)(?:\s(?:this|the))?
-    \s(?:advertisement|ad)
-  | (?:(?:advertisement|ad)[\W_]*)?scroll\s(?:down\s)?to\scontinue(?:\s(?:reading|with\scontent))?
-  | continue\sreading\s(?:below|after\sthe\s(?:ad|advertisement))
-  | (?:skip|close|report)(?:\sthis)?\sad|ad\sfeedback
-"""
-COMMENT_FORM = r"""
-    please\senter\syour\s(?:comment|name|email|e\smail)(?:\saddress)?(?:\shere)?
-  | you\shave\sentered\san\sincorrect\s(?:email|e\smail)\saddress(?:\splease\senter.*)?
-  | leave\s(?:a|your)\s(?:reply|comment|response)(?:\scancel\sreply)?|cancel\sreply
-  | (?:post|submit|add)(?:\sa|\syour)?\scomments?|\d*\s?comments?(?:\s\d+)?|no\scomments(?:\syet)?
-  | be\sthe\sfirst\sto\scomment|join\sthe\s(?:conversation|discussion)
-  | (?:show|view|load|hide|read)(?:\sall)?\scomments?|comments?\s(?:are\s)?closed
-  | log\s?in\sto\s(?:comment|reply)
-  | save\smy\sname\s(?:e\s?mail\s)?(?:and\s)?(?:e\s?mail\s)?(?:and\s)?website
-    \sin\sthis\sbrowser\sfor\sthe\snext\stime\si\scomment
-  | your\s(?:e\s?mail\s)?(?:address\s)?will\snot\sbe\spublished
-    (?:\srequired\sfields\sare\smarked)?
-  | required\sfields\sare\smarked
-"""
-FONT_BUTTONS = r"""
-    (?:a\s?[+-]|aa)(?:\s?(?:a\s?[+-]?|aa))*
-  | a\s(?:a\s?[+-]?|aa)(?:\s?(?:a\s?[+-]?|aa))*
-"""
-FONT_LABEL = r"""
-    (?:(?:increase|decrease|reset|change|adjust|larger|smaller)\s)?(?:font|text)(?:\ssize)?
-    (?:\s(?:increase|decrease|reset|larger|smaller|a))*
-"""
-READING_TIME = r"""
-    (?:estimated\s)?(?:reading|read)\stime(?:\s(?:about\s)?\d+\s(?:min|mins|minutes?))?
-  | (?:about\s)?\d+(?:\s\d+)?\s(?:min|mins|minutes?)
-    \s(?:read|reading|de\slecture|lecture|lesezeit|de\slectura|lectura)(?:\stime)?
-  | (?:lecture|lesezeit|lectura|temps\sde\slecture)\s\d+\s(?:min|mins|minutes?)
-"""
-SHARE_WORDS = r"""share|shares|tweet|facebook|twitter|whatsapp|linkedin|telegram|email|e\smail
-    |print|pinterest|reddit|messenger|copy\slink|link\scopied|flipboard"""
-SOCIAL_SHARE = rf"(?:{SHARE_WORDS})(?:\s(?:{SHARE_WORDS}|x|on|this|article|story|via|the|\d+))*"
-CALL_TO_ACTION = r"""
-    subscribe(?:\s(?:now|today|here))?|sign\s(?:up|in)(?:\snow)?|log\s?in
-  | register(?:\snow)?|follow\sus(?:\son\s[\w\s]{1,30})?|join\s(?:us|our)\s[\w\s]{1,40}
-  | (?:click|tap)\shere(?:\s[\w\s]{1,60})?
-  | (?:sign\sup|subscribe)\s(?:for|to)\s(?:our|the|free)[\w\s]{0,60}
-  | get\s(?:our|the)[\w\s]{0,40}newsletters?[\w\s]{0,40}|newsletters?
-  | support\s(?:our|independent)?\s?journalism[\w\s]{0,40}|donate(?:\s(?:now|today))?
-  | become\sa\s(?:member|subscriber|patron)[\w\s]{0,40}
-  | already\sa\s(?:subscriber|member)[\w\s]{0,40}
-  | continue\sreading|subscribe\sto\scontinue\sreading
-"""
-COPYRIGHT = r"(?:©|\(c\)|copyright\b).*|.*\ball\srights\sreserved\b.*"
-TAGS = r"(?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category)\s?:.*"
-PHOTO_CREDIT = r"""
-    (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
-      |photo\scredit|image\scredit|image\ssource)
-    \s?(?::|/|by\b)\s?.{1,80}
-"""
-
-
-def _rule(reason: str, pattern: str, **flags: bool) -> Rule:
-    """A rule with its pattern compiled in verbose mode (so vocabularies stay readable)."""
-    return Rule(reason, re.compile(pattern, re.VERBOSE), **flags)
-
-
-# In order: the first rule that matches names the reason.
-RULES: tuple[Rule, ...] = (
-    _rule("separator", r"[\W_]*", on_words=False, allow_period=True),
-    _rule("weather", WEATHER, on_words=False),
-    _rule("app_promo", APP_PROMO),
-    _rule("language_switch", LANGUAGE_SWITCH),
-    _rule("section_label", SECTION_LABEL),
-    _rule("related_links", RELATED_LINKS),
-    _rule("related_links", RELATED_LABEL, on_words=False, labelled=True, allow_period=True),
-    _rule("advertisement", ADVERTISEMENT, on_words=False),
-    _rule("comment_form", COMMENT_FORM, labelled=True, allow_period=True),
-    _rule("font_size_control", FONT_BUTTONS, on_words=False),
-    _rule("font_size_control", FONT_LABEL),
-    _rule("reading_time", READING_TIME),
-    _rule("social_share", SOCIAL_SHARE),
-    _rule("call_to_action", CALL_TO_ACTION),
-    _rule("copyright", COPYRIGHT, on_words=False, labelled=True, allow_period=True),
-    _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
-    _rule("photo_credit", PHOTO_CREDIT, on_words=False, allow_period=True),
-)
-
-
-def ui_rule(line: str, settings: CleanSettings) -> str | None:
-    """The reason of the first UI rule that removes a line, or None for a line that stays."""
-    n_words = len(line.split())
-    if n_words > max(settings.ui_line_max_words, settings.labelled_line_max_words):
-        return None  # prose: skip the keys and the patterns
-    shape = shape_key(line)
-    words = words_key(shape)
-    return next((r.reason for r in RULES if r.matches(shape, words, n_words, settings)), None)
-
-
-def _font_size_neighbours(text: Sequence[str], rules: dict[int, str]) -> None:
-    """A lone "A" is a font-size button only beside other font-size buttons (A+, A-)."""
-    nonblank = [i for i, t in enumerate(text) if t]
-    for pos, i in enumerate(nonblank):
-        if i in rules or text[i] not in ("A", "a"):
-            continue
-        around = nonblank[max(pos - 1, 0) : pos + 2]
-        if any(rules.get(j) == "font_size_control" for j in around if j != i):
-            rules[i] = "font_size_control"
-
-
-# --------------------------------------------------------------------------------------------
-# Bylines
-# --------------------------------------------------------------------------------------------
-
-NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|van|von|de|del|der|da|di|al|bin|ibn|le|la)){0,4}"
-BYLINE = re.compile(
-    rf"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Vv]on|[Pp]ar|[Pp]or)\s+"
-    rf"(?P<names>{NAME}(?:\s*(?:,|and|&|et|und|y)\s*{NAME})*)"
-    r"(?:\s*[|,–—-]\s*[\w .'’&-]{1,40})?$"
-)
-
-
-def byline_author(line: str) -> str | None:
-    """The author names of a "By Jane Doe" line, or None."""
-    match = BYLINE.match(line.strip())
-    return match["names"].strip() if match else None
-
-
-# --------------------------------------------------------------------------------------------
-# Dates
-# --------------------------------------------------------------------------------------------
-
-
-def _month_table(*calendars: str) -> dict[str, int]:
-    """Month name -> number, from space-separated lists of twelve names per language."""
-    table: dict[str, int] = {}
-    for names in calendars:
-        table.update({name: i for i, name in enumerate(names.split(), start=1)})
-    return table
-
-
-MONTHS = {
-    **_month_table(
-        "january february march april may june july august september october november december",
-        "jan feb mar apr may jun jul aug sep oct nov dec",
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-        "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-        "januar februar märz april mai juni juli august september oktober november dezember",
-    ),
-    "sept": 9,
-    "setiembre": 9,
-    "jänner": 1,
-}
-WEEKDAYS = (
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs"
-    "|fri|sat|sun|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles"
-    "|miercoles|jueves|viernes|sábado|sabado|domingo|montag|dienstag|mittwoch|donnerstag"
-    "|freitag|samstag|sonntag"
-)
-MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-MODIFIED_LABELS = (
-    "updated",
-    "last updated",
-    "modified",
-    "last modified",
-    "mis à jour",
-    "actualizado",
-    "aktualisiert",
-)
-# US sites write "ET"/"PT" without saying daylight or standard: taken as standard time, an
-# hour off in summer, which never moves a date line by more than that hour.
-# fmt: off
-TZ_OFFSETS = {
-    "utc": 0, "gmt": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7,
-    "mdt": -6, "pst": -8, "pdt": -7, "cet": 1, "cest": 2, "bst": 1, "eet": 2, "eest": 3,
-    "msk": 3, "et": -5, "ct": -6, "pt": -8,
-}
-# fmt: on
-ZONE_NAMES = "|".join(sorted(TZ_OFFSETS, key=len, reverse=True))
-DATE_LINE = re.compile(
-    rf"""[\W_]*
-    (?:(?P<label>published|posted|updated|last\supdated|modified|last\smodified|date|dated
-        |publié|mis\sà\sjour|publicado|actualizado|veröffentlicht|aktualisiert|on)
-       \s?:?\s?(?:on\s|le\s|el\s|am\s)?)?
-    (?:(?:{WEEKDAYS})\.?,?\s)?
-    (?:(?P<mname1>{MONTH_NAMES})\.?\s(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<year1>\d{{4}})
-      |(?P<day2>\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s(?:de\s)?(?P<mname2>{MONTH_NAMES})\.?,?\s
-        (?:de\s)?(?P<year2>\d{{4}})
-      |(?P<year3>\d{{4}})-(?P<month3>\d{{1,2}})-(?P<day3>\d{{1,2}})
-      |(?P<day4>\d{{1,2}})\.(?P<month4>\d{{1,2}})\.(?P<year4>\d{{4}})
-      |(?P<first5>\d{{1,2}})/(?P<second5>\d{{1,2}})/(?P<year5>\d{{4}}))
-    (?:\s?(?:,|at|à|a\slas|um|-|\||/|t)?\s?(?P<hour>\d{{1,2}})[:h.](?P<minute>\d{{2}})
-       (?::(?P<second>\d{{2}}))?\s?(?P<ampm>[ap]\.?m\.?)?)?
-    (?:\s?\(?(?P<tz>{ZONE_NAMES})?
-       (?P<offset>[+-]\d{{1,2}}(?::?\d{{2}})?)?\)?)?
-    [\W_]*""",
-    re.VERBOSE,
-)
-
-
-def parse_date_line(line: str, settings: CleanSettings) -> tuple[datetime, DateKind] | None:
-    """Parse a line that is only a date (with optional label, weekday, time and zone)."""
-    if len(line) > settings.date_line_max_chars or not any(c.isdigit() for c in line):
-        return None
-    shape = shape_key(line)
-    match = DATE_LINE.fullmatch(shape)
-    if match is None:
-        return None
-    value = _datetime_from_match(match)
-    if value is None:
-        return None
-    kind: DateKind = "modified" if match["label"] in MODIFIED_LABELS else "published"
-    return value, kind
-
-
-def _datetime_from_match(match: re.Match[str]) -> datetime | None:
-    """Build an aware datetime from the DATE_LINE groups, or None when the values are impossible."""
-    ymd = _ymd(match)
-    if ymd is None:
-        return None
-    hour, minute, second = _hms(match)
-    try:
-        naive = datetime(*ymd, hour, minute, second)
-    except ValueError:
-        return None
-    return naive.replace(tzinfo=_zone(match["tz"], match["offset"])).astimezone(UTC)
-
-
-def _ymd(match: re.Match[str]) -> tuple[int, int, int] | None:
-    """Year, month, day from whichever date alternative matched; None when ambiguous."""
-    if match["year1"]:
-        return int(match["year1"]), MONTHS[match["mname1"]], int(match["day1"])
-    if match["year2"]:
-        return int(match["year2"]), MONTHS[match["mname2"]], int(match["day2"])
-    if match["year3"]:
-        return int(match["year3"]), int(match["month3"]), int(match["day3"])
-    if match["year4"]:
-        return int(match["year4"]), int(match["month4"]), int(match["day4"])
-    return _slashed(int(match["first5"]), int(match["second5"]), int(match["year5"]))
-
-
-def _slashed(first: int, second: int, year: int) -> tuple[int, int, int] | None:
-    """A n/n/yyyy date, only when one number cannot be a month (US and European orders clash)."""
-    if first > 12 >= second:
-        return year, second, first
-    if second > 12 >= first:
-        return year, first, second
-    return None
-
-
-def _hms(match: re.Match[str]) -> tuple[int, int, int]:
-    """Hour, minute, second (midnight when no time is given), with am/pm applied."""
-    if not match["hour"]:
-        return 0, 0, 0
-    hour = int(match["hour"]) % 24
-    ampm = (match["ampm"] or "").replace(".", "")
-    if ampm == "pm" and hour < 12:
-        hour += 12
-    elif ampm == "am" and hour == 12:
-        hour = 0
-    return hour, int(match["minute"]), int(match["second"] or 0)
-
-
-def _zone(name: str | None, offset: str | None) -> timezone:
-    """The zone of a named abbreviation plus an optional numeric offset; UTC when none is given."""
-    minutes = TZ_OFFSETS.get(name or "", 0) * 60
-    if offset:
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        hours, mins = (digits[:-2], digits[-2:]) if len(digits) > 2 else (digits, "0")
-        minutes += sign * (int(hours) * 60 + int(mins))
-    if not -18 * 60 < minutes < 18 * 60:
-        minutes = 0  # an impossible offset is noise; the date itself is still usable
-    return timezone(timedelta(minutes=minutes))
-
-
-def parse_datetime(value: str, settings: CleanSettings) -> datetime | None:
-    """Parse a machine or human date string (ISO 8601, RFC 2822, "September 20, 2023") to UTC."""
-    text = value.strip()
-    if not text:
-        return None
-    parsed = _parse_iso(text) or _parse_rfc2822(text)
-    if parsed is not None:
-        return _as_utc(parsed)
-    dated = parse_date_line(text, settings)
-    return dated[0] if dated else None
-
-
-def _parse_iso(text: str) -> datetime | None:
-    """ISO 8601 as Python reads it, or None."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _parse_rfc2822(text: str) -> datetime | None:
-    """RFC 2822 ("Tue, 19 Sep 2023 10:00:00 +0200"), as feeds write dates, or None."""
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _as_utc(value: datetime) -> datetime:
-    """A datetime in UTC; a naive one is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def _input_dates(doc: RawDocument, settings: CleanSettings) -> list[DateCandidate]:
     """The publication date the input gives (JSONL `published_at`), when it parses."""
     if not doc.published_at:
         return []
-    value = parse_datetime(doc.published_at, settings)
+    value = parse_datetime(doc.published_at, settings.date_line_max_chars)
     return [DateCandidate(value, "input_field", "published")] if value else []
 
 
@@ -981,7 +577,7 @@ def _extract(tree: HtmlElement, url: str | None, settings: CleanSettings) -> Htm
         author=_meta_text(document, "author"),
         sitename=_meta_text(document, "sitename"),
         url=_meta_text(document, "url"),
-        published=parse_datetime(_meta_text(document, "date") or "", settings),
+        published=parse_datetime(_meta_text(document, "date") or "", settings.date_line_max_chars),
     )
 
 
@@ -1080,13 +676,18 @@ def _meta_modified(tree: HtmlElement, settings: CleanSettings) -> Iterable[datet
             (meta.get(a) for a in ("property", "name", "itemprop", "http-equiv") if meta.get(a)), ""
         )
         if key and key.strip().lower() in MODIFIED_META:
-            yield parse_datetime(meta.get("content") or "", settings)
+            yield parse_datetime(meta.get("content") or "", settings.date_line_max_chars)
     for time in tree.iter("time"):
         if (time.get("itemprop") or "").lower() == "datemodified":
-            yield parse_datetime(time.get("datetime") or time.text_content(), settings)
+            yield parse_datetime(
+                time.get("datetime") or time.text_content(), settings.date_line_max_chars
+            )
     for script in tree.iter("script"):
         if "ld+json" in (script.get("type") or "") and script.text:
-            yield from (parse_datetime(m, settings) for m in JSONLD_MODIFIED.findall(script.text))
+            yield from (
+                parse_datetime(m, settings.date_line_max_chars)
+                for m in JSONLD_MODIFIED.findall(script.text)
+            )
 
 
 def _first(values: Iterable[datetime | None]) -> datetime | None:

@@ -7,11 +7,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import ftfy
 import py3langid
 
+from tasks.dates import as_utc
 from tasks.records import Article, CleanDocument, DateCandidate, Reject
 
 STAGE = "normalize"
@@ -174,13 +175,6 @@ def short_hash(text: str, length: int) -> str:
 # --------------------------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------------------------
-
-
-def as_utc(value: datetime) -> datetime:
-    """A datetime in UTC; a naive one is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def choose_date(

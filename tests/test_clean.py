@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import CleanSettings, clean_documents, parse_date_line
+from tasks.clean import CleanSettings, clean_documents
+from tasks.dates import parse_date_line
 from tasks.records import (
     CleanDocument,
     ContentType,
@@ -296,7 +297,7 @@ def test_updated_dateline_is_a_modified_date() -> None:
     ],
 )
 def test_date_lines(line: str, expected: tuple[datetime, str] | None) -> None:
-    assert parse_date_line(line, SETTINGS) == expected
+    assert parse_date_line(line, SETTINGS.date_line_max_chars) == expected
 
 
 def test_byline_gives_the_author() -> None:

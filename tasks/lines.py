@@ -1,0 +1,238 @@
+"""Line-shape recognizers: interface lines (menus, ads, share bars) and bylines, by their shape."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ftfy
+
+# --------------------------------------------------------------------------------------------
+# UI rules: each recognises one kind of interface line by its shape
+# --------------------------------------------------------------------------------------------
+
+APOSTROPHES = str.maketrans("’‘`´–—−", "''''---")
+NON_WORD = re.compile(r"[\W_]+")
+
+
+def _fold(line: str) -> str:
+    """Casefold, unify apostrophes and dashes, single spaces."""
+    return " ".join(line.translate(APOSTROPHES).casefold().split())
+
+
+def shape_key(line: str) -> str:
+    """The line as symbol-aware rules see it: mojibake repaired, folded."""
+    return _fold(line if line.isascii() else ftfy.fix_encoding(line))
+
+
+def words_key(shape: str) -> str:
+    """A shape key reduced to its words, so punctuation and spacing do not matter."""
+    return NON_WORD.sub(" ", shape).strip()
+
+
+def match_key(line: str) -> str:
+    """The words of a line, to compare lines of the same source (no mojibake repair: cheap)."""
+    return words_key(_fold(line))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One boilerplate rule: a full-line pattern on the line's words or its shape."""
+
+    reason: str
+    pattern: re.Pattern[str]
+    on_words: bool = True  # match the words-only key; False: the shape key with symbols
+    labelled: bool = False  # may carry a payload, so the longer word cap applies
+    allow_period: bool = False  # UI strings rarely end with "."; prose does
+
+    def matches(self, shape: str, words: str, n_words: int, ui_max: int, labelled_max: int) -> bool:
+        """Tell whether the rule removes this line."""
+        cap = labelled_max if self.labelled else ui_max
+        if n_words > cap or (not self.allow_period and shape.endswith(".")):
+            return False
+        return bool(self.pattern.fullmatch(words if self.on_words else shape))
+
+
+LANGUAGES = (
+    r"english|french|fran[cç]ais|spanish|espa[nñ]ol|german|deutsch|italian|italiano"
+    r"|portuguese|portugu[eê]s|russian|русский|arabic|العربية|armenian|հայերեն"
+    r"|chinese|中文|japanese|日本語|korean|한국어|turkish|t[uü]rk[cç]e|persian|farsi"
+    r"|فارسی|hindi|हिन्दी|ukrainian|українська|dutch|nederlands|polish|polski|greek"
+    r"|ελληνικά|hebrew|עברית|azerbaijani|az[əe]rbaycan(?:ca)?|georgian|ქართული"
+    r"|creole|kreol|morisien"
+)
+TEMPERATURE = r"-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)?\s?[cf]|-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)"
+
+# Patterns below are matched whole (fullmatch) against the line's words-only key unless
+# marked as shape patterns (they need symbols: °, +, -, ©, ":").
+WEATHER = rf"""
+    (?:[a-z]+(?:\s[a-z]+)?,?\s)?(?:{TEMPERATURE})(?:\s?/\s?(?:{TEMPERATURE}))?
+  | (?:humidity|wind|feels\slike|high|low)\s?:?\s?-?[\d.,]+\s?(?:%|km/h|mph|°[cf]?)
+"""
+APP_PROMO = r"""
+    (?:download|get|install|try)(?:\s(?:the|our|free))?(?:\s[\w'&-]+){0,3}
+    \sapp(?:lication)?s?(?:\s(?:now|here|today|for\sfree))?
+  | (?:(?:available|get\sit|download\sit)\son\s)?(?:the\s)?
+    (?:app\sstore|google\splay|play\sstore)
+    (?:\s(?:and|or)\s(?:the\s)?(?:app\sstore|google\splay|play\sstore))?
+"""
+LANGUAGE_SWITCH = rf"""
+    (?:read|view|see|lire|leer|lesen|switch\sto|also\savailable|available|version|versión)
+    (?:\s(?:this|the|it|cet|l|la|el|este))?
+    (?:\s(?:article|story|page|post|artikel|artículo))?
+    (?:\s(?:is|also))*(?:\s(?:in|en|auf|au))?\s(?:{LANGUAGES})(?:\s(?:version|edition))?
+  | (?:{LANGUAGES})(?:\s(?:{LANGUAGES}))*
+"""
+SECTION_LABEL = r"""
+    must\sreads?|trending(?:\s(?:now|news|stories|topics))?|top\s(?:stories|story|news)
+  | editors?\ss?\s?(?:picks?|choice)|breaking(?:\snews)?|popular(?:\snow)?
+  | most\s(?:popular|read|viewed|shared|commented)
+  | featured(?:\s(?:stories|articles|news))?|in\sfocus|highlights|spotlight
+  | don\st\smiss|do\snot\smiss|recommended(?:\sfor\syou)?|just\sin|hot\stopics
+  | what\ss\shot|latest(?:\supdates)?|(?:top\s)?headlines
+"""
+RELATED_LINKS = r"""
+    (?:more|latest|related|recent|similar|other|previous|next|recommended|popular|top)
+    (?:\s\w+)?\s
+    (?:articles?|stories|story|news|posts?|reads|videos|content|coverage|reading)
+  | related|see\salso|read\smore|read\salso|also\sread|read\snext|more\sto\sread|up\snext
+  | you\s(?:may|might)(?:\salso)?\s(?:like|enjoy|be\sinterested\sin)
+  | more\s(?:from|on|in)\s[\w\s]{1,40}|previous|next
+"""
+RELATED_LABEL = r"(?:read\smore|read\salso|also\sread|see\salso|related|read\snext)\s?[:|»>]\s?.+"
+ADVERTISEMENT = r"""
+    [\W_]*
+    (?:advertisements?|advertising|advert|ads?|sponsored(?:\s(?:content|links?|post))?
+      |paid\s(?:content|post)|promoted(?:\scontent)?|partner\scontent|anzeige
+      |publicit[ée]|publicidad)
+    [\W_]*(?:spot_img)?[\W_]*
+  | .*\bspot_img\b.*
+  | (?:story|article|text)\scontinues\s(?:below|after)(?:\s(?:this|the))?
+    \s(?:advertisement|ad)
+  | (?:(?:advertisement|ad)[\W_]*)?scroll\s(?:down\s)?to\scontinue(?:\s(?:reading|with\scontent))?
+  | continue\sreading\s(?:below|after\sthe\s(?:ad|advertisement))
+  | (?:skip|close|report)(?:\sthis)?\sad|ad\sfeedback
+"""
+COMMENT_FORM = r"""
+    please\senter\syour\s(?:comment|name|email|e\smail)(?:\saddress)?(?:\shere)?
+  | you\shave\sentered\san\sincorrect\s(?:email|e\smail)\saddress(?:\splease\senter.*)?
+  | leave\s(?:a|your)\s(?:reply|comment|response)(?:\scancel\sreply)?|cancel\sreply
+  | (?:post|submit|add)(?:\sa|\syour)?\scomments?|\d*\s?comments?(?:\s\d+)?|no\scomments(?:\syet)?
+  | be\sthe\sfirst\sto\scomment|join\sthe\s(?:conversation|discussion)
+  | (?:show|view|load|hide|read)(?:\sall)?\scomments?|comments?\s(?:are\s)?closed
+  | log\s?in\sto\s(?:comment|reply)
+  | save\smy\sname\s(?:e\s?mail\s)?(?:and\s)?(?:e\s?mail\s)?(?:and\s)?website
+    \sin\sthis\sbrowser\sfor\sthe\snext\stime\si\scomment
+  | your\s(?:e\s?mail\s)?(?:address\s)?will\snot\sbe\spublished
+    (?:\srequired\sfields\sare\smarked)?
+  | required\sfields\sare\smarked
+"""
+FONT_BUTTONS = r"""
+    (?:a\s?[+-]|aa)(?:\s?(?:a\s?[+-]?|aa))*
+  | a\s(?:a\s?[+-]?|aa)(?:\s?(?:a\s?[+-]?|aa))*
+"""
+FONT_LABEL = r"""
+    (?:(?:increase|decrease|reset|change|adjust|larger|smaller)\s)?(?:font|text)(?:\ssize)?
+    (?:\s(?:increase|decrease|reset|larger|smaller|a))*
+"""
+READING_TIME = r"""
+    (?:estimated\s)?(?:reading|read)\stime(?:\s(?:about\s)?\d+\s(?:min|mins|minutes?))?
+  | (?:about\s)?\d+(?:\s\d+)?\s(?:min|mins|minutes?)
+    \s(?:read|reading|de\slecture|lecture|lesezeit|de\slectura|lectura)(?:\stime)?
+  | (?:lecture|lesezeit|lectura|temps\sde\slecture)\s\d+\s(?:min|mins|minutes?)
+"""
+SHARE_WORDS = r"""share|shares|tweet|facebook|twitter|whatsapp|linkedin|telegram|email|e\smail
+    |print|pinterest|reddit|messenger|copy\slink|link\scopied|flipboard"""
+SOCIAL_SHARE = rf"(?:{SHARE_WORDS})(?:\s(?:{SHARE_WORDS}|x|on|this|article|story|via|the|\d+))*"
+CALL_TO_ACTION = r"""
+    subscribe(?:\s(?:now|today|here))?|sign\s(?:up|in)(?:\snow)?|log\s?in
+  | register(?:\snow)?|follow\sus(?:\son\s[\w\s]{1,30})?|join\s(?:us|our)\s[\w\s]{1,40}
+  | (?:click|tap)\shere(?:\s[\w\s]{1,60})?
+  | (?:sign\sup|subscribe)\s(?:for|to)\s(?:our|the|free)[\w\s]{0,60}
+  | get\s(?:our|the)[\w\s]{0,40}newsletters?[\w\s]{0,40}|newsletters?
+  | support\s(?:our|independent)?\s?journalism[\w\s]{0,40}|donate(?:\s(?:now|today))?
+  | become\sa\s(?:member|subscriber|patron)[\w\s]{0,40}
+  | already\sa\s(?:subscriber|member)[\w\s]{0,40}
+  | continue\sreading|subscribe\sto\scontinue\sreading
+"""
+COPYRIGHT = r"(?:©|\(c\)|copyright\b).*|.*\ball\srights\sreserved\b.*"
+TAGS = r"(?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category)\s?:.*"
+PHOTO_CREDIT = r"""
+    (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
+      |photo\scredit|image\scredit|image\ssource)
+    \s?(?::|/|by\b)\s?.{1,80}
+"""
+
+
+def _rule(reason: str, pattern: str, **flags: bool) -> Rule:
+    """A rule with its pattern compiled in verbose mode (so vocabularies stay readable)."""
+    return Rule(reason, re.compile(pattern, re.VERBOSE), **flags)
+
+
+# In order: the first rule that matches names the reason.
+RULES: tuple[Rule, ...] = (
+    _rule("separator", r"[\W_]*", on_words=False, allow_period=True),
+    _rule("weather", WEATHER, on_words=False),
+    _rule("app_promo", APP_PROMO),
+    _rule("language_switch", LANGUAGE_SWITCH),
+    _rule("section_label", SECTION_LABEL),
+    _rule("related_links", RELATED_LINKS),
+    _rule("related_links", RELATED_LABEL, on_words=False, labelled=True, allow_period=True),
+    _rule("advertisement", ADVERTISEMENT, on_words=False),
+    _rule("comment_form", COMMENT_FORM, labelled=True, allow_period=True),
+    _rule("font_size_control", FONT_BUTTONS, on_words=False),
+    _rule("font_size_control", FONT_LABEL),
+    _rule("reading_time", READING_TIME),
+    _rule("social_share", SOCIAL_SHARE),
+    _rule("call_to_action", CALL_TO_ACTION),
+    _rule("copyright", COPYRIGHT, on_words=False, labelled=True, allow_period=True),
+    _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
+    _rule("photo_credit", PHOTO_CREDIT, on_words=False, allow_period=True),
+)
+
+
+def ui_rule(line: str, ui_max_words: int, labelled_max_words: int) -> str | None:
+    """The reason of the first UI rule that removes a line, or None for a line that stays."""
+    n_words = len(line.split())
+    if n_words > max(ui_max_words, labelled_max_words):
+        return None  # prose: skip the keys and the patterns
+    shape = shape_key(line)
+    words = words_key(shape)
+    return next(
+        (
+            r.reason
+            for r in RULES
+            if r.matches(shape, words, n_words, ui_max_words, labelled_max_words)
+        ),
+        None,
+    )
+
+
+def font_size_neighbours(text: Sequence[str], rules: dict[int, str]) -> None:
+    """A lone "A" is a font-size button only beside other font-size buttons (A+, A-)."""
+    nonblank = [i for i, t in enumerate(text) if t]
+    for pos, i in enumerate(nonblank):
+        if i in rules or text[i] not in ("A", "a"):
+            continue
+        around = nonblank[max(pos - 1, 0) : pos + 2]
+        if any(rules.get(j) == "font_size_control" for j in around if j != i):
+            rules[i] = "font_size_control"
+
+
+# --------------------------------------------------------------------------------------------
+# Bylines
+# --------------------------------------------------------------------------------------------
+
+NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|van|von|de|del|der|da|di|al|bin|ibn|le|la)){0,4}"
+BYLINE = re.compile(
+    rf"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Vv]on|[Pp]ar|[Pp]or)\s+"
+    rf"(?P<names>{NAME}(?:\s*(?:,|and|&|et|und|y)\s*{NAME})*)"
+    r"(?:\s*[|,–—-]\s*[\w .'’&-]{1,40})?$"
+)
+
+
+def byline_author(line: str) -> str | None:
+    """The author names of a "By Jane Doe" line, or None."""
+    match = BYLINE.match(line.strip())
+    return match["names"].strip() if match else None
