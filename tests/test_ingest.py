@@ -35,7 +35,11 @@ def test_text_html_and_sniffed_html(tmp_path: Path) -> None:
         },
     )
     assert rejects == []
-    assert [(d.source_uri, d.content_type) for d in docs] == [("a.txt", "text"), ("b.htm", "html"), ("c.txt", "html")]
+    assert [(d.source_uri, d.content_type) for d in docs] == [
+        ("a.txt", "text"),
+        ("b.htm", "html"),
+        ("c.txt", "html"),
+    ]
 
 
 def test_bad_files_are_rejected_with_reasons(tmp_path: Path) -> None:
@@ -83,7 +87,15 @@ def test_gzip_text_is_read(tmp_path: Path) -> None:
 
 def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"text": "Body one.", "url": "https://x.org/1", "title": "T1", "published_at": "2024-01-02", "source": "X News"}),
+        json.dumps(
+            {
+                "text": "Body one.",
+                "url": "https://x.org/1",
+                "title": "T1",
+                "published_at": "2024-01-02",
+                "source": "X News",
+            }
+        ),
         "",
         json.dumps({"html": "<html><p>Body two.</p></html>"}),
         "{not json",
@@ -91,9 +103,17 @@ def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
         json.dumps(["a", "list"]),
     ]
     docs, rejects = _ingest(tmp_path, {"feed.jsonl": "\n".join(lines).encode()})
-    assert [(d.source_uri, d.content_type) for d in docs] == [("feed.jsonl#L1", "text"), ("feed.jsonl#L3", "html")]
+    assert [(d.source_uri, d.content_type) for d in docs] == [
+        ("feed.jsonl#L1", "text"),
+        ("feed.jsonl#L3", "html"),
+    ]
     first = docs[0]
-    assert (first.url, first.title, first.published_at, first.outlet) == ("https://x.org/1", "T1", "2024-01-02", "X News")
+    assert (first.url, first.title, first.published_at, first.outlet) == (
+        "https://x.org/1",
+        "T1",
+        "2024-01-02",
+        "X News",
+    )
     assert {r.source_uri: r.reason for r in rejects} == {
         "feed.jsonl#L4": "malformed_json_line",
         "feed.jsonl#L5": "missing_text",

@@ -23,7 +23,9 @@ def _summary(status: str = "succeeded") -> RunSummary:
 def test_every_table_declares_descriptions_and_one_partition_column() -> None:
     for name, schema in schemas.TABLES.items():
         assert all(schemas.describe(f) for f in schema), name
-        assert [f.name for f in schema if schemas.is_flag(f, schemas.PARTITION)] == ["run_date"], name
+        assert [f.name for f in schema if schemas.is_flag(f, schemas.PARTITION)] == ["run_date"], (
+            name
+        )
         assert "run_date" not in schemas.file_schema(schema).names
 
 
@@ -39,7 +41,9 @@ def test_to_table_uses_declared_schema_and_rejects_missing_columns() -> None:
 def test_rerun_replaces_partition_and_runs_append(tmp_path: Path) -> None:
     for attempt, uri in (("attempt-1", "first.txt"), ("attempt-2", "second.txt")):
         tables = {
-            "rejects": write.to_table("rejects", [Reject(uri, "empty_input", "0 bytes", "ingest")], {"run_id": "r1"}),
+            "rejects": write.to_table(
+                "rejects", [Reject(uri, "empty_input", "0 bytes", "ingest")], {"run_id": "r1"}
+            ),
             "runs": write.to_table("runs", [_summary()], {}),
         }
         write.write_tables(tmp_path, tables, DAY, attempt)
@@ -53,7 +57,9 @@ def test_rerun_replaces_partition_and_runs_append(tmp_path: Path) -> None:
 def test_views_read_partitions_with_run_date(tmp_path: Path) -> None:
     for day in (date(2025, 1, 1), date(2025, 1, 2)):
         tables = {
-            "rejects": write.to_table("rejects", [Reject("a.txt", "empty_input", "x", "ingest")], {"run_id": "r"}),
+            "rejects": write.to_table(
+                "rejects", [Reject("a.txt", "empty_input", "x", "ingest")], {"run_id": "r"}
+            ),
             "runs": write.to_table("runs", [_summary()], {}),
         }
         write.write_tables(tmp_path, tables, day, "attempt-1")
@@ -69,7 +75,9 @@ def test_connect_without_runs_says_so(tmp_path: Path) -> None:
 
 def test_database_file_holds_views(tmp_path: Path) -> None:
     tables = {
-        "rejects": write.to_table("rejects", [Reject("a.txt", "empty_input", "x", "ingest")], {"run_id": "r"}),
+        "rejects": write.to_table(
+            "rejects", [Reject("a.txt", "empty_input", "x", "ingest")], {"run_id": "r"}
+        ),
         "runs": write.to_table("runs", [_summary()], {}),
     }
     write.write_tables(tmp_path, tables, DAY, "attempt-1")
@@ -81,11 +89,15 @@ def test_database_file_holds_views(tmp_path: Path) -> None:
 
 def test_run_id_is_stable_and_input_sensitive() -> None:
     a = write.run_id_for(DAY, [], [Reject("a.txt", "empty_input", "x", "ingest")])
-    assert a == write.run_id_for(DAY, [], [Reject("a.txt", "empty_input", "other detail", "ingest")])
+    assert a == write.run_id_for(
+        DAY, [], [Reject("a.txt", "empty_input", "other detail", "ingest")]
+    )
     assert a != write.run_id_for(DAY, [], [Reject("b.txt", "empty_input", "x", "ingest")])
     assert a.startswith("2025-01-15-")
 
 
 def test_schema_doc_is_current() -> None:
-    doc = (Path(__file__).resolve().parents[1] / "warehouse" / "README.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[1] / "warehouse" / "README.md").read_text(
+        encoding="utf-8"
+    )
     assert doc == schemas.render_markdown()

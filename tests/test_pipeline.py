@@ -1,0 +1,287 @@
+"""End to end: the real Prefect flow on the seeds, checked through DuckDB over the Parquet."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.pipeline import deployment, news_etl
+from tasks import query, schemas
+from tasks.records import RunSummary
+
+DAY = date(2025, 1, 15)
+BOILERPLATE = [
+    "19.8 C",
+    "Port Louis",
+    "Friday, July 19, 2024",
+    "Download The App:",
+    "Read in French",
+    "Must Read",
+    "- Advertisement -spot_img",
+    "More Articles",
+    "Please enter your comment!",
+    "Please enter your name here",
+    "Latest Articles",
+    "3 MIN READ",
+    "A",
+    "A+",
+    "A-",
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Path:
+    """A warehouse written by one real run over the seeds."""
+    target = tmp_path_factory.mktemp("warehouse")
+    news_etl(input_dir=seeds_dir, warehouse=target, run_date=DAY)
+    return target
+
+
+@pytest.fixture(scope="module")
+def con(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DuckDB with the warehouse views."""
+    with query.connect(warehouse) as connection:
+        yield connection
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Fetch a query's rows."""
+    return con.execute(sql, list(params)).fetchall()
+
+
+def article_id(con: duckdb.DuckDBPyConnection, prefix: str) -> str:
+    """The id of the seed article whose file name starts with a prefix."""
+    [(found,)] = rows(con, "SELECT article_id FROM articles WHERE source_uri LIKE ?", f"{prefix}%")
+    return str(found)
+
+
+def test_five_articles_no_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    assert rows(con, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(5, 5)]
+    assert rows(con, "SELECT count(*) FROM rejects") == [(0,)]
+    assert rows(con, "SELECT inputs, articles, rejects, status FROM runs") == [
+        (5, 5, 0, "succeeded")
+    ]
+
+
+def test_boilerplate_lines_gone_from_every_body(con: duckdb.DuckDBPyConnection) -> None:
+    for source_uri, body in rows(con, "SELECT source_uri, body FROM articles"):
+        lines = {line.strip() for line in str(body).splitlines()}
+        assert not lines & set(BOILERPLATE), source_uri
+    removed = {r[0] for r in rows(con, "SELECT text FROM removed_lines")}
+    assert set(BOILERPLATE) <= {t.strip() for t in removed}
+
+
+def test_every_body_paragraph_of_003_kept(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> None:
+    source = (seeds_dir / "003_16aea1d5657ca7f1.txt").read_text(encoding="utf-8")
+    paragraphs = [p.strip() for p in source.split("\n") if p.strip()][1:]  # all but the title line
+    [(body,)] = rows(con, "SELECT body FROM articles WHERE source_uri LIKE '003_%'")
+    for paragraph in paragraphs:
+        assert paragraph in str(body)
+
+
+def test_dates_titles_and_page_header_date(con: duckdb.DuckDBPyConnection) -> None:
+    got = {
+        str(uri)[:3]: (title, published.date() if published else None, source)
+        for uri, title, published, source in rows(
+            con, "SELECT source_uri, title, published_at, published_at_source FROM articles"
+        )
+    }
+    assert got["001"] == (
+        "Pashinyan, Blinken Discuss Azerbaijan’s Latest Attack on Artsakh",
+        date(2023, 9, 19),
+        "title_prefix",
+    )
+    assert (
+        got["002"][0]
+        == "US, France Call Up Leaders Of Azerbaijan & Armenia Over Offensive At Nagorno-Karabakh"
+    )
+    assert got["002"][1] != date(2024, 7, 19)
+    assert (
+        got["003"][0]
+        == "United States, France race at UN to stop Azerbaijan offensive in Nagorno-Karabakh"
+    )
+    assert got["004"][:2] == (
+        "France condemns operation in Nagorno-Karabakh, holds Azerbaijan",
+        date(2023, 9, 20),
+    )
+    assert {row[0] for row in rows(con, "SELECT DISTINCT language FROM articles")} == {"en"}
+
+
+@pytest.mark.parametrize(
+    ("canonical", "surname"),
+    [
+        ("Catherine Colonna", "Colonna"),
+        ("Antony J. Blinken", "Blinken"),
+        ("Nikol Pashinyan", "Pashinyan"),
+        ("Ilham Aliyev", "Aliyev"),
+    ],
+)
+def test_people_merged_with_surname_mentions(
+    con: duckdb.DuckDBPyConnection, canonical: str, surname: str
+) -> None:
+    [(entity_id, label, aliases)] = rows(
+        con, "SELECT entity_id, label, aliases FROM entities WHERE canonical_name = ?", canonical
+    )
+    assert label == "PERSON"
+    assert surname in aliases
+    surname_mentions = rows(
+        con,
+        "SELECT DISTINCT entity_id FROM entity_mentions WHERE text = ? AND label = 'PERSON'",
+        surname,
+    )
+    assert surname_mentions == [(entity_id,)]
+
+
+def test_mention_and_quote_offsets_index_the_body(con: duckdb.DuckDBPyConnection) -> None:
+    bad_mentions = rows(
+        con,
+        """SELECT m.text FROM entity_mentions m JOIN articles a USING (article_id, run_date)
+           WHERE substring(a.body, m.start_char + 1, m.end_char - m.start_char) <> m.text""",
+    )
+    bad_quotes = rows(
+        con,
+        """SELECT q.text FROM quotes q JOIN articles a USING (article_id, run_date)
+           WHERE substring(a.body, q.start_char + 1, q.end_char - q.start_char) <> q.text""",
+    )
+    assert bad_mentions == [] and bad_quotes == []
+
+
+def test_colonna_quote_in_003(con: duckdb.DuckDBPyConnection) -> None:
+    found = rows(
+        con,
+        """SELECT q.speaker, q.speaker_entity_id IS NOT NULL FROM quotes q
+           JOIN articles a USING (article_id, run_date)
+           WHERE a.source_uri LIKE '003_%' AND q.text LIKE '%illegal, unjustifiable and unacceptable%'""",
+    )
+    assert found == [("Catherine Colonna", True)]
+
+
+def test_001_is_an_excerpt_of_000(con: duckdb.DuckDBPyConnection) -> None:
+    a000, a001 = article_id(con, "000_"), article_id(con, "001_")
+    [(relation, score)] = rows(
+        con,
+        "SELECT relation, score FROM article_links WHERE article_id = ? AND other_article_id = ?",
+        a001,
+        a000,
+    )
+    assert relation == "excerpt" and float(score) >= 0.8  # type: ignore[arg-type]
+    [(s0,), (s1,)] = rows(
+        con, "SELECT story_id FROM articles WHERE article_id IN (?, ?)", a000, a001
+    )
+    assert s0 == s1
+
+
+def test_reports_run(con: duckdb.DuckDBPyConnection) -> None:
+    for name in query.report_names():
+        columns, result = query.fetch(con, query.report_sql(name))
+        assert columns, name
+        assert result, name
+    columns, result = query.fetch(con, query.report_sql("top_entities"))
+    assert "Antony J. Blinken" in {row[columns.index("entity")] for row in result}
+
+
+def test_cli_report_and_sql(warehouse: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(
+        app, ["report", "most_quoted_speakers", "--warehouse", str(warehouse), "--format", "csv"]
+    )
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0].startswith("speaker,")
+    assert "Catherine Colonna" in out.output
+    out = runner.invoke(
+        app,
+        [
+            "sql",
+            "SELECT count(*) AS n FROM articles",
+            "--warehouse",
+            str(warehouse),
+            "--format",
+            "json",
+        ],
+    )
+    assert out.exit_code == 0 and out.output.strip() == '{"n": 5}'
+    out = runner.invoke(app, ["report", "no_such_report", "--warehouse", str(warehouse)])
+    assert out.exit_code == 2 and "unknown report" in out.output
+
+
+def test_duckdb_file_opens_on_its_own(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse / query.DATABASE_FILE), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (5,)
+
+
+def _stable_rows(warehouse: Path, name: str) -> list[dict[str, object]]:
+    """A table's rows without its volatile (wall-clock) columns, in a canonical order."""
+    schema = schemas.TABLES[name]
+    keep = [f.name for f in schemas.file_schema(schema) if not schemas.is_flag(f, schemas.VOLATILE)]
+    found = []
+    for path in sorted(warehouse.glob(f"{name}/*/*.parquet")):
+        found += pq.read_table(path, columns=keep).to_pylist()
+    return sorted(found, key=repr)
+
+
+def test_second_run_gives_identical_rows(warehouse: Path, seeds_dir: Path, tmp_path: Path) -> None:
+    before = {name: _stable_rows(warehouse, name) for name in schemas.TABLES if name != "runs"}
+    again = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--input",
+            str(seeds_dir),
+            "--warehouse",
+            str(warehouse),
+            "--date",
+            DAY.isoformat(),
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    assert "articles" in again.output
+    after = {name: _stable_rows(warehouse, name) for name in schemas.TABLES if name != "runs"}
+    assert after == before
+    attempts = _stable_rows(warehouse, "runs")
+    assert len(attempts) == 2 and attempts[0] == attempts[1]
+
+
+def test_bad_inputs_are_accounted_for(seeds_dir: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(seeds_dir / "003_16aea1d5657ca7f1.txt", inputs / "good.txt")
+    (inputs / "empty.txt").write_bytes(b"")
+    (inputs / "binary.txt").write_bytes(bytes(range(256)) * 16)
+    latin = (seeds_dir / "004_83c3496164c9cac2.txt").read_text(encoding="utf-8")
+    latin = (
+        latin.replace("\u201c", '"')
+        .replace("\u201d", '"')
+        .replace("\u2019", "'")
+        .replace("\u2014", "-")
+    )
+    (inputs / "latin1.txt").write_bytes(latin.replace("Nagorno", "Nagörno").encode("latin-1"))
+    summary: RunSummary = news_etl(input_dir=inputs, warehouse=tmp_path / "wh", run_date=DAY)
+    assert (summary.status, summary.inputs, summary.articles, summary.rejects) == (
+        "succeeded",
+        4,
+        2,
+        2,
+    )
+    with query.connect(tmp_path / "wh") as db:
+        assert sorted(db.execute("SELECT source_uri, reason FROM rejects").fetchall()) == [
+            ("binary.txt", "binary_content"),
+            ("empty.txt", "empty_input"),
+        ]
+        [(body, encoding)] = db.execute(
+            "SELECT body, encoding FROM articles WHERE source_uri = 'latin1.txt'"
+        ).fetchall()
+    assert "Nagörno" in body and encoding != "utf-8"
+
+
+def test_serve_deployment_has_the_cron_schedule(tmp_path: Path) -> None:
+    dep = deployment("0 6 * * *", tmp_path / "in", tmp_path / "wh")
+    assert [s.schedule.cron for s in dep.schedules] == ["0 6 * * *"]  # type: ignore[union-attr]
+    assert dep.parameters["input_dir"] == str((tmp_path / "in").resolve())
