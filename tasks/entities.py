@@ -190,7 +190,7 @@ def canonicalize(
     entities = {g: _entity(g, ms, labels) for g, ms in by_group.items()}
     out = [
         EntityMention(
-            m.article_id, entities[g].entity_id, m.text, m.label, m.start_char, m.end_char
+            m.article_id, entities[g].entity_id, m.text, entities[g].label, m.start_char, m.end_char
         )
         for m, g in linked
     ]

@@ -111,7 +111,7 @@ def find_spans(body: str, min_words: int) -> list[_Span]:
             if closers is None or (para[i] == '"' and i > 0 and para[i - 1].isalnum()):
                 i += 1
                 continue
-            close = _closing(para, i + 1, closers)
+            close = _closing(para, i + 1, para[i], closers)
             if close < 0:
                 i += 1
                 continue
@@ -130,10 +130,16 @@ def _paragraphs(body: str) -> Iterator[tuple[int, str]]:
         offset += len(line) + 1
 
 
-def _closing(text: str, start: int, closers: str) -> int:
+def _closing(text: str, start: int, opener: str, closers: str) -> int:
     """Index of the closing mark, or -1 when the quote is not closed in this paragraph."""
     positions = [p for p in (text.find(c, start) for c in closers) if p >= 0]
-    return min(positions) if positions else -1
+    if not positions:
+        return -1
+    close = min(positions)
+    # Typographic marks open and close differently: a second opening mark before any closing
+    # one means this one was never closed (a typo, or a quote running past the paragraph).
+    reopened = text.find(opener, start) if opener not in closers else -1
+    return -1 if 0 <= reopened < close else close
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tasks.records import Article
 
 # Before anything imports Prefect: only warnings, and no log shipping to the API.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -19,3 +24,33 @@ SEEDS = ROOT / "seeds"
 def seeds_dir() -> Path:
     """The embedded sample articles."""
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def make_article() -> Callable[..., Article]:
+    """Build a normalized Article from a body, as the normalize stage would."""
+
+    def build(body: str, uri: str = "a.txt", **fields: Any) -> Article:
+        defaults: dict[str, Any] = {
+            "article_id": hashlib.sha256(f"{uri}\x00{body}".encode()).hexdigest()[:16],
+            "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
+            "source_uri": uri,
+            "url": None,
+            "outlet": None,
+            "title": None,
+            "title_source": None,
+            "author": None,
+            "published_at": None,
+            "published_at_source": None,
+            "modified_at": None,
+            "language": "en",
+            "nlp_skip_reason": None,
+            "body": body,
+            "word_count": len(body.split()),
+            "content_type": "text",
+            "encoding": "utf-8",
+            "removed": (),
+        }
+        return Article(**{**defaults, **fields})
+
+    return build

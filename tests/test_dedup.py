@@ -1,0 +1,213 @@
+"""Dedup: exact and near duplicates, excerpts, same-story links, stories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tasks.dedup import DedupSettings, link_articles
+from tasks.records import Article
+
+SETTINGS = DedupSettings()
+WORDS = [
+    "the",
+    "central",
+    "bank",
+    "raised",
+    "interest",
+    "rates",
+    "by",
+    "half",
+    "a",
+    "point",
+    "on",
+    "thursday",
+    "citing",
+    "persistent",
+    "inflation",
+    "in",
+    "housing",
+    "and",
+    "energy",
+    "prices",
+    "while",
+    "officials",
+    "signalled",
+    "further",
+    "increases",
+    "could",
+    "follow",
+    "later",
+    "this",
+    "year",
+    "if",
+    "wage",
+    "growth",
+    "remains",
+    "strong",
+    "across",
+    "the",
+    "service",
+    "sector",
+    "economists",
+    "had",
+    "expected",
+    "a",
+    "smaller",
+    "move",
+    "after",
+    "weak",
+    "retail",
+    "figures",
+    "published",
+    "last",
+    "week",
+    "and",
+    "markets",
+    "fell",
+    "sharply",
+    "in",
+    "afternoon",
+    "trading",
+    "as",
+    "investors",
+    "reassessed",
+    "the",
+    "outlook",
+]
+OTHER = [
+    "the",
+    "football",
+    "club",
+    "confirmed",
+    "its",
+    "new",
+    "stadium",
+    "will",
+    "open",
+    "next",
+    "season",
+    "after",
+    "years",
+    "of",
+    "delays",
+    "caused",
+    "by",
+    "planning",
+    "disputes",
+    "rising",
+    "construction",
+    "costs",
+    "and",
+    "a",
+    "legal",
+    "challenge",
+    "from",
+    "local",
+    "residents",
+    "who",
+    "argued",
+    "the",
+    "project",
+    "would",
+    "bring",
+    "traffic",
+    "and",
+    "noise",
+    "to",
+    "quiet",
+    "streets",
+    "near",
+    "the",
+    "river",
+    "the",
+    "club",
+    "chairman",
+    "thanked",
+    "supporters",
+    "for",
+    "their",
+    "patience",
+]
+
+
+def _text(words: list[str], sentences: int = 1) -> str:
+    return " ".join(words * sentences)
+
+
+def _relations(
+    make: Callable[..., Article], *bodies: tuple[str, str]
+) -> dict[tuple[str, str], str]:
+    arts = [make(body, uri) for uri, body in bodies]
+    _, links, _ = link_articles(arts, SETTINGS)
+    uri = {a.article_id: a.source_uri for a in arts}
+    return {(uri[ln.article_id], uri[ln.other_article_id]): ln.relation for ln in links}
+
+
+def _unordered(got: dict[tuple[str, str], str]) -> dict[frozenset[str], str]:
+    return {frozenset(pair): rel for pair, rel in got.items()}
+
+
+def test_exact_duplicate_points_to_the_first(make_article: Callable[..., Article]) -> None:
+    body = _text(WORDS)
+    arts = [make_article(body, "b.txt"), make_article(body, "a.txt")]
+    linked, links, stories = link_articles(arts, SETTINGS)
+    by_uri = {a.source_uri: a for a in linked}
+    assert by_uri["b.txt"].duplicate_of == by_uri["a.txt"].article_id
+    assert by_uri["a.txt"].duplicate_of is None
+    assert [ln.relation for ln in links] == ["exact_duplicate"]
+    assert len(stories) == 1 and stories[0].article_count == 2
+
+
+def test_near_duplicate_and_excerpt(make_article: Callable[..., Article]) -> None:
+    # The excerpt is a quarter of the full text: high containment, low Jaccard.
+    full = " ".join([*WORDS, *OTHER, *reversed(WORDS), *reversed(OTHER)])
+    edited = full.replace("half a point", "a quarter point").replace("thursday", "friday")
+    excerpt = _text(WORDS)
+    got = _relations(
+        make_article, ("full.txt", full), ("edited.txt", edited), ("excerpt.txt", excerpt)
+    )
+    assert _unordered(got)[frozenset({"edited.txt", "full.txt"})] == "near_duplicate"
+    assert got[("excerpt.txt", "full.txt")] == "excerpt"  # stated from the excerpt's side
+
+
+def test_distinct_stories_are_not_linked(make_article: Callable[..., Article]) -> None:
+    got = _relations(make_article, ("bank.txt", _text(WORDS)), ("club.txt", _text(OTHER)))
+    assert got == {}
+
+
+def test_rewrite_is_same_story_and_story_fields(make_article: Callable[..., Article]) -> None:
+    first = make_article(
+        _text(WORDS),
+        "a.txt",
+        title="Bank raises rates",
+        outlet="Daily",
+        published_at=datetime(2024, 5, 2, tzinfo=UTC),
+    )
+    reworded = (
+        "interest rates went up by half a point on thursday as the central bank pointed to "
+        "persistent inflation in energy and housing prices and officials said further increases "
+        "could come this year should wage growth stay strong in the service sector while "
+        "economists expected a smaller move after weak retail figures and markets fell in afternoon trading"
+    )
+    second = make_article(
+        reworded,
+        "b.txt",
+        title="Rates up again",
+        outlet="Herald",
+        published_at=datetime(2024, 5, 1, tzinfo=UTC),
+    )
+    linked, links, stories = link_articles([first, second], SETTINGS)
+    assert [ln.relation for ln in links] == ["same_story"]
+    assert linked[0].story_id == linked[1].story_id
+    [story] = stories
+    assert story.title == "Rates up again"  # the earliest published titled article
+    assert story.outlets == ("Daily", "Herald")
+    assert story.first_published_at == datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def test_links_do_not_depend_on_input_order(make_article: Callable[..., Article]) -> None:
+    arts = [make_article(_text(WORDS), "a.txt"), make_article(_text(WORDS[:40]), "b.txt")]
+    _, links, stories = link_articles(arts, SETTINGS)
+    _, links_again, stories_again = link_articles(list(reversed(arts)), SETTINGS)
+    assert links and (links, stories) == (links_again, stories_again)
