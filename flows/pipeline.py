@@ -259,7 +259,8 @@ def deployment(
     cron: str, input_dir: Path, warehouse: Path, name: str = "daily"
 ) -> RunnerDeployment:
     """A scheduled deployment of news_etl; each run's logical date is its scheduled day."""
-    return news_etl.to_deployment(
+    return RunnerDeployment.from_flow(
+        news_etl,
         name=name,
         cron=cron,
         parameters={"input_dir": str(input_dir.resolve()), "warehouse": str(warehouse.resolve())},
