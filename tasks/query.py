@@ -13,8 +13,8 @@ from tasks import schemas
 SQL_DIR = Path(__file__).resolve().parents[1] / "warehouse"
 DATABASE_FILE = "newsetl.duckdb"
 PLACEHOLDER = "{{ warehouse }}"
-# One statement per view; the views file holds nothing else.
-VIEW = re.compile(r"CREATE OR REPLACE VIEW (?P<name>\w+)\s+AS\s.*?;", re.I | re.S)
+# The views file holds only these statements: macros, then one view per table.
+STATEMENT = re.compile(r"CREATE OR REPLACE (?P<kind>MACRO|VIEW) (?P<name>\w+).*?;", re.I | re.S)
 
 
 class WarehouseError(Exception):
@@ -32,10 +32,12 @@ def connect(warehouse: Path, database: str = ":memory:") -> duckdb.DuckDBPyConne
     if not any(warehouse.glob("runs/*/*.parquet")):
         raise WarehouseError(f"no run in {warehouse}: run `newsetl run` first")
     con = duckdb.connect(database)
-    for match in VIEW.finditer(views_sql(warehouse)):
+    for match in STATEMENT.finditer(views_sql(warehouse)):
         try:
             con.execute(match.group(0))
         except duckdb.IOException:
+            if match.group("kind").upper() != "VIEW":
+                raise
             # A table with no file yet (e.g. added by a later version) reads as empty.
             con.execute(empty_view_sql(match.group("name")))
     return con
