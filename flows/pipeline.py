@@ -25,6 +25,7 @@ from tasks.records import (
     Quote,
     RawDocument,
     Reject,
+    RunOutput,
     RunSummary,
     Story,
 )
@@ -142,91 +143,66 @@ def news_etl(
 def _run(
     input_dir: Path, warehouse: Path, day: date, settings: Settings, started: datetime
 ) -> RunSummary:
-    """The body of the flow: stages over batches, then one write."""
-    log = get_run_logger()
+    """The body of the flow: prepare articles, analyse them, write every table once."""
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} does not exist")
+    inputs, articles, rejects = _prepare(input_dir, day, settings)
+    mentions, known, found_quotes = _analyse(articles, settings)
+    linked, links, stories = link_articles(articles, settings)
+    get_run_logger().info(
+        "%d mentions of %d entities, %d quotes, %d links, %d stories",
+        len(mentions), len(known), len(found_quotes), len(links), len(stories),
+    )  # fmt: skip
+    out = RunOutput(inputs, linked, rejects, mentions, known, found_quotes, links, stories)
+    run_id = write.run_id_for(day, linked, rejects)
+    summary = write.summarize(out, run_id, flow_run.id, str(input_dir), started, datetime.now(UTC))
+    write_warehouse(warehouse, write.run_tables(out, summary), day, write.attempt_name(started))
+    return summary
+
+
+def _prepare(
+    input_dir: Path, day: date, settings: Settings
+) -> tuple[int, list[Article], list[Reject]]:
+    """Ingest, clean and normalize every input in batches; check that none is lost."""
+    log = get_run_logger()
     paths = ingest.discover(input_dir)
     log.info("run_date=%s: %d input files in %s", day, len(paths), input_dir)
     # Publication dates after the logical day are impossible for that day's collection.
     reference_time = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-
     articles: list[Article] = []
     rejects: list[Reject] = []
     inputs = 0
     for n, chunk in enumerate(batched(paths, settings.batch_size), start=1):
         raw, bad = ingest_batch(chunk, input_dir, settings)
-        inputs += len(raw) + len(bad)
         cleaned, bad_clean = clean_batch(raw, settings)
         normal, bad_norm = normalize_batch(cleaned, settings, reference_time)
+        inputs += len(raw) + len(bad)
         articles += normal
         rejects += bad + bad_clean + bad_norm
-        log.info(
-            "batch %d: %d files -> %d articles, %d rejects",
-            n,
-            len(chunk),
-            len(normal),
-            len(bad) + len(bad_clean) + len(bad_norm),
-        )
+        log.info("batch %d: %d files -> %d articles, %d rejects", n, len(chunk), len(normal),
+                 len(bad) + len(bad_clean) + len(bad_norm))  # fmt: skip
     if inputs != len(articles) + len(rejects):
         raise InvariantError(
             f"inputs {inputs} != articles {len(articles)} + rejects {len(rejects)}"
         )
+    return inputs, articles, rejects
 
+
+def _analyse(
+    articles: Sequence[Article], settings: Settings
+) -> tuple[list[EntityMention], list[Entity], list[Quote]]:
+    """Parse each batch once for mentions, merge entities run-wide, then find quotes."""
     mentions: list[Mention] = []
     parsed: list[tuple[Sequence[Article], ParsedBatch]] = []
-    for chunk_articles in batched(articles, settings.batch_size):
-        found, batch = mentions_batch(chunk_articles, settings)
+    for chunk in batched(articles, settings.batch_size):
+        found, batch = mentions_batch(chunk, settings)
         mentions += found
-        parsed.append((chunk_articles, batch))
-    linked_mentions, known = canonicalize_entities(mentions, settings)
+        parsed.append((chunk, batch))
+    linked, known = canonicalize_entities(mentions, settings)
     found_quotes: list[Quote] = []
-    for chunk_articles, batch in parsed:
-        found_quotes += quotes_batch(chunk_articles, batch, linked_mentions, known, settings)
-    linked, links, stories = link_articles(articles, settings)
-    log.info(
-        "%d mentions of %d entities, %d quotes, %d links, %d stories",
-        len(linked_mentions),
-        len(known),
-        len(found_quotes),
-        len(links),
-        len(stories),
-    )
-
-    run_id = write.run_id_for(day, linked, rejects)
-    removed = write.removed_lines(linked)
-    summary = RunSummary(
-        run_id=run_id,
-        flow_run_id=flow_run.id,
-        input_dir=str(input_dir),
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        status="succeeded",
-        error=None,
-        inputs=inputs,
-        articles=len(linked),
-        rejects=len(rejects),
-        removed_lines=len(removed),
-        entity_mentions=len(linked_mentions),
-        entities=len(known),
-        quotes=len(found_quotes),
-        article_links=len(links),
-        stories=len(stories),
-    )
-    run = {"run_id": run_id}
-    tables = {
-        "articles": write.to_table("articles", linked, {**run, "ingested_at": started}),
-        "removed_lines": write.to_table("removed_lines", removed, run),
-        "entity_mentions": write.to_table("entity_mentions", linked_mentions, run),
-        "entities": write.to_table("entities", known, run),
-        "quotes": write.to_table("quotes", found_quotes, run),
-        "article_links": write.to_table("article_links", links, run),
-        "stories": write.to_table("stories", stories, run),
-        "rejects": write.to_table("rejects", rejects, run),
-        "runs": write.to_table("runs", [summary], {}),
-    }
-    write_warehouse(warehouse, tables, day, write.attempt_name(started))
-    return summary
+    for chunk, batch in parsed:
+        found_quotes += quotes_batch(chunk, batch, linked, known, settings)
+    return linked, known, found_quotes
 
 
 def _record_failure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -199,3 +200,17 @@ class RunSummary:
     quotes: int
     article_links: int
     stories: int
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """Everything a run produced, before it becomes tables."""
+
+    inputs: int
+    articles: Sequence[Article]
+    rejects: Sequence[Reject]
+    mentions: Sequence[EntityMention]
+    entities: Sequence[Entity]
+    quotes: Sequence[Quote]
+    links: Sequence[ArticleLink]
+    stories: Sequence[Story]

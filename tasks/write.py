@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks.records import Article, Reject
+from tasks.records import Article, Reject, RunOutput, RunSummary
 from tasks.schemas import APPEND_ONLY, PARTITION, TABLES, file_schema, is_flag
 
 DATA_FILE = "data.parquet"
@@ -28,6 +28,51 @@ def run_id_for(run_date: date, articles: Sequence[Article], rejects: Sequence[Re
     ):
         digest.update(key.encode() + b"\n")
     return f"{run_date.isoformat()}-{digest.hexdigest()[:12]}"
+
+
+def summarize(
+    out: RunOutput,
+    run_id: str,
+    flow_run_id: str | None,
+    input_dir: str,
+    started: datetime,
+    finished: datetime,
+) -> RunSummary:
+    """The `runs` row of a successful run: its identity, timing and counts per stage."""
+    return RunSummary(
+        run_id=run_id,
+        flow_run_id=flow_run_id,
+        input_dir=input_dir,
+        started_at=started,
+        finished_at=finished,
+        status="succeeded",
+        error=None,
+        inputs=out.inputs,
+        articles=len(out.articles),
+        rejects=len(out.rejects),
+        removed_lines=sum(len(a.removed) for a in out.articles),
+        entity_mentions=len(out.mentions),
+        entities=len(out.entities),
+        quotes=len(out.quotes),
+        article_links=len(out.links),
+        stories=len(out.stories),
+    )
+
+
+def run_tables(out: RunOutput, summary: RunSummary) -> dict[str, pa.Table]:
+    """Every table of a run, built by the declared schemas."""
+    run = {"run_id": summary.run_id}
+    return {
+        "articles": to_table("articles", out.articles, {**run, "ingested_at": summary.started_at}),
+        "removed_lines": to_table("removed_lines", removed_lines(out.articles), run),
+        "entity_mentions": to_table("entity_mentions", out.mentions, run),
+        "entities": to_table("entities", out.entities, run),
+        "quotes": to_table("quotes", out.quotes, run),
+        "article_links": to_table("article_links", out.links, run),
+        "stories": to_table("stories", out.stories, run),
+        "rejects": to_table("rejects", out.rejects, run),
+        "runs": to_table("runs", [summary], {}),
+    }
 
 
 def to_table(name: str, records: Iterable[object], extra: Mapping[str, Any]) -> pa.Table:

@@ -285,3 +285,17 @@ def test_serve_deployment_has_the_cron_schedule(tmp_path: Path) -> None:
     dep = deployment("0 6 * * *", tmp_path / "in", tmp_path / "wh")
     assert [s.schedule.cron for s in dep.schedules] == ["0 6 * * *"]  # type: ignore[union-attr]
     assert dep.parameters["input_dir"] == str((tmp_path / "in").resolve())
+
+
+def test_failed_run_is_recorded_and_keeps_earlier_rows(warehouse: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "wh"
+    shutil.copytree(warehouse, copy)
+    with pytest.raises(FileNotFoundError):
+        news_etl(input_dir=tmp_path / "missing", warehouse=copy, run_date=DAY)
+    with query.connect(copy) as db:
+        statuses = sorted(r[0] for r in db.execute("SELECT status FROM runs").fetchall())
+        articles = db.execute("SELECT count(*) FROM articles").fetchall()
+        [(error,)] = db.execute("SELECT error FROM runs WHERE status = 'failed'").fetchall()
+    assert statuses[-1] == "succeeded" and "failed" in statuses
+    assert articles == [(5,)]
+    assert "FileNotFoundError" in error
