@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -209,24 +210,10 @@ def _record_failure(
     input_dir: Path, warehouse: Path, day: date, started: datetime, err: Exception
 ) -> None:
     """Record a failed run in `runs` so schedules and dashboards see it."""
-    summary = RunSummary(
-        run_id=f"{day.isoformat()}-failed",
-        flow_run_id=flow_run.id,
-        input_dir=str(input_dir),
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        status="failed",
-        error=f"{type(err).__name__}: {err}",
-        inputs=0,
-        articles=0,
-        rejects=0,
-        removed_lines=0,
-        entity_mentions=0,
-        entities=0,
-        quotes=0,
-        article_links=0,
-        stories=0,
-    )
+    nothing = RunOutput(0, (), (), (), (), (), (), ())
+    run_id = f"{day.isoformat()}-failed"
+    done = write.summarize(nothing, run_id, flow_run.id, str(input_dir), started, datetime.now(UTC))
+    summary = replace(done, status="failed", error=f"{type(err).__name__}: {err}")
     table = write.to_table("runs", [summary], {})
     write.write_partition(warehouse, "runs", table, day, write.attempt_name(started))
 
