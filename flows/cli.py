@@ -8,8 +8,9 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -119,13 +120,17 @@ def _json_default(value: object) -> str:
 def _query(warehouse: Path, sql: str, fmt: str) -> None:
     """Run SQL against the warehouse views and print the result."""
     try:
-        con = query.connect(warehouse)
-    except query.WarehouseError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from err
-    with con:
-        columns, rows = query.fetch(con, sql)
+        with query.connect(warehouse) as con:
+            columns, rows = query.fetch(con, sql)
+    except (query.WarehouseError, duckdb.Error) as err:
+        _fail(err)
     _emit(columns, rows, fmt)
+
+
+def _fail(err: Exception) -> NoReturn:
+    """Say what went wrong in one line and exit with status 2."""
+    console.print(f"[red]{err}[/red]")
+    raise typer.Exit(2) from err
 
 
 @app.command()
@@ -138,8 +143,7 @@ def report(
     try:
         sql = query.report_sql(name)
     except query.WarehouseError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from err
+        _fail(err)
     _query(warehouse, sql, fmt)
 
 

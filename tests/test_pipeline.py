@@ -210,6 +210,8 @@ def test_cli_report_and_sql(warehouse: Path) -> None:
     assert out.exit_code == 0 and out.output.strip() == '{"n": 5}'
     out = runner.invoke(app, ["report", "no_such_report", "--warehouse", str(warehouse)])
     assert out.exit_code == 2 and "unknown report" in out.output
+    out = runner.invoke(app, ["sql", "SELECT nope FROM articles", "--warehouse", str(warehouse)])
+    assert out.exit_code == 2 and "nope" in out.output
 
 
 def test_duckdb_file_opens_on_its_own(warehouse: Path) -> None:
