@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -14,7 +13,7 @@ from itertools import combinations
 from datasketch import MinHash, MinHashLSH, MinHashLSHEnsemble
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from tasks.records import Article, ArticleLink, Relation, Story
+from tasks.records import Article, ArticleLink, Relation, Story, short_hash
 
 WORD = re.compile(r"\w+")
 UNDATED = datetime.max.replace(tzinfo=UTC)
@@ -239,7 +238,7 @@ def _components(ids: Sequence[str], links: Iterable[ArticleLink]) -> dict[str, s
         ra, rb = root(link.article_id), root(link.other_article_id)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    return {i: hashlib.sha256(root(i).encode()).hexdigest()[:16] for i in ids}
+    return {i: short_hash(root(i)) for i in ids}
 
 
 def stories(articles: Sequence[Article]) -> list[Story]:

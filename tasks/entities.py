@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span, Token
 
 from tasks import nlp
-from tasks.records import Article, Entity, EntityMention, Mention, ParsedBatch
+from tasks.records import Article, Entity, EntityMention, Mention, ParsedBatch, short_hash
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,7 @@ def normalize_name(text: str) -> str:
 
 def entity_id(label: str, canonical: str) -> str:
     """Stable id of an entity: hash of its label and normalized canonical name."""
-    return hashlib.sha256(f"{label}:{normalize_name(canonical)}".encode()).hexdigest()[:16]
+    return short_hash(f"{label}:{normalize_name(canonical)}")
 
 
 def canonicalize(

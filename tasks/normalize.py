@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ import ftfy
 import py3langid
 
 from tasks.dates import as_utc
-from tasks.records import Article, CleanDocument, DateCandidate, Reject
+from tasks.records import Article, CleanDocument, DateCandidate, Reject, short_hash
 
 STAGE = "normalize"
 UNDETERMINED = "und"
@@ -165,11 +164,6 @@ def normalize_quotes(text: str) -> str:
 def _normalize_line(line: str) -> str:
     """One line with space runs collapsed and its ends stripped."""
     return SPACE_RUN.sub(" ", line).strip()
-
-
-def short_hash(text: str, length: int) -> str:
-    """The first hex characters of the text's sha256."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 # --------------------------------------------------------------------------------------------

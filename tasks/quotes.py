@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from spacy.tokens import Doc, Span, Token
 
 from tasks import nlp
 from tasks.entities import normalize_name
-from tasks.records import Article, Entity, EntityMention, ParsedBatch, Quote
+from tasks.records import Article, Entity, EntityMention, ParsedBatch, Quote, short_hash
 
 # Opening mark -> closing marks. Straight quotes close themselves.
 MARKS = {"“": "”", '"': '"', "«": "»", "„": "“”"}
@@ -182,9 +181,8 @@ def article_quotes(
 
 def _quote(article: Article, span: _Span, speaker: _Speaker, partial: bool) -> Quote:
     """Build the Quote record."""
-    key = f"{article.article_id}:{span.start}:{span.end}"
     return Quote(
-        quote_id=hashlib.sha256(key.encode()).hexdigest()[:16],
+        quote_id=short_hash(f"{article.article_id}:{span.start}:{span.end}"),
         article_id=article.article_id,
         text=article.body[span.start : span.end],
         start_char=span.start,

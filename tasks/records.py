@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 ContentType = Literal["html", "text"]
+# Ids keep 64 bits of sha256: collisions stay negligible for many millions of rows while the
+# ids stay short enough to read in queries.
+ID_HEX_CHARS = 16
+
+
+def short_hash(text: str, length: int = ID_HEX_CHARS) -> str:
+    """The first hex characters of the text's sha256: the stable ids of every table."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tasks.records import Article
+from tasks.records import Article, short_hash
 
 # Before anything imports Prefect: only warnings, and no log shipping to the API.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -32,8 +31,8 @@ def make_article() -> Callable[..., Article]:
 
     def build(body: str, uri: str = "a.txt", **fields: Any) -> Article:
         defaults: dict[str, Any] = {
-            "article_id": hashlib.sha256(f"{uri}\x00{body}".encode()).hexdigest()[:16],
-            "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
+            "article_id": short_hash(f"{uri}\x00{body}"),
+            "content_hash": short_hash(body),
             "source_uri": uri,
             "url": None,
             "outlet": None,
