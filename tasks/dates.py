@@ -1,4 +1,4 @@
-"""Date parsing for date lines and metadata values, in UTC."""
+"""Date parsing for date lines and metadata values, keeping the offset the source states."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _datetime_from_match(match: re.Match[str]) -> datetime | None:
         naive = datetime(*ymd, hour, minute, second)
     except ValueError:
         return None
-    return naive.replace(tzinfo=_zone(match["tz"], match["offset"])).astimezone(UTC)
+    return naive.replace(tzinfo=_zone(match["tz"], match["offset"]))
 
 
 def _ymd(match: re.Match[str]) -> tuple[int, int, int] | None:
@@ -161,13 +161,17 @@ def _zone(name: str | None, offset: str | None) -> timezone:
 
 
 def parse_datetime(value: str, max_chars: int) -> datetime | None:
-    """Parse a machine or human date string (ISO 8601, RFC 2822, "September 20, 2023") to UTC."""
+    """Parse a machine or human date string (ISO 8601, RFC 2822, "September 20, 2023").
+
+    The result keeps the offset the source states (its calendar day is the outlet's day);
+    a value without one is taken as UTC.
+    """
     text = value.strip()
     if not text:
         return None
     parsed = _parse_iso(text) or _parse_rfc2822(text)
     if parsed is not None:
-        return as_utc(parsed)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     dated = parse_date_line(text, max_chars)
     return dated[0] if dated else None
 

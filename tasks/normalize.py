@@ -101,9 +101,11 @@ def _normalize_one(
         title=title,
         title_source=doc.title_source if title else None,
         author=normalize_inline(doc.author),
-        published_at=published.value if published else None,
+        published_at=as_utc(published.value) if published else None,
+        published_date=published.value.date() if published else None,
         published_at_source=published.source if published else None,
-        modified_at=modified.value if modified else None,
+        modified_at=as_utc(modified.value) if modified else None,
+        modified_at_source=modified.source if modified else None,
         language=language,
         nlp_skip_reason=None if language in settings.nlp_languages else UNSUPPORTED_LANGUAGE,
         body=body,
@@ -183,11 +185,7 @@ def choose_date(
     a date after the run's reference time is an error of the page or of the parser.
     """
     rank = {source: i for i, source in enumerate(priority)}
-    usable = [
-        DateCandidate(as_utc(d.value), d.source, d.kind)
-        for d in dates
-        if d.kind == kind and d.source in rank and as_utc(d.value) <= now
-    ]
+    usable = [d for d in dates if d.kind == kind and d.source in rank and as_utc(d.value) <= now]
     if not usable:
         return None
     # min() keeps the first of equal rank, so the order of the candidates breaks ties.

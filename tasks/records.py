@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 ContentType = Literal["html", "text"]
@@ -90,9 +90,11 @@ class Article:
     title: str | None
     title_source: str | None
     author: str | None
-    published_at: datetime | None
+    published_at: datetime | None  # UTC
+    published_date: date | None  # calendar day of publication in the outlet's own time zone
     published_at_source: str | None
-    modified_at: datetime | None
+    modified_at: datetime | None  # UTC
+    modified_at_source: str | None
     language: str  # ISO 639-1, or "und" when undetermined
     nlp_skip_reason: (
         str | None

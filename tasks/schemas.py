@@ -85,15 +85,29 @@ ARTICLES = pa.schema(
             nullable=True,
         ),
         col(
+            "published_date",
+            pa.date32(),
+            "Calendar day of publication as the source states it, in the outlet's own time zone"
+            " (`published_at` is UTC and can fall on the next or previous day).",
+            nullable=True,
+        ),
+        col(
             "published_at_source",
             pa.string(),
-            "Where `published_at` came from (`input_field`, `html_metadata`, `title_prefix`, `dateline`).",
+            "Where `published_at` came from (`input_field`, `html_metadata`, `url`, `title_prefix`,"
+            " `dateline`).",
             nullable=True,
         ),
         col(
             "modified_at",
             TS,
-            "Last-modified time when the page states one, kept apart from publication.",
+            "Last-modified time (UTC) when the page states one, kept apart from publication.",
+            nullable=True,
+        ),
+        col(
+            "modified_at_source",
+            pa.string(),
+            "Where `modified_at` came from (`input_field`, `html_metadata`, `dateline`).",
             nullable=True,
         ),
         col("language", pa.string(), "ISO 639-1 language of the body, `und` when undetermined."),
