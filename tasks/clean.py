@@ -12,8 +12,9 @@ import trafilatura
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 from trafilatura.utils import load_html
 
+from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block, trim
 from tasks.dates import parse_date_line, parse_datetime
-from tasks.lines import byline_author, font_size_neighbours, match_key, ui_rule
+from tasks.lines import byline_author, count_words, font_size_neighbours, match_key, ui_rule
 from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
 
 STAGE = "clean"
@@ -68,6 +69,8 @@ class CleanSettings:
     # depend on when the run happens; normalize drops future dates against the run's
     # reference time instead, so the cap here is only a sanity bound.
     html_max_date: str = "2099-12-31"
+    # Weights of the main-text block search over plain-text lines.
+    blocks: BlockSettings = field(default_factory=BlockSettings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,25 +264,83 @@ def classify_lines(
         for i, t in enumerate(text)
         if t and i not in rules and (i in wrapped or _is_body_line(t, settings))
     ]
-    head_end = body[0] if body else len(text)
-    head = [i for i in range(head_end) if text[i]][: settings.head_max_lines]
     report.reasons.update(rules)
-    _classify_head(text, head, rules, known_titles, settings, report)
-    if body:
-        tail = [i for i in range(body[-1] + 1, len(text)) if text[i]]
-        _classify_tail(text, tail, rules, settings, report)
+    if paragraphs:
+        # Extracted HTML is trafilatura's main text already: only its head and tail are read.
+        start = body[0] if body else len(text)
+        head = [i for i in range(start) if text[i]][: settings.head_max_lines]
+        end = body[-1] + 1 if body else len(text)
+    else:
+        start, end, anchor = _main_span(text, rules, wrapped, body, settings)
+        head = [i for i in range(start) if text[i]][-settings.head_max_lines :]
+        if anchor is not None:
+            # The repeated headline is the title; the head runs from it to the main block.
+            head = [i for i in range(anchor, start) if text[i]]
+            known_titles = [*known_titles, text[anchor]]
+            if not report.title:
+                report.title, report.title_source = text[anchor], "first_line"
+    title_at = _classify_head(text, head, rules, known_titles, settings, report)
+    _classify_tail(text, [i for i in range(end, len(text)) if text[i]], rules, settings, report)
+    if not paragraphs:
+        # Unrecognised head lines under the title (or in a head without one) are a standfirst
+        # or a subheading: kept. Everything else outside the main block is page furniture.
+        kept = {i for i in head if title_at is None or i > title_at}
+        for i in (*range(start), *range(end, len(text))):
+            if text[i] and i not in report.reasons and i not in kept:
+                report.reasons[i] = "before_main_text" if i < start else "after_main_text"
     return report
+
+
+def _main_span(
+    text: Sequence[str],
+    rules: dict[int, str],
+    wrapped: set[int],
+    body: Sequence[int],
+    settings: CleanSettings,
+) -> tuple[int, int, int | None]:
+    """The [start, end) lines of the main text (the best-scoring run of prose lines), and the
+    line of the headline it follows, when the page repeats its title there."""
+    if not body:
+        return len(text), len(text), None
+    weights = line_weights(text, rules, wrapped, settings.blocks)
+    anchored = anchored_block(weights, headline_repeats(text))
+    if anchored is not None:
+        return (*trim(weights, anchored[1]), anchored[0])
+    span = main_block(weights)
+    if span is None:
+        return body[0], body[-1] + 1, None
+    return (*trim(weights, span), None)
+
+
+TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:»›•·⋆/]+\s+|\s*[|»›•⋆]\s*")
+
+
+def headline_repeats(text: Sequence[str]) -> list[int]:
+    """Lines repeating the first line, or a part of it between site-name separators.
+
+    A page's text starts with its <title> ("Headline - Site"); the article starts under the
+    line that repeats the headline.
+    """
+    lines = [i for i, t in enumerate(text) if t]
+    if len(lines) < 2:
+        return []
+    first = text[lines[0]]
+    parts = {match_key(first)} | {
+        match_key(part) for part in TITLE_SEPARATOR.split(first) if len(part.split()) >= 2
+    }
+    parts.discard("")
+    return [i for i in lines[1:] if match_key(text[i]) in parts]
 
 
 def _is_body_line(line: str, settings: CleanSettings) -> bool:
     """Tell whether a line is prose: too long for a headline, or a sentence ending with a period."""
-    words = len(line.split())
+    words = count_words(line)
     if words > settings.title_max_words:
         return True
     return words >= settings.body_sentence_min_words and bool(PROSE_END.search(line))
 
 
-PROSE_END = re.compile(r"[.…][\"”’»)\]]*$")
+PROSE_END = re.compile(r"[.…。！？][\"”’»)\]」』]*$")
 
 
 def _classify_head(
@@ -289,8 +350,8 @@ def _classify_head(
     known_titles: Sequence[str],
     settings: CleanSettings,
     report: LineReport,
-) -> None:
-    """Find the title among the head lines, then sort the others into header, dateline, byline."""
+) -> int | None:
+    """Find the title among the head lines, sort the others; the title's line index, if any."""
     free = [i for i in head if i not in rules]
     title_at = _take_title_prefix(text, free, settings, report)
     if title_at is None and known_titles:
@@ -305,6 +366,7 @@ def _classify_head(
             continue
         before_title = title_at is not None and i < title_at
         _classify_head_line(text[i], i, before_title, weather_header, settings, report)
+    return title_at
 
 
 def _take_title_prefix(

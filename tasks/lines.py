@@ -31,6 +31,19 @@ def words_key(shape: str) -> str:
     return NON_WORD.sub(" ", shape).strip()
 
 
+# Chinese, Japanese and Korean write without spaces: each ideograph or kana counts as a word,
+# so length thresholds mean the same in every script.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def count_words(text: str) -> int:
+    """Words of a text: whitespace-separated tokens, each CJK character counting as one."""
+    cjk = len(CJK.findall(text))
+    if not cjk:
+        return len(text.split())
+    return cjk + len(CJK.sub(" ", text).split())
+
+
 def match_key(line: str) -> str:
     """The words of a line, to compare lines of the same source (no mojibake repair: cheap)."""
     return words_key(_fold(line))
@@ -99,6 +112,13 @@ RELATED_LINKS = r"""
   | related|see\salso|read\smore|read\salso|also\sread|read\snext|more\sto\sread|up\snext
   | you\s(?:may|might)(?:\salso)?\s(?:like|enjoy|be\sinterested\sin)
   | more\s(?:from|on|in)\s[\w\s]{1,40}|previous|next
+  | weiter\s?lesen|mehr\slesen|mehr\szum\sthema|mehr\serfahren|lesen\ssie\s(?:auch|mehr)
+  | (?:das|dies)\sk[oö]nnte\s(?:sie|dich)\s(?:auch\s)?interessieren|auch\sinteressant
+  | (?:[äa]hnliche|verwandte|weitere)\s(?:artikel|beitr[äa]ge|nachrichten|themen|meldungen)
+  | zur[uü]ck(?:\szur\s[uü]bersicht|\szur\sstartseite|\snach\soben)?|nach\soben
+  | back(?:\sto\s(?:top|overview|list|home))?|leer\sm[aá]s|lee\stambi[eé]n|ver\sm[aá]s
+  | (?:art[ií]culos|noticias)\srelacionad[ao]s|lire\s(?:aussi|la\ssuite|plus)|[àa]\slire\saussi
+  | voir\saussi|sur\sle\sm[eê]me\ssujet|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\sr[oó]wnie[zż]
 """
 RELATED_LABEL = r"(?:read\smore|read\salso|also\sread|see\salso|related|read\snext)\s?[:|»>]\s?.+"
 ADVERTISEMENT = r"""
@@ -127,7 +147,13 @@ COMMENT_FORM = r"""
   | your\s(?:e\s?mail\s)?(?:address\s)?will\snot\sbe\spublished
     (?:\srequired\sfields\sare\smarked)?
   | required\sfields\sare\smarked
+  | reply|antworten|responder|r[ée]pondre|rispondi|odpowiedz|beantworten
+  | (?:\d+\s)?(?:kommentare?|comentarios?|commentaires?|commenti|komentarze?)(?:\s\d+)?
+  | (?:kommentar|comentario|commentaire)\s(?:schreiben|verfassen|abgeben|hinzuf[uü]gen)
+  | (?:schreibe|hinterlasse)\s(?:einen|deinen)\skommentar|deja\sun\scomentario
+  | laisser\sun\scommentaire|abbrechen|cancelar\srespuesta
 """
+COMMENT_HEADER = r"[\w .'’@-]{1,40}\s(?:sagt|schreibt|schrieb|dice|dit|pisze)\s?:"
 FONT_BUTTONS = r"""
     (?:a\s?[+-]|aa)(?:\s?(?:a\s?[+-]?|aa))*
   | a\s(?:a\s?[+-]?|aa)(?:\s?(?:a\s?[+-]?|aa))*
@@ -143,6 +169,7 @@ READING_TIME = r"""
   | (?:lecture|lesezeit|lectura|temps\sde\slecture)\s\d+\s(?:min|mins|minutes?)
 """
 SHARE_WORDS = r"""share|shares|tweet|facebook|twitter|whatsapp|linkedin|telegram|email|e\smail
+|teilen|compartir|partager|condividi|udost[eę]pnij|drucken|imprimir|imprimer|print|pinterest|xing
     |print|pinterest|reddit|messenger|copy\slink|link\scopied|flipboard"""
 SOCIAL_SHARE = rf"(?:{SHARE_WORDS})(?:\s(?:{SHARE_WORDS}|x|on|this|article|story|via|the|\d+))*"
 CALL_TO_ACTION = r"""
@@ -181,6 +208,7 @@ RULES: tuple[Rule, ...] = (
     _rule("related_links", RELATED_LABEL, on_words=False, labelled=True, allow_period=True),
     _rule("advertisement", ADVERTISEMENT, on_words=False),
     _rule("comment_form", COMMENT_FORM, labelled=True, allow_period=True),
+    _rule("comment_header", COMMENT_HEADER, on_words=False),
     _rule("font_size_control", FONT_BUTTONS, on_words=False),
     _rule("font_size_control", FONT_LABEL),
     _rule("reading_time", READING_TIME),

@@ -12,6 +12,7 @@ import ftfy
 import py3langid
 
 from tasks.dates import as_utc
+from tasks.lines import count_words
 from tasks.records import Article, CleanDocument, DateCandidate, Reject, short_hash
 
 STAGE = "normalize"
@@ -84,7 +85,7 @@ def _normalize_one(
         return Reject(
             doc.source_uri, "empty_after_cleaning", "no text left after normalization", STAGE
         )
-    word_count = len(body.split())
+    word_count = count_words(body)
     if word_count < settings.min_words:
         detail = f"{word_count} words < min_words {settings.min_words}"
         return Reject(doc.source_uri, "too_short", detail, STAGE)
@@ -129,10 +130,10 @@ ODD_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 # Zero-width space, word joiner, BOM and soft hyphen: invisible, and they split words.
 INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
 SPACE_RUN = re.compile(r" {2,}")
-# German/Polish „...“ and the reversed ‟ become “...” so every quote opens with “ and
-# closes with ”; a double prime (″) not after a digit is a straight quote typed oddly.
-LOW_QUOTE_PAIR = re.compile(r"„([^„“”\n]*)[“”]")
-QUOTE_MARKS = str.maketrans("„‟〝〞〟＂", '“““””"')
+# German/Polish „...“ stays as written (it is the language's own mark, the quotes stage reads
+# it, and readers search for it); the rare reversed ‟ and CJK-style marks become “ ”, and a
+# double prime (″) not after a digit is a straight quote typed oddly.
+QUOTE_MARKS = str.maketrans("‟〝〞〟＂", '““””"')
 DOUBLE_PRIME = re.compile(r"(?<!\d)″")
 
 
@@ -158,8 +159,7 @@ def _canonical(text: str) -> str:
 
 
 def normalize_quotes(text: str) -> str:
-    """Map exotic double quote marks to “ ” (or "), keeping straight, curly and « » marks."""
-    text = LOW_QUOTE_PAIR.sub(r"“\1”", text)
+    """Map exotic double quote marks to “ ” (or "), keeping straight, curly, „ and « » marks."""
     return DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS))
 
 

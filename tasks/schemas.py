@@ -122,7 +122,11 @@ ARTICLES = pa.schema(
             pa.string(),
             "Clean, normalized text; paragraphs separated by a blank line. Offsets in other tables index this.",
         ),
-        col("word_count", pa.int32(), "Whitespace-separated words in `body`."),
+        col(
+            "word_count",
+            pa.int32(),
+            "Words in `body`: whitespace-separated tokens, each CJK character counting as one.",
+        ),
         col("content_type", pa.string(), "Input kind: `html` or `text`."),
         col("encoding", pa.string(), "Encoding the input bytes were decoded with."),
         col(

@@ -97,9 +97,9 @@ def test_straight_and_curly_quotes_are_kept() -> None:
     assert normalize_text(text) == text
 
 
-def test_exotic_double_quotes_become_curly_pairs() -> None:
+def test_exotic_double_quotes_become_curly_pairs_and_low_quotes_stay() -> None:
     assert normalize_text("Er sagte „nein“ und ‟ja” – 12″ wide, ″so″.") == (
-        'Er sagte “nein” und “ja” – 12″ wide, "so".'
+        'Er sagte „nein“ und “ja” – 12″ wide, "so".'
     )
 
 

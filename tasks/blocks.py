@@ -1,0 +1,127 @@
+"""Main-text block of a page's lines: prose lines score for, interface lines against, best run wins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tasks.lines import CJK
+
+WORD = re.compile(r"\w+")
+SENTENCE_MARK = re.compile(r"[.!?…:;][\"”’»)\]]*(?:\s|$)|[。！？]")
+CLAUSE_MARK = re.compile(r"[,;:]\s")
+
+
+@dataclass(frozen=True)
+class BlockSettings:
+    """Weights of the main-block search (a maximum-sum run of lines, as in Body Text Extraction)."""
+
+    # A line with at least this many words and a sentence mark is prose: nav items, link
+    # titles and buttons are shorter or unpunctuated.
+    prose_min_words: int = 6
+    # A line this long is a paragraph even without a final mark (a wrapped line, a quote);
+    # link titles and teasers stay under it.
+    long_line_words: int = 25
+    # What a non-prose line costs: a menu of a dozen short items outweighs a short paragraph,
+    # but one subheading or caption between paragraphs does not split the article.
+    short_line_cost: float = 3.0
+    # Interface lines (ads, captions) cost more than plain short lines.
+    ui_line_cost: float = 6.0
+    # Share bars, "Related", comment forms, tags and copyright lines close an article: what
+    # follows them is another page region, so they cost the most.
+    edge_line_cost: float = 15.0
+    edge_reasons: frozenset[str] = frozenset({
+        "social_share", "related_links", "comment_form", "comment_header", "copyright", "tags",
+        "call_to_action", "section_label",
+    })  # fmt: skip
+    # The k-th short line in a row costs k times as much (up to this factor): one subheading
+    # or a three-item list inside an article is cheap, a long menu or a link list is not.
+    run_cost_cap: int = 5
+    # Headline lists (most words capitalised) are navigation, not prose, in every
+    # language we see, even German (nouns only, about a third of the words).
+    title_case_share: float = 0.6
+
+
+def line_weights(
+    text: Sequence[str], rules: dict[int, str], prose: set[int], settings: BlockSettings
+) -> list[float]:
+    """Each line's weight; lines in `prose` (wrapped paragraphs) count as prose whatever shape."""
+    weights: list[float] = []
+    run = 0  # short lines since the last prose line
+    for i, line in enumerate(text):
+        words = WORD.findall(line)
+        if CJK.search(line):
+            words = [*WORD.findall(CJK.sub(" ", line)), *CJK.findall(line)]
+        if not words:
+            weights.append(0.0)
+        elif i not in rules and (i in prose or _is_prose(line, words, settings)):
+            run = 0
+            weights.append(float(len(words)))
+        else:
+            run += 1
+            rule = rules.get(i)
+            factor = min(run, settings.run_cost_cap) if rule is None else 1
+            weights.append(-_cost(rule, settings) * factor)
+    return weights
+
+
+def _cost(rule: str | None, settings: BlockSettings) -> float:
+    """What one non-prose line costs, by the rule that matched it (None: no rule)."""
+    if rule is None:
+        return settings.short_line_cost
+    return settings.edge_line_cost if rule in settings.edge_reasons else settings.ui_line_cost
+
+
+def _is_prose(line: str, words: Sequence[str], settings: BlockSettings) -> bool:
+    """Tell whether a line reads as running text rather than a label, link or headline."""
+    n = len(words)
+    if n < settings.prose_min_words:
+        return False
+    alpha = [w for w in words if w[0].isalpha()]
+    capitalised = sum(1 for w in alpha if w[0].isupper())
+    if (
+        alpha
+        and capitalised / len(alpha) >= settings.title_case_share
+        and n < 2 * settings.long_line_words
+    ):
+        return False
+    if SENTENCE_MARK.search(line):
+        return True
+    # A long line with no punctuation at all is a tag cloud or a keyword list.
+    return n >= settings.long_line_words and bool(CLAUSE_MARK.search(line))
+
+
+def anchored_block(
+    weights: Sequence[float], anchors: Sequence[int]
+) -> tuple[int, tuple[int, int]] | None:
+    """The anchor line (a repeated headline) with the best positive run below it, if any."""
+    best, found = 0.0, None
+    for anchor in anchors:
+        span = main_block(weights[anchor + 1 :])
+        if span is None:
+            continue
+        start, end = anchor + 1 + span[0], anchor + 1 + span[1]
+        total = sum(weights[start:end])
+        if total > best:
+            best, found = total, (anchor, (start, end))
+    return found
+
+
+def trim(weights: Sequence[float], span: tuple[int, int]) -> tuple[int, int]:
+    """A span narrowed to its first and last prose line (weight > 0)."""
+    inside = [i for i in range(*span) if weights[i] > 0]
+    return (inside[0], inside[-1] + 1) if inside else span
+
+
+def main_block(weights: Sequence[float]) -> tuple[int, int] | None:
+    """The [start, end) run of lines with the largest total weight (Kadane), None if all <= 0."""
+    best, best_span = 0.0, None
+    total, start = 0.0, 0
+    for i, w in enumerate(weights):
+        if total <= 0:
+            total, start = 0.0, i
+        total += w
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
