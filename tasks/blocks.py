@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from tasks.lines import CJK
 
 WORD = re.compile(r"\w+")
-SENTENCE_MARK = re.compile(r"[.!?…:;][\"”’»)\]]*(?:\s|$)|[。！？]")
+# A line ending a sentence, or holding a sentence end and the next sentence's start; a colon
+# does not count ("Hong Kong uprising: Protesters send warning" is a headline).
+SENTENCE_END = re.compile(r"[.!?…。！？][\"”’»)\]」]*$")
+SENTENCE_INSIDE = re.compile(r"[a-z\d)][.!?…][\"”’»)\]]*\s+[\"“„«(]?[A-ZÀ-Þ]|[。！？].")
 CLAUSE_MARK = re.compile(r"[,;:]\s")
 
 
@@ -28,12 +31,13 @@ class BlockSettings:
     short_line_cost: float = 3.0
     # Interface lines (ads, captions) cost more than plain short lines.
     ui_line_cost: float = 6.0
-    # Share bars, "Related", comment forms, tags and copyright lines close an article: what
-    # follows them is another page region, so they cost the most.
+    # Share bars, "Related", comment forms, tags and copyright lines usually close an article,
+    # so they cost the most; still under a short paragraph's weight, so an inline "Read more:"
+    # link between two paragraphs does not cut the article there.
     edge_line_cost: float = 15.0
     edge_reasons: frozenset[str] = frozenset({
         "social_share", "related_links", "comment_form", "comment_header", "copyright", "tags",
-        "call_to_action", "section_label",
+        "call_to_action", "section_label", "footer_links",
     })  # fmt: skip
     # The k-th short line in a row costs k times as much (up to this factor): one subheading
     # or a three-item list inside an article is cheap, a long menu or a link list is not.
@@ -86,7 +90,7 @@ def _is_prose(line: str, words: Sequence[str], settings: BlockSettings) -> bool:
         and n < 2 * settings.long_line_words
     ):
         return False
-    if SENTENCE_MARK.search(line):
+    if SENTENCE_END.search(line) or SENTENCE_INSIDE.search(line):
         return True
     # A long line with no punctuation at all is a tag cloud or a keyword list.
     return n >= settings.long_line_words and bool(CLAUSE_MARK.search(line))

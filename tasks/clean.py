@@ -45,6 +45,10 @@ class CleanSettings:
     # Before the title, unrecognised lines this short are page-header fragments (locations,
     # kickers, site names); longer ones are kept in case they are text.
     page_header_max_words: int = 6
+    # Plain text: an unrecognised line between the headline and the first paragraph is kept
+    # (a standfirst, a subheading) when it has this many words; shorter ones there are
+    # category links, counters and labels.
+    head_kept_min_words: int = 4
     # Interface strings are short; a prose sentence mentioning "advertisement" or "comment"
     # is longer, so UI rules never look at lines with more words than this.
     ui_line_max_words: int = 12
@@ -284,7 +288,12 @@ def classify_lines(
     if not paragraphs:
         # Unrecognised head lines under the title (or in a head without one) are a standfirst
         # or a subheading: kept. Everything else outside the main block is page furniture.
-        kept = {i for i in head if title_at is None or i > title_at}
+        kept = {
+            i
+            for i in head
+            if (title_at is None or i > title_at)
+            and count_words(text[i]) >= settings.head_kept_min_words
+        }
         for i in (*range(start), *range(end, len(text))):
             if text[i] and i not in report.reasons and i not in kept:
                 report.reasons[i] = "before_main_text" if i < start else "after_main_text"

@@ -120,7 +120,12 @@ RELATED_LINKS = r"""
   | (?:art[ií]culos|noticias)\srelacionad[ao]s|lire\s(?:aussi|la\ssuite|plus)|[àa]\slire\saussi
   | voir\saussi|sur\sle\sm[eê]me\ssujet|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\sr[oó]wnie[zż]
 """
-RELATED_LABEL = r"(?:read\smore|read\salso|also\sread|see\salso|related|read\snext)\s?[:|»>]\s?.+"
+RELATED_LABEL = r"""
+    (?:read\smore|read\salso|also\sread|see\salso|related|read\snext|more|watch
+      |lea|lea\sm[aá]s|lea\stambi[eé]n|lee\stambi[eé]n|ver\stambi[eé]n|leia\stamb[eé]m
+      |lesen\ssie\s(?:auch|mehr)|siehe\sauch|mehr\szum\sthema|mehr\sdazu|auch\sinteressant
+      |lire\saussi|[àa]\slire(?:\saussi)?|voir\saussi|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\ste[zż])
+    \s?[:|»>]\s?.+"""
 ADVERTISEMENT = r"""
     [\W_]*
     (?:advertisements?|advertising|advert|ads?|sponsored(?:\s(?:content|links?|post))?
@@ -182,14 +187,34 @@ CALL_TO_ACTION = r"""
   | become\sa\s(?:member|subscriber|patron)[\w\s]{0,40}
   | already\sa\s(?:subscriber|member)[\w\s]{0,40}
   | continue\sreading|subscribe\sto\scontinue\sreading
+  | (?:jetzt\s|kostenlos\s|hier\s)*(?:abonnieren|anmelden|registrieren)(?:\s\w+){0,3}
+  | (?:newsletter\s)?(?:abonnieren|bestellen)|abonnieren\ssie\s.{0,80}|suscr[ií]bete.{0,80}
+  | [úu]nete.{0,80}|abonnez[\s-]vous.{0,80}|inscrivez[\s-]vous.{0,80}|zapisz\ssi[eę].{0,80}
+  | download\s(?:the|our)\s.{0,40}apps?.{0,60}|jump\sto\srecipe(?:\sprint\srecipe)?
+  | print\srecipe|weiter|mehr|more
 """
-COPYRIGHT = r"(?:©|\(c\)|copyright\b).*|.*\ball\srights\sreserved\b.*"
-TAGS = r"(?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category)\s?:.*"
+COPYRIGHT = r"""(?:©|\(c\)|copyright\b).*
+  | .*\b(?:all\srights\sreserved|alle\srechte\svorbehalten|todos\slos\sderechos\sreservados
+        |tous\sdroits\sr[ée]serv[ée]s|wszelkie\sprawa\szastrze[zż]one)\b.*"""
+TAGS = r"""
+    (?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category|kategorien?
+      |schlagw[oö]rter|schlagworte|stichw[oö]rter|themen|etiquetas|categor[ií]as?|temas
+      |cat[ée]gories?|mots[\s-]cl[ée]s|tagi|kategorie)\s?:.*"""
 PHOTO_CREDIT = r"""
     (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
-      |photo\scredit|image\scredit|image\ssource)
+      |photo\scredit|image\scredit|image\ssource|foto|fotos|bild|bilder|fotograf[ií]a
+      |cr[ée]dit\sphoto|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle)
     \s?(?::|/|by\b)\s?.{1,80}
+  | .{1,200}[.\s](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
 """
+# A row of footer links: imprint, privacy, contact, terms, in the languages we see.
+FOOTER_WORDS = r"""impressum|datenschutz(?:erkl[äa]rung)?|kontakt|agb|privacy(?:\spolicy)?|terms
+    (?:\sof\s(?:use|service))?|cookies?(?:\s(?:policy|settings|einstellungen|richtlinie))?
+    |contact(?:\sus)?|about(?:\sus)?|imprint|legal(?:\snotice)?|disclaimer|sitemap|rss
+    |mentions\sl[ée]gales|aviso\slegal|pol[ií]tica\sde\s(?:privacidad|cookies)|contacto
+    |nutzungsbedingungen|barrierefreiheit|[üu]ber\suns|accessibility|advertise|werbung
+    |mediadaten|jobs|karriere|careers|home|startseite|inicio|accueil"""
+FOOTER_LINKS = rf"(?:{FOOTER_WORDS})(?:\s(?:{FOOTER_WORDS}))+"
 
 
 def _rule(reason: str, pattern: str, **flags: bool) -> Rule:
@@ -216,7 +241,8 @@ RULES: tuple[Rule, ...] = (
     _rule("call_to_action", CALL_TO_ACTION),
     _rule("copyright", COPYRIGHT, on_words=False, labelled=True, allow_period=True),
     _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
-    _rule("photo_credit", PHOTO_CREDIT, on_words=False, allow_period=True),
+    _rule("photo_credit", PHOTO_CREDIT, on_words=False, labelled=True, allow_period=True),
+    _rule("footer_links", FOOTER_LINKS),
 )
 
 
