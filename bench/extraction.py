@@ -3,8 +3,11 @@
 Usage: .venv/bin/python bench/extraction.py [--data ../shared/data] [--limit N]
 
 For each dataset it writes the pages into a temp input folder, runs `news_etl` into a
-temp warehouse, reads `articles.body` back through DuckDB, and prints our score beside
+temp warehouse, reads `articles` back through DuckDB, and prints our score beside
 bare trafilatura (default `extract`) measured in the same process. Skips what is absent.
+On trafilatura_eval it also scores metadata on the pages whose gold has the field: title
+exact match, publication day (`published_date`, the outlet's own calendar day) and author
+(as a set of names), beside `trafilatura.bare_extraction`'s title, date and author.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import re
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -87,8 +91,11 @@ def snippet_scores(items: Iterable[tuple[list[str], list[str], str | None]]) -> 
     return Scores(prec, rec, 2 * tp / (2 * tp + fp + fn) if tp else 0.0)
 
 
-def run_pipeline(files: dict[str, bytes]) -> tuple[dict[str, str], float]:
-    """Run the real flow on the given input files; bodies by input name, and seconds."""
+Row = dict[str, str | None]
+
+
+def run_pipeline(files: dict[str, bytes]) -> tuple[dict[str, Row], float]:
+    """Run the real flow on the given input files; article fields by input name, and seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         inputs, warehouse = Path(tmp) / "in", Path(tmp) / "wh"
         inputs.mkdir()
@@ -98,8 +105,17 @@ def run_pipeline(files: dict[str, bytes]) -> tuple[dict[str, str], float]:
         news_etl(input_dir=inputs, warehouse=warehouse, run_date=RUN_DATE)
         seconds = time.perf_counter() - started
         with query.connect(warehouse) as con:
-            bodies = dict(con.execute("SELECT source_uri, body FROM articles").fetchall())
-    return bodies, seconds
+            rows = con.execute(
+                "SELECT source_uri, body, title, CAST(published_date AS VARCHAR), author"
+                " FROM articles"
+            ).fetchall()
+    fields = ("body", "title", "date", "author")
+    return {uri: dict(zip(fields, rest, strict=True)) for uri, *rest in rows}, seconds
+
+
+def bodies_of(rows: dict[str, Row]) -> dict[str, str]:
+    """The article body of each input."""
+    return {uri: row["body"] or "" for uri, row in rows.items()}
 
 
 def bare(html: str | bytes) -> str:
@@ -132,7 +148,8 @@ def bench_aeb(data: Path, limit: int | None) -> None:
     gold: dict[str, dict[str, str]] = json.loads((folder / "ground-truth.json").read_text())
     ids = sorted(gold)[:limit]
     files = {f"{i}.html.gz": (folder / "html" / f"{i}.html.gz").read_bytes() for i in ids}
-    bodies, seconds = run_pipeline(files)
+    rows, seconds = run_pipeline(files)
+    bodies = bodies_of(rows)
     ours = shingle_scores((gold[i]["articleBody"], bodies.get(f"{i}.html.gz", "")) for i in ids)
     base = shingle_scores(
         (
@@ -154,7 +171,8 @@ def bench_traf(data: Path, limit: int | None) -> None:
     keys = sorted(evaldata)[:limit]
     names = {k: f"{n:04d}.html.gz" for n, k in enumerate(keys)}
     files = {names[k]: (folder / str(evaldata[k]["html_file"])).read_bytes() for k in keys}
-    bodies, seconds = run_pipeline(files)
+    rows, seconds = run_pipeline(files)
+    bodies = bodies_of(rows)
 
     def items(get: Callable[[str], str | None]) -> list[tuple[list[str], list[str], str | None]]:
         return [(list(evaldata[k]["with"]), list(evaldata[k]["without"]), get(k)) for k in keys]
@@ -162,6 +180,53 @@ def bench_traf(data: Path, limit: int | None) -> None:
     ours = snippet_scores(items(lambda k: bodies.get(names[k])))
     base = snippet_scores(items(lambda k: bare(gzip.decompress(files[names[k]]))))
     report("trafilatura_eval", ours, base, len(keys), seconds)
+    bare_meta = {k: bare_metadata(gzip.decompress(files[names[k]])) for k in keys}
+    for field in ("title", "date", "author"):
+        gold = {k: v for k in keys if (v := gold_value(evaldata[k].get(field)))}
+        same = SAME[field]
+        hits = sum(same(rows.get(names[k], {}).get(field), v) for k, v in gold.items())
+        base_hits = sum(same(bare_meta[k].get(field), v) for k, v in gold.items())
+        print(
+            f"  metadata {field:<7} n={len(gold):<4} newsetl {hits / len(gold):.3f}"
+            f"  | bare trafilatura {base_hits / len(gold):.3f}"
+        )
+
+
+def bare_metadata(html: bytes) -> Row:
+    """Title, date and author of `trafilatura.bare_extraction` with metadata."""
+    doc = trafilatura.bare_extraction(html, with_metadata=True)
+    return {f: getattr(doc, f, None) for f in ("title", "date", "author")}
+
+
+def gold_value(value: object) -> str | None:
+    """A gold metadata value as one string (author lists joined by "; "), None when empty."""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+FOLD = str.maketrans(
+    {**dict.fromkeys("„“”«»", '"'), **dict.fromkeys("‚‘’‹›", "'"), "–": "-", "—": "-"}
+)
+
+
+def fold(text: str | None) -> str:
+    """Compare form: NFKC, no soft hyphens, one quote and dash style, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "").replace("\u00ad", "")
+    return " ".join(text.translate(FOLD).split())
+
+
+def author_names(text: str | None) -> set[str]:
+    """The set of author names in a string ("A; B", "A and B", "A, B"), case-folded."""
+    parts = re.split(r";|,| and | und | & ", text or "")
+    return {fold(p).casefold() for p in parts if p.strip()}
+
+
+SAME: dict[str, Callable[[str | None, str], bool]] = {
+    "title": lambda ours, gold: bool(ours) and fold(ours) == fold(gold),
+    "date": lambda ours, gold: bool(ours) and (ours or "")[:10] == gold[:10],
+    "author": lambda ours, gold: bool(ours) and author_names(ours) == author_names(gold),
+}
 
 
 def bench_plaintext(data: Path, limit: int | None) -> None:
@@ -173,7 +238,8 @@ def bench_plaintext(data: Path, limit: int | None) -> None:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         items = sorted((json.loads(line) for line in fh), key=lambda x: x["id"])[:limit]
     names = {x["id"]: f"{n:04d}.txt" for n, x in enumerate(items)}
-    bodies, seconds = run_pipeline({names[x["id"]]: x["page_text"].encode() for x in items})
+    rows, seconds = run_pipeline({names[x["id"]]: x["page_text"].encode() for x in items})
+    bodies = bodies_of(rows)
     aeb = [x for x in items if "gold_article_body" in x]
     traf = [x for x in items if "gold_with" in x]
     ours = shingle_scores((x["gold_article_body"], bodies.get(names[x["id"]], "")) for x in aeb)

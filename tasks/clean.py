@@ -335,7 +335,7 @@ def headline_repeats(text: Sequence[str]) -> list[int]:
         return []
     first = text[lines[0]]
     parts = {match_key(first)} | {
-        match_key(part) for part in TITLE_SEPARATOR.split(first) if len(part.split()) >= 2
+        match_key(part) for part in TITLE_SEPARATOR.split(first) if count_words(part) >= 2
     }
     parts.discard("")
     return [i for i in lines[1:] if match_key(text[i]) in parts]
@@ -435,14 +435,14 @@ def _find_title(
     if not candidates:
         return None
     # The longest: headlines are longer than the location and section fragments around them.
-    best = max(candidates, key=lambda i: (len(text[i].split()), -i))
+    best = max(candidates, key=lambda i: (count_words(text[i]), -i))
     report.title, report.title_source = text[best], "first_line"
     return best
 
 
 def _is_title_shaped(line: str, settings: CleanSettings) -> bool:
     """Tell whether a line looks like a headline: a few words, capitalised, no closing period."""
-    words = len(line.split())
+    words = count_words(line)
     if not settings.title_min_words <= words <= settings.title_max_words:
         return False
     first = next((c for c in line if c.isalnum()), "")
@@ -482,7 +482,7 @@ def _classify_head_line(
         report.reasons[i] = "byline"
         report.author = report.author or author
         return
-    if before_title and len(line.split()) <= settings.page_header_max_words:
+    if before_title and count_words(line) <= settings.page_header_max_words:
         report.reasons[i] = "page_header"
 
 

@@ -41,7 +41,8 @@ def count_words(text: str) -> int:
     cjk = len(CJK.findall(text))
     if not cjk:
         return len(text.split())
-    return cjk + len(CJK.sub(" ", text).split())
+    # Punctuation left between ideographs ("。") is not a word.
+    return cjk + sum(1 for token in CJK.sub(" ", text).split() if NON_WORD.sub("", token))
 
 
 def match_key(line: str) -> str:

@@ -493,3 +493,101 @@ def test_batch_keeps_order_and_is_deterministic() -> None:
     assert [d.source_uri for d in first[0]] == ["a.txt", "c.html", "d.txt"]
     assert [r.source_uri for r in first[1]] == ["b.html"]
     assert clean_documents(docs, SETTINGS) == first
+
+
+# --------------------------------------------------------------------------------------------
+# Whole pages as plain text: menus, teasers and footers around the article
+# --------------------------------------------------------------------------------------------
+
+PROSE_3 = (
+    "Diplomats said the talks would resume next week in Geneva, where both delegations are "
+    "expected to present written proposals."
+)
+TEASER = (
+    "Ministers meet to discuss the budget. The finance minister presented a draft that "
+    "cuts spending on roads and raises it for schools and hospitals across the country."
+)
+MENU = "Home\nWorld\nPolitics\nBusiness\nSport\nCulture\nOpinion"
+
+
+def test_page_menus_and_footer_around_the_article_are_removed() -> None:
+    page = (
+        f"Talks resume in Geneva - Daily Planet\n\n{MENU}\n\nTalks resume in Geneva\n\n"
+        f"{PROSE_1}\n\n{PROSE_2}\n\n{PROSE_3}\n\nShare this article\n\nMost read\n\n"
+        "Markets fall again\nA new bridge opens\nWeather turns cold\n\n"
+        "Impressum | Datenschutz | Kontakt"
+    )
+    doc = clean_one(page)
+    assert paragraphs(doc) == [PROSE_1, PROSE_2, PROSE_3]
+    assert doc.title == "Talks resume in Geneva"
+    reasons = dict(removed(doc))
+    assert reasons["Politics"] == "before_main_text"
+    assert reasons["A new bridge opens"] == "related_links"  # listed under "Most read"
+    assert reasons["Culture"] == "before_main_text"
+    assert reasons["Impressum | Datenschutz | Kontakt"] == "footer_links"
+
+
+def test_teasers_above_the_repeated_headline_are_not_the_article() -> None:
+    # A teaser is prose too; the article is the text under the line repeating the page title.
+    page = (
+        f"Talks resume in Geneva | Daily Planet\n\n{MENU}\n\n{TEASER}\n\nweiter lesen\n\n"
+        f"Talks resume in Geneva\n\n{PROSE_1}\n\n{PROSE_2}\n"
+    )
+    doc = clean_one(page)
+    assert paragraphs(doc) == [PROSE_1, PROSE_2]
+    assert (TEASER, "before_main_text") in removed(doc)
+
+
+def test_reader_comments_after_the_share_bar_are_not_the_article() -> None:
+    comments = (
+        "Jasmin sagt:\n10. Februar 2019 um 18:05 Uhr\nWhat a story, thank you.\nAntworten\n"
+        "Flory sagt:\n10. Februar 2019 um 18:22 Uhr\nGreat.\nAntworten\n"
+    )
+    page = f"{PROSE_1}\n\n{PROSE_2}\n\nShare this article\nFacebook\nTwitter\n\n{comments}"
+    doc = clean_one(page)
+    assert paragraphs(doc) == [PROSE_1, PROSE_2]
+    assert ("Jasmin sagt:", "comment_header") in removed(doc)
+    assert ("Antworten", "comment_form") in removed(doc)
+
+
+def test_standfirst_between_headline_and_body_is_kept_but_labels_are_not() -> None:
+    standfirst = "Both delegations bring written proposals to the table"
+    page = (
+        f"Talks resume in Geneva - Daily Planet\n\n{MENU}\n\nTalks resume in Geneva\n\n"
+        f"{standfirst}\n\nWorld\n\n{PROSE_1}\n\n{PROSE_2}\n"
+    )
+    doc = clean_one(page)
+    assert paragraphs(doc) == [standfirst, PROSE_1, PROSE_2]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Lea también: Impiden ingreso a Nicaragua a reportero", "related_links"),
+        ("Lesen Sie auch: Die Regierung plant neue Steuern", "related_links"),
+        ("Ähnliche Beiträge", "related_links"),
+        ("Zurück zur Übersicht", "related_links"),
+        ("Schlagworte: Schule, Bildung", "tags"),
+        ("Alle Rechte vorbehalten.", "copyright"),
+        ("Teilen Drucken", "social_share"),
+        ("Newsletter abonnieren", "call_to_action"),
+        ("Erdölpumpen im Abendrot. Bild: TebNad/Shutterstock.com", "photo_credit"),
+        ("Privacy Policy | Terms of Use | Contact Us", "footer_links"),
+        ("Kommentar verfassen", "comment_form"),
+    ],
+)
+def test_multilingual_interface_line_inside_the_body_is_removed(line: str, reason: str) -> None:
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert doc.removed == (RemovedLine(3, line, reason),)
+
+
+def test_sentence_mentioning_a_photo_source_is_prose() -> None:
+    line = "He wrote about it at length. Then he said the source: a photo he had seen twice."
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert paragraphs(doc) == [PROSE_1, line, PROSE_2]
+
+
+def test_cjk_article_is_not_too_short_for_the_body_rules() -> None:
+    text = "政府は火曜日に新しい予算案を発表した。財務大臣は道路への支出を減らすと述べた。"
+    doc = clean_one(f"予算案を発表\n\n{text}\n")
+    assert paragraphs(doc) == [text]

@@ -156,6 +156,16 @@ def test_modified_date_is_kept_apart_and_converted_to_utc() -> None:
     result = article(clean_doc(dates=(DateCandidate(plus_two, "html_metadata", "modified"),)))
     assert (result.published_at, result.modified_at) == (None, utc(2023, 9, 20, 8, 30))
     assert result.modified_at is not None and result.modified_at.tzinfo == UTC
+    assert result.modified_at_source == "html_metadata"
+
+
+def test_published_date_is_the_outlets_own_day() -> None:
+    # 22:30 in Bogotá on 3 May is 03:30 UTC on 4 May: the day readers saw is 3 May.
+    evening = datetime.fromisoformat("2022-05-03T22:30:00-05:00")
+    result = article(clean_doc(dates=(DateCandidate(evening, "html_metadata", "published"),)))
+    assert result.published_at == utc(2022, 5, 4, 3, 30)
+    assert result.published_date is not None
+    assert result.published_date.isoformat() == "2022-05-03"
 
 
 def test_naive_reference_time_is_taken_as_utc() -> None:

@@ -1,0 +1,72 @@
+"""Tests of the main-text block search over plain-text lines (tasks/blocks.py)."""
+
+from __future__ import annotations
+
+from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block, trim
+from tasks.lines import count_words
+
+SETTINGS = BlockSettings()
+SENTENCE = "The council met on Tuesday and agreed to publish its findings next week."
+
+
+def test_main_block_is_the_best_scoring_run() -> None:
+    assert main_block([-3, 10, -2, 8, -30, 5]) == (1, 4)
+
+
+def test_main_block_is_none_when_nothing_scores() -> None:
+    assert main_block([-3.0, 0.0, -1.0]) is None
+
+
+def test_anchored_block_starts_under_the_repeated_headline() -> None:
+    # A teaser (index 1) scores on its own, but the article is the run under the headline (3).
+    weights = [0.0, 30.0, -3.0, -3.0, 12.0, 14.0, -20.0, 6.0]
+    assert anchored_block(weights, [3]) == (3, (4, 6))
+
+
+def test_trim_drops_short_lines_at_the_ends_of_a_span() -> None:
+    assert trim([-3.0, 5.0, -1.0, 4.0, -2.0], (0, 5)) == (1, 4)
+
+
+def test_prose_lines_score_their_words_and_menus_cost() -> None:
+    text = ["Home", "World", SENTENCE]
+    weights = line_weights(text, {}, set(), SETTINGS)
+    assert weights[0] < 0 and weights[1] < 0
+    assert weights[2] == len(SENTENCE.split())
+
+
+def test_a_run_of_short_lines_costs_more_per_line() -> None:
+    text = ["Home", "World", "Sport", "Culture"]
+    weights = line_weights(text, {}, set(), SETTINGS)
+    assert weights == sorted(weights, reverse=True) and weights[0] > weights[-1]
+
+
+def test_headline_and_colon_lines_are_not_prose() -> None:
+    text = [
+        "Hong Kong Uprising: Protesters Send Defiant Warning To China Tonight",
+        "Hong Kong uprising: protesters send a defiant warning to China",
+    ]
+    assert all(w < 0 for w in line_weights(text, {}, set(), SETTINGS))
+
+
+def test_tag_cloud_without_punctuation_is_not_prose() -> None:
+    cloud = " ".join(["politik wirtschaft sport kultur"] * 8)
+    assert line_weights([cloud], {}, set(), SETTINGS)[0] < 0
+
+
+def test_interface_lines_cost_by_kind() -> None:
+    text = ["Advertisement", "Share this article"]
+    rules = {0: "advertisement", 1: "social_share"}
+    ad, share = line_weights(text, rules, set(), SETTINGS)
+    assert ad == -SETTINGS.ui_line_cost and share == -SETTINGS.edge_line_cost
+
+
+def test_wrapped_prose_lines_count_as_prose() -> None:
+    text = ["The council met on Tuesday and agreed", "to publish its findings next week"]
+    assert line_weights(text, {}, {0, 1}, SETTINGS) == [7.0, 6.0]
+
+
+def test_cjk_characters_count_as_words() -> None:
+    assert count_words("東京で会議が開かれた。") == 10
+    assert count_words("Tokyo 会議") == 3
+    weights = line_weights(["東京で会議が開かれた。政府は声明を出した。"], {}, set(), SETTINGS)
+    assert weights[0] > 0
