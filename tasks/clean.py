@@ -49,6 +49,10 @@ class CleanSettings:
     # (a standfirst, a subheading) when it has this many words; shorter ones there are
     # category links, counters and labels.
     head_kept_min_words: int = 4
+    # HTML: a heading above the article is the headline when at least this share of the two
+    # word sets is common (Jaccard) with the page title: "Sweden drops Assange rape
+    # investigation" vs "Julian Assange: Sweden drops rape investigation" share 5 of 7.
+    headline_min_overlap: float = 0.5
     # Interface strings are short; a prose sentence mentioning "advertisement" or "comment"
     # is longer, so UI rules never look at lines with more words than this.
     ui_line_max_words: int = 12
@@ -549,6 +553,7 @@ class HtmlExtract:
     """What trafilatura found in a page: paragraphs and metadata."""
 
     paragraphs: list[str]
+    leading_heads: int  # headings before the first paragraph of text: headline and standfirst
     title: str | None
     author: str | None
     sitename: str | None
@@ -570,6 +575,10 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         (extract.title, "html_metadata"),
         (report.title, report.title_source),
     )
+    # The heading above the first paragraph is the headline when it shares most words with
+    # the page's title (sites word them differently); a standfirst there is kept as text.
+    if extract.leading_heads and _same_headline(extract.paragraphs[0], extract.title, settings):
+        report.reasons.setdefault(0, "title")
     body = [p for i, p in enumerate(extract.paragraphs) if i not in report.reasons]
     if not body:
         raise CleanError("empty_after_cleaning", "no paragraph left after removing boilerplate")
@@ -591,6 +600,14 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         url=doc.url or extract.url,
         author=extract.author or report.author,
     )
+
+
+def _same_headline(line: str, title: str | None, settings: CleanSettings) -> bool:
+    """Tell whether a heading is the title reworded: most of its words are the title's."""
+    words, known = set(match_key(line).split()), set(match_key(title or "").split())
+    if not words or not known:
+        return False
+    return len(words & known) / len(words | known) >= settings.headline_min_overlap
 
 
 def _parse_html(content: str) -> HtmlElement:
@@ -639,11 +656,13 @@ def _extract(tree: HtmlElement, url: str | None, settings: CleanSettings) -> Htm
     except Exception as err:  # trafilatura and its fallbacks raise on odd trees
         raise CleanError("extraction_failed", f"trafilatura: {type(err).__name__}: {err}") from err
     body = getattr(document, "body", None)
-    paragraphs = list(_extract_paragraphs(body)) if body is not None else []
+    blocks = list(_extract_paragraphs(body)) if body is not None else []
+    paragraphs = [text for _tag, text in blocks]
     if document is None or not paragraphs:
         raise CleanError("extraction_failed", "trafilatura found no main text")
     return HtmlExtract(
         paragraphs=paragraphs,
+        leading_heads=next((n for n, (tag, _) in enumerate(blocks) if tag != "head"), 0),
         title=_meta_text(document, "title"),
         author=_meta_text(document, "author"),
         sitename=_meta_text(document, "sitename"),
@@ -677,18 +696,18 @@ def _meta_text(document: object, name: str) -> str | None:
     return value.strip() or None
 
 
-def _extract_paragraphs(element: HtmlElement) -> Iterable[str]:
-    """The paragraphs of trafilatura's output tree: one per leaf block, list item or table row."""
+def _extract_paragraphs(element: HtmlElement) -> Iterable[tuple[str, str]]:
+    """(tag, text) of the paragraphs of trafilatura's tree: leaf blocks, list items, table rows."""
     if element.text and element.text.strip():
-        yield " ".join(element.text.split())
+        yield "", " ".join(element.text.split())
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in EXTRACT_CONTAINERS and len(child):
             yield from _extract_paragraphs(child)
         elif text := _block_text(child, tag):
-            yield text
+            yield tag, text
         if child.tail and child.tail.strip():
-            yield " ".join(child.tail.split())
+            yield "", " ".join(child.tail.split())
 
 
 def _block_text(element: HtmlElement, tag: str) -> str:

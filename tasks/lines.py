@@ -118,14 +118,15 @@ RELATED_LINKS = r"""
   | (?:[äa]hnliche|verwandte|weitere)\s(?:artikel|beitr[äa]ge|nachrichten|themen|meldungen)
   | zur[uü]ck(?:\szur\s[uü]bersicht|\szur\sstartseite|\snach\soben)?|nach\soben
   | back(?:\sto\s(?:top|overview|list|home))?|leer\sm[aá]s|lee\stambi[eé]n|ver\sm[aá]s
-  | (?:art[ií]culos|noticias)\srelacionad[ao]s|lire\s(?:aussi|la\ssuite|plus)|[àa]\slire\saussi
+  | (?:art[ií]culos|noticias|notas)\srelacionad[ao]s|lesen\ssie\sauch\s.{0,40}|lire\s(?:aussi|la\ssuite|plus)|[àa]\slire\saussi
   | voir\saussi|sur\sle\sm[eê]me\ssujet|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\sr[oó]wnie[zż]
 """
 RELATED_LABEL = r"""
     (?:read\smore|read\salso|also\sread|see\salso|related|read\snext|more|watch
       |lea|lea\sm[aá]s|lea\stambi[eé]n|lee\stambi[eé]n|ver\stambi[eé]n|leia\stamb[eé]m
       |lesen\ssie\s(?:auch|mehr)|siehe\sauch|mehr\szum\sthema|mehr\sdazu|auch\sinteressant
-      |lire\saussi|[àa]\slire(?:\saussi)?|voir\saussi|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\ste[zż])
+      |lire\saussi|[àa]\slire(?:\saussi)?|voir\saussi|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\ste[zż]
+      |mira|puedes\sver|ver\sm[aá]s|(?:tambi[eé]n\s)?(?:le|te)\spuede\sinteresar|lee\sm[aá]s)
     \s?[:|»>]\s?.+"""
 ADVERTISEMENT = r"""
     [\W_]*
@@ -193,6 +194,10 @@ CALL_TO_ACTION = r"""
   | [úu]nete.{0,80}|abonnez[\s-]vous.{0,80}|inscrivez[\s-]vous.{0,80}|zapisz\ssi[eę].{0,80}
   | download\s(?:the|our)\s.{0,40}apps?.{0,60}|jump\sto\srecipe(?:\sprint\srecipe)?
   | print\srecipe|weiter|mehr|more
+  | .{0,40}\bnewsletters?|(?:never|don\st)\smiss\b.{0,80}
+  | (?:get|receive|erhalten\ssie|recibe|recevez)\b.{0,60}\b(?:newsletter|inbox|posteingang)\b.{0,60}
+  | .{0,60}\b(?:our|unser\w*|nuestr\w*|notre|nos)\s(?:\w+\s)?newsletters?\b.{0,80}
+  | (?:sign\sup|subscribe|abonnieren|suscr[ií]bete|reg[ií]strate|inscrivez[\s-]vous)\b.{0,80}
 """
 COPYRIGHT = r"""(?:©|\(c\)|copyright\b).*
   | .*\b(?:all\srights\sreserved|alle\srechte\svorbehalten|todos\slos\sderechos\sreservados
@@ -204,8 +209,8 @@ TAGS = r"""
 PHOTO_CREDIT = r"""
     (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
       |photo\scredit|image\scredit|image\ssource|foto|fotos|bild|bilder|fotograf[ií]a
-      |cr[ée]dit\sphoto|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle)
-    \s?(?::|/|by\b)\s?.{1,80}
+      |cr[ée]dits?\sphotos?|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle|fot)
+    \s?(?::|/|by\b|\.)\s?.{1,80}
   | .{1,200}[.\s](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
 """
 # A row of footer links: imprint, privacy, contact, terms, in the languages we see.
