@@ -14,6 +14,7 @@ WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?…。！？][\"”’»)\]」]*$")
 SENTENCE_INSIDE = re.compile(r"[a-z\d)][.!?…][\"”’»)\]]*\s+[\"“„«(]?[A-ZÀ-Þ]|[。！？].")
 CLAUSE_MARK = re.compile(r"[,;:]\s")
+SECTION_BREAK = -1e9  # a weight no run of prose outweighs
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class BlockSettings:
         "social_share", "related_links", "comment_form", "comment_header", "copyright", "tags",
         "call_to_action", "section_label", "footer_links",
     })  # fmt: skip
+    # A gap between prose lines holding this many edge lines (share bar, then "Related" or
+    # "Comments") ends a page region: the main block never spans it.
+    section_break_edges: int = 2
     # The k-th short line in a row costs k times as much (up to this factor): one subheading
     # or a three-item list inside an article is cheap, a long menu or a link list is not.
     run_cost_cap: int = 5
@@ -59,15 +63,41 @@ def line_weights(
             words = [*WORD.findall(CJK.sub(" ", line)), *CJK.findall(line)]
         if not words:
             weights.append(0.0)
-        elif i not in rules and (i in prose or _is_prose(line, words, settings)):
+        elif i not in rules and _is_prose(line, words, settings):
             run = 0
             weights.append(float(len(words)))
+        elif i not in rules and i in prose:
+            # A hard-wrapped line is prose when it is long; a short one ("fmcshan" under a
+            # comment) may only look wrapped, so it neither counts for nor against.
+            wrapped = len(words) >= settings.prose_min_words
+            run = 0 if wrapped else run
+            weights.append(float(len(words)) if wrapped else 0.0)
         else:
             run += 1
             rule = rules.get(i)
             factor = min(run, settings.run_cost_cap) if rule is None else 1
             weights.append(-_cost(rule, settings) * factor)
+    _mark_section_breaks(weights, rules, settings)
     return weights
+
+
+def _mark_section_breaks(
+    weights: list[float], rules: dict[int, str], settings: BlockSettings
+) -> None:
+    """Make a gap between prose lines that holds several edge lines impassable.
+
+    One "Read more" link between paragraphs is an inline aside; a share bar followed by
+    "Related" or "Comments" is the end of the article, whatever prose comes after it.
+    """
+    gap: list[int] = []
+    for i, w in enumerate([*weights, 1.0]):
+        if w > 0:
+            edges = [j for j in gap if rules.get(j) in settings.edge_reasons]
+            if len(edges) >= settings.section_break_edges:
+                weights[edges[0]] = SECTION_BREAK
+            gap = []
+        elif w < 0:
+            gap.append(i)
 
 
 def _cost(rule: str | None, settings: BlockSettings) -> float:

@@ -159,6 +159,17 @@ COMMENT_FORM = r"""
   | (?:kommentar|comentario|commentaire)\s(?:schreiben|verfassen|abgeben|hinzuf[uü]gen)
   | (?:schreibe|hinterlasse)\s(?:einen|deinen)\skommentar|deja\sun\scomentario
   | laisser\sun\scommentaire|abbrechen|cancelar\srespuesta
+  | (?:top|most|best|newest|oldest|latest|popular)(?:\srated|\sliked)?\scomments?
+  | (?:view|see|show)\sall(?:\s\d+)?(?:\scomments?|\sreplies)?|rating\s\d+\svotes?
+  | \d+\s(?:likes?|votes?|replies|antworten|respuestas)
+"""
+# "2 days ago at 07:52 am", "vor 3 Stunden": comment and feed timestamps, never a publication date.
+RELATIVE_TIME = r"""
+    (?:\d+|an?|one)\s(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\sago
+      (?:\s(?:at\s)?\d{1,2}\s?\d{2}\s?(?:am|pm)?)?
+  | vor\s(?:\d+|einer?|einem)\s(?:sekunden?|minuten?|stunden?|tag(?:en)?|wochen?|monat(?:en)?|jahr(?:en)?)
+  | hace\s(?:\d+|un|una)\s(?:segundos?|minutos?|horas?|d[ií]as?|semanas?|mes(?:es)?|a[nñ]os?)
+  | il\sy\sa\s(?:\d+|un|une)\s(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)
 """
 COMMENT_HEADER = r"[\w .'’@-]{1,40}\s(?:sagt|schreibt|schrieb|dice|dit|pisze)\s?:"
 FONT_BUTTONS = r"""
@@ -240,6 +251,7 @@ RULES: tuple[Rule, ...] = (
     _rule("advertisement", ADVERTISEMENT, on_words=False),
     _rule("comment_form", COMMENT_FORM, labelled=True, allow_period=True),
     _rule("comment_header", COMMENT_HEADER, on_words=False),
+    _rule("relative_time", RELATIVE_TIME),
     _rule("font_size_control", FONT_BUTTONS, on_words=False),
     _rule("font_size_control", FONT_LABEL),
     _rule("reading_time", READING_TIME),
