@@ -329,18 +329,20 @@ TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:»›•·⋆/]+\s+|\s*[|»›•�
 
 
 def headline_repeats(text: Sequence[str]) -> list[int]:
-    """Lines repeating the first line, or a part of it between site-name separators.
+    """Lines repeating the first line, or its longest part between site-name separators.
 
     A page's text starts with its <title> ("Headline - Site"); the article starts under the
-    line that repeats the headline.
+    line that repeats the headline. The longest part is the headline, the others the site
+    name or section, which the page repeats in its header and footer.
     """
     lines = [i for i, t in enumerate(text) if t]
     if len(lines) < 2:
         return []
     first = text[lines[0]]
-    parts = {match_key(first)} | {
-        match_key(part) for part in TITLE_SEPARATOR.split(first) if count_words(part) >= 2
-    }
+    headline = max(TITLE_SEPARATOR.split(first), key=count_words)
+    parts = {match_key(first)}
+    if count_words(headline) >= 2:
+        parts.add(match_key(headline))
     parts.discard("")
     return [i for i in lines[1:] if match_key(text[i]) in parts]
 
