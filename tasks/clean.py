@@ -16,6 +16,7 @@ from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block
 from tasks.dates import parse_date_line, parse_datetime
 from tasks.lines import byline_author, count_words, font_size_neighbours, match_key, ui_rule
 from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
+from tasks.template import TemplateSettings, remove_templates
 
 STAGE = "clean"
 
@@ -77,6 +78,8 @@ class CleanSettings:
     # depend on when the run happens; normalize drops future dates against the run's
     # reference time instead, so the cap here is only a sanity bound.
     html_max_date: str = "2099-12-31"
+    # When a paragraph recurring across an outlet's pages is its template.
+    template: TemplateSettings = field(default_factory=TemplateSettings)
     # Weights of the main-text block search over plain-text lines.
     blocks: BlockSettings = field(default_factory=BlockSettings)
 
@@ -98,7 +101,7 @@ def clean_documents(
             rejects.append(result)
         else:
             cleaned.append(result)
-    return cleaned, rejects
+    return remove_templates(cleaned, settings.template), rejects
 
 
 class CleanError(Exception):
