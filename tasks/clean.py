@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -15,6 +15,7 @@ from trafilatura.utils import load_html
 from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block, trim
 from tasks.dates import parse_date_line, parse_datetime
 from tasks.lines import byline_author, count_words, font_size_neighbours, match_key, ui_rule
+from tasks.metadata import MetadataSettings, page_author, page_dates, page_title
 from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
 from tasks.template import TemplateSettings, remove_templates
 
@@ -80,6 +81,8 @@ class CleanSettings:
     html_max_date: str = "2099-12-31"
     # When a paragraph recurring across an outlet's pages is its template.
     template: TemplateSettings = field(default_factory=TemplateSettings)
+    # HTML title, author and date rules.
+    metadata: MetadataSettings = field(default_factory=MetadataSettings)
     # Weights of the main-text block search over plain-text lines.
     blocks: BlockSettings = field(default_factory=BlockSettings)
 
@@ -570,19 +573,23 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
     """Extract a page's main text with trafilatura, then apply the line rules to it."""
     tree = _parse_html(doc.content)
     visible = visible_lines(tree)
-    modified = modified_date(tree, settings)
+    # Metadata first: trafilatura prunes the tree it is given.
+    headline = page_title(tree, settings.metadata)
+    author = page_author(tree, settings.metadata)
+    page_dated = page_dates(tree, doc.url, settings.metadata)
     extract = _extract(tree, doc.url, settings)
     report = classify_lines(
         extract.paragraphs, _present(doc.title, extract.title), settings, paragraphs=True
     )
     title, title_source = choose_title(
         (doc.title, "input_field"),
+        (headline, "html_headline"),
         (extract.title, "html_metadata"),
         (report.title, report.title_source),
     )
     # The heading above the first paragraph is the headline when it shares most words with
     # the page's title (sites word them differently); a standfirst there is kept as text.
-    if extract.leading_heads and _same_headline(extract.paragraphs[0], extract.title, settings):
+    if extract.leading_heads and _same_headline(extract.paragraphs[0], title, settings):
         report.reasons.setdefault(0, "title")
     body = [p for i, p in enumerate(extract.paragraphs) if i not in report.reasons]
     if not body:
@@ -591,7 +598,12 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
     for known in _present(title, extract.title):
         reason_of.setdefault(match_key(known), "title")
     removed = html_removed_lines(visible, body, reason_of, settings)
-    dates = [*_input_dates(doc, settings), *_html_dates(extract.published, modified), *report.dates]
+    # A date line inside the extracted text ranks below the page's own dates (see normalize).
+    body_dates = [replace(d, source="body_dateline") for d in report.dates]
+    dates = [*_input_dates(doc, settings), *page_dated, *body_dates]
+    if extract.published is not None and not any(d.kind == "published" for d in dates):
+        # htmldate through trafilatura: the last resort
+        dates.append(DateCandidate(extract.published, "htmldate", "published"))
     return CleanDocument(
         source_uri=doc.source_uri,
         content_type=doc.content_type,
@@ -603,7 +615,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         dates=tuple(dates),
         outlet=_outlet(doc.outlet, extract.sitename, doc.url or extract.url),
         url=doc.url or extract.url,
-        author=extract.author or report.author,
+        author=author or extract.author or report.author,
     )
 
 
@@ -747,57 +759,6 @@ def html_removed_lines(
             continue
         removed.append(RemovedLine(line_no, line, reason_of.get(key, "html_boilerplate")))
     return tuple(removed)
-
-
-# fmt: off
-MODIFIED_META = frozenset({
-    "article:modified_time", "article:modified", "og:updated_time", "last-modified",
-    "dcterms.modified", "dc.date.modified", "datemodified", "modified", "lastmod",
-    "last_updated", "updated_time",
-})
-# fmt: on
-JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{4,40})"')
-
-
-def modified_date(tree: HtmlElement, settings: CleanSettings) -> datetime | None:
-    """The page's last-modified date from meta tags, <time itemprop> or JSON-LD, if stated."""
-    return _first(_meta_modified(tree, settings))
-
-
-def _meta_modified(tree: HtmlElement, settings: CleanSettings) -> Iterable[datetime | None]:
-    """Every modified-date statement of the page, in document order, parsed."""
-    for meta in tree.iter("meta"):
-        key = next(
-            (meta.get(a) for a in ("property", "name", "itemprop", "http-equiv") if meta.get(a)), ""
-        )
-        if key and key.strip().lower() in MODIFIED_META:
-            yield parse_datetime(meta.get("content") or "", settings.date_line_max_chars)
-    for time in tree.iter("time"):
-        if (time.get("itemprop") or "").lower() == "datemodified":
-            yield parse_datetime(
-                time.get("datetime") or time.text_content(), settings.date_line_max_chars
-            )
-    for script in tree.iter("script"):
-        if "ld+json" in (script.get("type") or "") and script.text:
-            yield from (
-                parse_datetime(m, settings.date_line_max_chars)
-                for m in JSONLD_MODIFIED.findall(script.text)
-            )
-
-
-def _first(values: Iterable[datetime | None]) -> datetime | None:
-    """The first value that is not None."""
-    return next((v for v in values if v is not None), None)
-
-
-def _html_dates(published: datetime | None, modified: datetime | None) -> list[DateCandidate]:
-    """Date candidates from the page's metadata."""
-    dates: list[DateCandidate] = []
-    if published is not None:
-        dates.append(DateCandidate(published, "html_metadata", "published"))
-    if modified is not None:
-        dates.append(DateCandidate(modified, "html_metadata", "modified"))
-    return dates
 
 
 # --------------------------------------------------------------------------------------------

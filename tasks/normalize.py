@@ -36,14 +36,20 @@ class NormalizeSettings:
     # The first few thousand characters settle the language; scanning a long body costs time
     # without changing the answer.
     language_sample_chars: int = 2000
-    # Most trusted first: the feed's own field, the page's machine-readable metadata, a date
-    # prefixed to the title, a date line under the title. Sources not listed (page_header)
-    # never give the publication date.
+    # Most trusted first: the feed's own field, a date prefixed to the title, the date line
+    # printed by the headline, the page's machine-readable metadata, a date in the URL,
+    # htmldate's guess from the markup, a date line inside the extracted HTML text.
+    # Where the visible date and the metadata disagree, the metadata usually holds a
+    # re-indexing date or a UTC-shifted day, so the date readers see comes first. Sources not
+    # listed (page_header) never give the publication date.
     date_source_priority: tuple[str, ...] = (
         "input_field",
-        "html_metadata",
         "title_prefix",
         "dateline",
+        "html_metadata",
+        "url",
+        "htmldate",
+        "body_dateline",
     )
     # Hex characters kept from sha256 for ids: 64 bits keep collisions negligible for many
     # millions of articles while staying readable in queries.

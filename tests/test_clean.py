@@ -411,7 +411,7 @@ def test_html_main_text_and_metadata() -> None:
         '"We have never seen anything like this," said the mayor, who urged residents to stay '
         "indoors until the winds had passed.",
     ]
-    assert (doc.title, doc.title_source) == ("Storm hits coast", "html_metadata")
+    assert (doc.title, doc.title_source) == ("Storm hits coast", "html_headline")
     assert (doc.outlet, doc.author) == ("Daily Planet", "Jane Doe")
     assert doc.url == "https://www.dailyplanet.com/news/storm"
 

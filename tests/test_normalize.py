@@ -118,16 +118,18 @@ ALL_DATES = (
     DateCandidate(utc(2023, 9, 19, 6), "title_prefix", "published"),
     DateCandidate(utc(2023, 9, 19, 8), "html_metadata", "published"),
     DateCandidate(utc(2023, 9, 19, 9), "input_field", "published"),
+    DateCandidate(utc(2023, 9, 18), "url", "published"),
 )
 
 
 @pytest.mark.parametrize(
     ("sources", "expected"),
     [
-        ({"input_field", "html_metadata", "title_prefix", "dateline"}, "input_field"),
-        ({"html_metadata", "title_prefix", "dateline"}, "html_metadata"),
-        ({"title_prefix", "dateline"}, "title_prefix"),
-        ({"dateline"}, "dateline"),
+        ({"input_field", "html_metadata", "title_prefix", "dateline", "url"}, "input_field"),
+        ({"html_metadata", "title_prefix", "dateline", "url"}, "title_prefix"),
+        ({"html_metadata", "dateline", "url"}, "dateline"),  # the date readers see
+        ({"html_metadata", "url"}, "html_metadata"),
+        ({"url"}, "url"),
     ],
 )
 def test_publication_date_follows_source_priority(sources: set[str], expected: str) -> None:

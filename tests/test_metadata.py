@@ -1,0 +1,157 @@
+"""Tests of the HTML metadata rules: headline, author and date candidates from small pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from lxml.html import HtmlElement  # type: ignore[import-untyped]
+from trafilatura.utils import load_html
+
+from tasks.metadata import MetadataSettings, page_author, page_dates, page_title
+
+SETTINGS = MetadataSettings()
+BODY = "<p>" + "The council met on Tuesday and agreed the budget after a long debate. " * 4 + "</p>"
+
+
+def tree(body: str, head: str = "") -> HtmlElement:
+    """A parsed page with the given head and body markup."""
+    parsed = load_html(f"<html><head>{head}</head><body>{body}</body></html>")
+    assert parsed is not None
+    return parsed
+
+
+def published_days(
+    body: str, head: str = "", url: str | None = None, kind: str = "published"
+) -> list[tuple[date, str]]:
+    """(day, source) of the page's candidates of one kind, in the order returned."""
+    candidates = page_dates(tree(body, head), url, SETTINGS)
+    return [(c.value.date(), c.source) for c in candidates if c.kind == kind]
+
+
+# --- title -----------------------------------------------------------------------------------
+
+
+def test_h1_is_chosen_over_title_with_site_suffix() -> None:
+    head = "<title>Council agrees budget - Springfield Gazette</title>"
+    body = "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+
+
+def test_site_suffix_is_stripped_without_h1() -> None:
+    head = "<title>Council agrees budget | Springfield Gazette</title>"
+    assert page_title(tree(BODY, head), SETTINGS) == "Council agrees budget"
+
+
+def test_site_logo_h1_is_not_the_headline() -> None:
+    head = "<title>Council agrees budget | Gazette</title>"
+    body = (
+        '<h1 class="site-title"><a href="https://gazette.example/" rel="home">Gazette</a></h1>'
+        '<article><h1 class="entry-title">Council agrees budget</h1>' + BODY + "</article>"
+    )
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+
+
+def test_kicker_inside_h1_is_dropped() -> None:
+    head = '<meta property="og:title" content="Budget: Council agrees budget">'
+    body = '<h1><span class="kicker">Budget</span> Council agrees budget</h1>' + BODY
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+
+
+# --- author ----------------------------------------------------------------------------------
+
+
+def test_json_ld_author() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "X", '
+        '"author": [{"@type": "Person", "name": "Jane Doe"}, {"name": "John Roe"}]}</script>'
+    )
+    assert page_author(tree(BODY, head), SETTINGS) == "Jane Doe; John Roe"
+
+
+def test_meta_author() -> None:
+    head = '<meta name="author" content="Logan C. Ritchie">'
+    assert page_author(tree(BODY, head), SETTINGS) == "Logan C. Ritchie"
+
+
+def test_byline_by_next_to_headline() -> None:
+    body = "<article><h1>Council agrees budget</h1><p>By Jane Doe</p>" + BODY + "</article>"
+    assert page_author(tree(body), SETTINGS) == "Jane Doe"
+
+
+def test_german_byline_in_author_element() -> None:
+    body = '<article><h1>Rat beschließt Haushalt</h1><div class="byline">Von Max Muster</div>'
+    assert page_author(tree(body + BODY + "</article>"), SETTINGS) == "Max Muster"
+
+
+def test_outlet_is_dropped_when_a_person_is_named() -> None:
+    head = '<meta name="author" content="Rob Picheta, CNN">'
+    head += '<link rel="canonical" href="https://edition.cnn.com/2021/03/08/story">'
+    assert page_author(tree(BODY, head), SETTINGS) == "Rob Picheta"
+
+
+def test_role_prefix_is_dropped() -> None:
+    head = '<meta name="author" content="FOCUS-Online-Experte Robin Tschöpe">'
+    assert page_author(tree(BODY, head), SETTINGS) == "Robin Tschöpe"
+
+
+def test_comment_author_is_not_the_author() -> None:
+    body = (
+        "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
+        '<div class="comments"><span class="comment-author">Troll Ninety</span></div>'
+    )
+    assert page_author(tree(body), SETTINGS) is None
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def test_url_date() -> None:
+    days = published_days(BODY, url="https://news.example/2021/03/08/story.html")
+    assert (date(2021, 3, 8), "url") in days
+
+
+def test_dateline_next_to_h1() -> None:
+    body = "<article><h1>Rat beschließt Haushalt</h1><p>29.10.2021</p>" + BODY + "</article>"
+    assert published_days(body)[0] == (date(2021, 10, 29), "dateline")
+
+
+def test_german_month_date_in_byline() -> None:
+    body = "<article><h1>Rat beschließt Haushalt</h1><p>Von Max Muster | 1. November 2023</p>"
+    assert published_days(body + BODY + "</article>")[0] == (date(2023, 11, 1), "dateline")
+
+
+def test_header_date_is_not_published() -> None:
+    body = (
+        '<header class="site-header"><span class="date">Monday, 2 January 2023</span></header>'
+        "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
+    )
+    assert all(day != date(2023, 1, 2) for day, _ in published_days(body))
+
+
+def test_latest_articles_dates_are_not_published() -> None:
+    body = (
+        "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
+        '<div class="latest-news"><time datetime="2023-01-02">2 Jan</time></div>'
+    )
+    assert published_days(body) == []
+
+
+def test_modified_is_kept_apart() -> None:
+    head = (
+        '<meta property="article:published_time" content="2022-05-01T10:00:00+02:00">'
+        '<meta property="article:modified_time" content="2022-05-04T09:00:00+02:00">'
+    )
+    assert published_days(BODY, head)[0][0] == date(2022, 5, 1)
+    assert (date(2022, 5, 4), "html_metadata") in published_days(BODY, head, kind="modified")
+
+
+def test_updated_label_gives_modified() -> None:
+    body = "<article><h1>Council agrees budget</h1><p>Updated: March 4, 2021</p>" + BODY
+    assert (date(2021, 3, 4), "dateline") in published_days(body + "</article>", kind="modified")
+
+
+def test_stated_offset_is_kept() -> None:
+    head = '<meta property="article:published_time" content="2022-05-03T22:00:00-05:00">'
+    candidates = page_dates(tree(BODY, head), None, SETTINGS)
+    assert candidates[0].value.date() == date(2022, 5, 3)
+    assert candidates[0].value.utcoffset() is not None
