@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,8 @@ from tasks.records import CleanDocument, DateCandidate, RawDocument, Reject, Rem
 from tasks.template import TemplateSettings, remove_templates
 
 STAGE = "clean"
+# trafilatura logs a warning for every icon link without text once links are kept: noise.
+logging.getLogger("trafilatura.xml").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class CleanSettings:
     # word sets is common (Jaccard) with the page title: "Sweden drops Assange rape
     # investigation" vs "Julian Assange: Sweden drops rape investigation" share 5 of 7.
     headline_min_overlap: float = 0.5
+    # HTML: after the article's last sentence, a paragraph whose text is (nearly) all link
+    # is a teaser of another story. Inside the article, link-only lines (a list of sources)
+    # are content, so only the tail is read.
+    html_link_density_max: float = 0.9
     # Interface strings are short; a prose sentence mentioning "advertisement" or "comment"
     # is longer, so UI rules never look at lines with more words than this.
     ui_line_max_words: int = 12
@@ -562,6 +569,7 @@ class HtmlExtract:
 
     paragraphs: list[str]
     leading_heads: int  # headings before the first paragraph of text: headline and standfirst
+    link_density: list[float]  # per paragraph: share of its characters inside links
     title: str | None
     author: str | None
     sitename: str | None
@@ -587,6 +595,12 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         (extract.title, "html_metadata"),
         (report.title, report.title_source),
     )
+    last_prose = max(
+        (i for i, p in enumerate(extract.paragraphs) if _is_body_line(p, settings)), default=-1
+    )
+    for i, density in enumerate(extract.link_density):
+        if i > last_prose and density >= settings.html_link_density_max:
+            report.reasons.setdefault(i, "link_list")
     # The heading above the first paragraph is the headline when it shares most words with
     # the page's title (sites word them differently); a standfirst there is kept as text.
     if extract.leading_heads and _same_headline(extract.paragraphs[0], title, settings):
@@ -674,12 +688,13 @@ def _extract(tree: HtmlElement, url: str | None, settings: CleanSettings) -> Htm
         raise CleanError("extraction_failed", f"trafilatura: {type(err).__name__}: {err}") from err
     body = getattr(document, "body", None)
     blocks = list(_extract_paragraphs(body)) if body is not None else []
-    paragraphs = [text for _tag, text in blocks]
+    paragraphs = [text for _tag, text, _links in blocks]
     if document is None or not paragraphs:
         raise CleanError("extraction_failed", "trafilatura found no main text")
     return HtmlExtract(
         paragraphs=paragraphs,
-        leading_heads=next((n for n, (tag, _) in enumerate(blocks) if tag != "head"), 0),
+        leading_heads=next((n for n, (tag, _, _) in enumerate(blocks) if tag != "head"), 0),
+        link_density=[links for _tag, _text, links in blocks],
         title=_meta_text(document, "title"),
         author=_meta_text(document, "author"),
         sitename=_meta_text(document, "sitename"),
@@ -696,6 +711,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, settings: CleanSettings
         with_metadata=True,
         include_comments=settings.html_include_comments,
         include_tables=settings.html_include_tables,
+        include_links=True,  # for each paragraph's link density
         date_extraction_params={
             "original_date": True,
             "extensive_search": settings.html_extensive_date_search,
@@ -713,18 +729,25 @@ def _meta_text(document: object, name: str) -> str | None:
     return value.strip() or None
 
 
-def _extract_paragraphs(element: HtmlElement) -> Iterable[tuple[str, str]]:
-    """(tag, text) of the paragraphs of trafilatura's tree: leaf blocks, list items, table rows."""
+def _extract_paragraphs(element: HtmlElement) -> Iterable[tuple[str, str, float]]:
+    """(tag, text, link density) of the paragraphs of trafilatura's tree (leaf blocks, list
+    items, table rows)."""
     if element.text and element.text.strip():
-        yield "", " ".join(element.text.split())
+        yield "", " ".join(element.text.split()), 0.0
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in EXTRACT_CONTAINERS and len(child):
             yield from _extract_paragraphs(child)
         elif text := _block_text(child, tag):
-            yield tag, text
+            yield tag, text, _link_density(child, text)
         if child.tail and child.tail.strip():
-            yield "", " ".join(child.tail.split())
+            yield "", " ".join(child.tail.split()), 0.0
+
+
+def _link_density(element: HtmlElement, text: str) -> float:
+    """Share of a paragraph's non-space characters that are link text."""
+    linked = sum(len("".join("".join(ref.itertext()).split())) for ref in element.iter("ref"))
+    return min(linked / max(len(text.replace(" ", "")), 1), 1.0)
 
 
 def _block_text(element: HtmlElement, tag: str) -> str:
