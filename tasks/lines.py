@@ -209,6 +209,10 @@ CALL_TO_ACTION = r"""
   | (?:get|receive|erhalten\ssie|recibe|recevez)\b.{0,60}\b(?:newsletter|inbox|posteingang)\b.{0,60}
   | .{0,60}\b(?:our|unser\w*|nuestr\w*|notre|nos)\s(?:\w+\s)?newsletters?\b.{0,80}
   | (?:sign\sup|subscribe|abonnieren|suscr[ií]bete|reg[ií]strate|inscrivez[\s-]vous)\b.{0,80}
+  | thanks?\s(?:you\s)?for\s(?:signing\sup|subscribing|registering).{0,60}
+  | keep\san\seye\son\syour\sinbox.{0,60}|check\syour\sinbox.{0,60}
+  | (?:sorry|oops)|(?:an\s)?error\s(?:has\s)?occurred.{0,60}|please\stry\sagain(?:\slater)?
+  | there\swas\san\serror\s(?:processing|with)\s.{0,60}|explore\sfurther|order\sreprints
 """
 COPYRIGHT = r"""(?:©|\(c\)|copyright\b).*
   | .*\b(?:all\srights\sreserved|alle\srechte\svorbehalten|todos\slos\sderechos\sreservados
@@ -223,6 +227,13 @@ PHOTO_CREDIT = r"""
       |cr[ée]dits?\sphotos?|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle|fot)
     \s?(?::|/|by\b|\.)\s?.{1,80}
   | .{1,200}[.\s](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
+"""
+# Reporter credits under wire and newspaper stories: who reported or edited, not the story.
+CREDITS = r"""
+    \((?:additional\s)?(?:reporting|writing|editing|compiled|produced)\sby\s.{2,200}
+  | (?:additional\s)?reporting\sby\s[^,.;]{2,60}
+    (?:[,;]\s?(?:additional\s)?(?:editing|writing|reporting)\sby\s[^;]{2,100})+
+  | .{2,120}\scontributed\s(?:reporting|to\sthis\s(?:report|story|article)).{0,80}
 """
 # A row of footer links: imprint, privacy, contact, terms, in the languages we see.
 FOOTER_WORDS = r"""impressum|datenschutz(?:erkl[äa]rung)?|kontakt|agb|privacy(?:\spolicy)?|terms
@@ -261,6 +272,7 @@ RULES: tuple[Rule, ...] = (
     _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
     _rule("photo_credit", PHOTO_CREDIT, on_words=False, labelled=True, allow_period=True),
     _rule("footer_links", FOOTER_LINKS),
+    _rule("credits", CREDITS, on_words=False, labelled=True, allow_period=True),
 )
 
 

@@ -591,3 +591,55 @@ def test_cjk_article_is_not_too_short_for_the_body_rules() -> None:
     text = "政府は火曜日に新しい予算案を発表した。財務大臣は道路への支出を減らすと述べた。"
     doc = clean_one(f"予算案を発表\n\n{text}\n")
     assert paragraphs(doc) == [text]
+
+
+def test_html_teaser_links_after_the_article_are_a_link_list() -> None:
+    teasers = (
+        '<p><a href="/a">Flood warnings extended to the southern valleys</a></p>'
+        '<p><a href="/b">Rail services suspended between the two largest cities</a></p>'
+        '<p><a href="/c">Schools close for a second day</a></p>'
+    )
+    doc = clean_one(PAGE.replace("</article>", f"{teasers}</article>"), "html")
+    assert "Flood warnings" not in doc.body
+    assert ("Flood warnings extended to the southern valleys", "link_list") in removed(doc)
+    assert paragraphs(doc)[-1].startswith('"We have never seen anything like this,"')
+
+
+def test_html_link_inside_the_article_text_is_kept() -> None:
+    linked = '<p><a href="/x">Read the full report</a> on the storm from the weather office.</p>'
+    page = PAGE.replace("<p>Advertisement</p>", linked)
+    assert "Read the full report on the storm" in clean_one(page, "html").body
+
+
+def test_html_heading_rewording_the_title_is_removed_and_a_standfirst_kept() -> None:
+    standfirst = "Thousands of homes are without power after the worst storm in a decade"
+    page = PAGE.replace(
+        "<h1>Storm hits coast</h1>", f"<h2>Storm hits the coast</h2><h2>{standfirst}</h2>"
+    )
+    doc = clean_one(page, "html")
+    assert paragraphs(doc)[0] == standfirst
+    assert "Storm hits the coast" not in doc.body
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("(Reporting by Greg Roumeliotis; editing by Jane Doe)", "credits"),
+        ("Keith Bradsher contributed reporting from Hong Kong.", "credits"),
+        ("Thanks for signing up!", "call_to_action"),
+        ("Never miss the latest news by signing up to our newsletter today!", "call_to_action"),
+        ("2 days ago at 07:52 am", "relative_time"),
+        ("vor 3 Stunden", "relative_time"),
+        ("Top Rated Comments", "comment_form"),
+        ("Rating: 36 Votes", "comment_form"),
+    ],
+)
+def test_more_interface_lines_inside_the_body_are_removed(line: str, reason: str) -> None:
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert doc.removed == (RemovedLine(3, line, reason),)
+
+
+def test_sentence_about_reporting_is_prose() -> None:
+    line = "Reporting by committee members was slow, the minister said on Tuesday evening."
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert paragraphs(doc) == [PROSE_1, line, PROSE_2]
