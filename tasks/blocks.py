@@ -46,6 +46,9 @@ class BlockSettings:
     # The k-th short line in a row costs k times as much (up to this factor): one subheading
     # or a three-item list inside an article is cheap, a long menu or a link list is not.
     run_cost_cap: int = 5
+    # The run under a repeated headline is the article unless it weighs less than this share
+    # of the page's best run (a teaser for the next article repeats the title too).
+    anchor_min_share: float = 0.3
     # Headline lists (most words capitalised) are navigation, not prose, in every
     # language we see, even German (nouns only, about a third of the words).
     title_case_share: float = 0.6

@@ -330,9 +330,13 @@ def _main_span(
         return len(text), len(text), None
     weights = line_weights(text, rules, wrapped, settings.blocks)
     anchored = anchored_block(weights, headline_repeats(text))
-    if anchored is not None:
-        return (*trim(weights, anchored[1]), anchored[0])
     span = main_block(weights)
+    if anchored is not None and span is not None:
+        # Under the headline unless that run is a fraction of the page's best one: then the
+        # repeat is a "next article" teaser and the article is elsewhere.
+        share = sum(weights[slice(*anchored[1])]) / sum(weights[slice(*span)])
+        if share >= settings.blocks.anchor_min_share:
+            return (*trim(weights, anchored[1]), anchored[0])
     if span is None:
         return body[0], body[-1] + 1, None
     return (*trim(weights, span), None)
