@@ -643,3 +643,14 @@ def test_sentence_about_reporting_is_prose() -> None:
     line = "Reporting by committee members was slow, the minister said on Tuesday evening."
     doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
     assert paragraphs(doc) == [PROSE_1, line, PROSE_2]
+
+
+def test_headline_repeated_in_a_next_article_teaser_does_not_move_the_article() -> None:
+    page = (
+        f"Talks resume in Geneva - Daily Planet\n\n{MENU}\n\n{PROSE_1}\n\n{PROSE_2}\n\n"
+        f"{PROSE_3}\n\n{PROSE_1} {PROSE_2}\n\nUp next\n\nTalks resume in Geneva\n\n"
+        "Ministers meet to discuss the budget on Monday.\n"
+    )
+    doc = clean_one(page)
+    assert paragraphs(doc)[:3] == [PROSE_1, PROSE_2, PROSE_3]
+    assert "Ministers meet" not in doc.body
