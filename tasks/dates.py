@@ -62,6 +62,9 @@ TZ_OFFSETS = {
     "msk": 3, "et": -5, "ct": -6, "pt": -8,
 }
 # fmt: on
+# Two-digit years ("28.09.19 12:44") below this are 20xx, from it 19xx: web news starts in the
+# 1990s, and a fixed pivot keeps parsing independent of the day it runs.
+TWO_DIGIT_YEAR_PIVOT = 70
 ZONE_NAMES = "|".join(sorted(TZ_OFFSETS, key=len, reverse=True))
 DATE_LINE = re.compile(
     rf"""[\W_]*
@@ -74,6 +77,7 @@ DATE_LINE = re.compile(
         (?:de\s)?(?P<year2>\d{{4}})
       |(?P<year3>\d{{4}})-(?P<month3>\d{{1,2}})-(?P<day3>\d{{1,2}})
       |(?P<day4>\d{{1,2}})\.(?P<month4>\d{{1,2}})\.(?P<year4>\d{{4}})
+      |(?P<day6>\d{{1,2}})\.(?P<month6>\d{{1,2}})\.(?P<year6>\d{{2}})
       |(?P<first5>\d{{1,2}})/(?P<second5>\d{{1,2}})/(?P<year5>\d{{4}}))
     (?:\s?(?:,|at|à|a\slas|um|-|\||/|t)?\s?(?P<hour>\d{{1,2}})[:h.](?P<minute>\d{{2}})
        (?::(?P<second>\d{{2}}))?\s?(?P<ampm>[ap]\.?m\.?)?)?
@@ -122,7 +126,14 @@ def _ymd(match: re.Match[str]) -> tuple[int, int, int] | None:
         return int(match["year3"]), int(match["month3"]), int(match["day3"])
     if match["year4"]:
         return int(match["year4"]), int(match["month4"]), int(match["day4"])
+    if match["year6"]:
+        return _full_year(int(match["year6"])), int(match["month6"]), int(match["day6"])
     return _slashed(int(match["first5"]), int(match["second5"]), int(match["year5"]))
+
+
+def _full_year(two_digits: int) -> int:
+    """The century of a two-digit year ("28.09.19"): news pages date from after 1970."""
+    return two_digits + (1900 if two_digits >= TWO_DIGIT_YEAR_PIVOT else 2000)
 
 
 def _slashed(first: int, second: int, year: int) -> tuple[int, int, int] | None:

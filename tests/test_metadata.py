@@ -7,6 +7,7 @@ from datetime import date
 from lxml.html import HtmlElement  # type: ignore[import-untyped]
 from trafilatura.utils import load_html
 
+from tasks.dates import parse_date_line
 from tasks.metadata import MetadataSettings, page_author, page_dates, page_title
 
 SETTINGS = MetadataSettings()
@@ -57,6 +58,34 @@ def test_kicker_inside_h1_is_dropped() -> None:
     assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
 
 
+def test_css_uppercase_on_the_headline_is_applied() -> None:
+    head = "<style>.entry-header h1 { text-transform: uppercase; }</style>"
+    body = '<div class="entry-header"><h1>Council agrees budget</h1></div>' + BODY
+    assert page_title(tree(body, head), SETTINGS) == "COUNCIL AGREES BUDGET"
+
+
+def test_itemprop_headline_h2_is_a_candidate() -> None:
+    # The h2 is picked by its markup and its overlap, so its own wording wins over og:title's.
+    head = '<meta property="og:title" content="Council agrees budget after a long debate">'
+    body = (
+        "<h1>Springfield news</h1><h1>Weather today</h1>"
+        '<h2><span itemprop="headline">Council agrees budget</span></h2>' + BODY
+    )
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+
+
+def test_cjk_title_loses_unspaced_site_suffix() -> None:
+    head = "<title>武汉的声音：有英勇的你-新华网</title>"
+    assert page_title(tree(BODY, head), SETTINGS) == "武汉的声音：有英勇的你"
+
+
+def test_inline_kicker_before_slash_is_dropped_when_metadata_omits_it() -> None:
+    head = '<meta property="og:title" content="Council agrees budget | Gazette">'
+    head += '<meta property="og:site_name" content="Gazette">'
+    body = '<h1>"A long night" / Council agrees budget</h1>' + BODY
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+
+
 # --- author ----------------------------------------------------------------------------------
 
 
@@ -102,7 +131,78 @@ def test_comment_author_is_not_the_author() -> None:
     assert page_author(tree(body), SETTINGS) is None
 
 
+def test_comma_listed_authors_keep_their_form() -> None:
+    head = '<meta name="author" content="Daniel Braun, Davor Pasoski">'
+    assert page_author(tree(BODY, head), SETTINGS) == "Daniel Braun, Davor Pasoski"
+
+
+def test_author_label_at_the_end_of_the_article() -> None:
+    body = "<article><h1>Rat beschließt Haushalt</h1>" + BODY + "<p>Autor: Max Muster</p></article>"
+    assert page_author(tree(body), SETTINGS) == "Max Muster"
+
+
+def test_gendered_author_label_is_not_a_name() -> None:
+    body = "<article><h1>Rat beschließt Haushalt</h1>" + BODY + "<p>Autor*innen: Max Muster</p>"
+    assert page_author(tree(body + "</article>"), SETTINGS) == "Max Muster"
+
+
+def test_photo_credit_after_author_label_is_cut() -> None:
+    body = "<article>" + BODY + "<p>Text von Max Muster Illustration von Eva Roe</p></article>"
+    assert page_author(tree(body), SETTINGS) == "Max Muster"
+
+
+def test_chinese_editor_label() -> None:
+    body = "<article><h1>标题</h1>" + BODY + "<p>责任编辑：焦鹏</p></article>"
+    assert page_author(tree(body), SETTINGS) == "焦鹏"
+
+
+def test_unlabelled_name_beside_dateline() -> None:
+    body = (
+        "<article><small>04.02.2022 | 13:10 Uhr | Uta Helkenberg</small>"
+        "<h1>Stellungnahme zum Pilotjahr</h1>" + BODY + "</article>"
+    )
+    assert page_author(tree(body), SETTINGS) == "Uta Helkenberg"
+
+
+def test_share_bar_field_beside_dateline_is_not_a_name() -> None:
+    body = "<article><h1>Council agrees budget</h1><p>March 3, 2021 | View Comments</p>"
+    assert page_author(tree(body + BODY + "</article>"), SETTINGS) is None
+
+
+def test_agency_dateline_names_the_agency() -> None:
+    body = (
+        "<article><h1>Verhärtete Fronten</h1><p>Hamburg (dpa/lno) – Trotz eines Gespräches "
+        "bleiben die Fronten verhärtet.</p>" + BODY + "</article>"
+    )
+    assert page_author(tree(body), SETTINGS) == "dpa/lno"
+
+
+def test_agency_credit_element() -> None:
+    body = '<article><h1>Masks stolen</h1><p class="credit">JIJI</p>' + BODY + "</article>"
+    assert page_author(tree(body), SETTINGS) == "JIJI"
+
+
+def test_user_handle_gets_its_display_name() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "Article", "headline": "X", '
+        '"author": {"@type": "Person", "name": "janedoe"}}</script>'
+    )
+    body = '<article><h1>Council agrees budget</h1><p class="byline">By Jane Doe</p>' + BODY
+    assert page_author(tree(body + "</article>", head), SETTINGS) == "Jane Doe"
+
+
 # --- dates -----------------------------------------------------------------------------------
+
+
+def test_two_digit_year_with_glued_time() -> None:
+    parsed = parse_date_line("28.09.1912:44", SETTINGS.date_line_max_chars)
+    assert parsed is not None
+    assert (parsed[0].date(), parsed[0].hour) == (date(2019, 9, 28), 12)
+
+
+def test_two_digit_year_dateline() -> None:
+    body = "<article><h1>Kein App Store mehr</h1><p>28.09.19 12:44</p>" + BODY + "</article>"
+    assert published_days(body)[0] == (date(2019, 9, 28), "dateline")
 
 
 def test_url_date() -> None:
