@@ -105,6 +105,8 @@ SECTION_LABEL = r"""
   | featured(?:\s(?:stories|articles|news))?|in\sfocus|highlights|spotlight
   | don\st\smiss|do\snot\smiss|recommended(?:\sfor\syou)?|just\sin|hot\stopics
   | what\ss\shot|latest(?:\supdates)?|(?:top\s)?headlines
+  | inhaltsverzeichnis|table\sof\scontents|contents|[ií]ndice|sommaire|spis\stre[sś]ci
+  | top[\s-]themen(?:\s\w+){0,4}|meistgelesen(?:e\sartikel)?|lo\sm[aá]s\sle[ií]do|les\splus\slus
 """
 RELATED_LINKS = r"""
     (?:more|latest|related|recent|similar|other|previous|next|recommended|popular|top)
@@ -126,7 +128,8 @@ RELATED_LABEL = r"""
       |lea|lea\sm[aá]s|lea\stambi[eé]n|lee\stambi[eé]n|ver\stambi[eé]n|leia\stamb[eé]m
       |lesen\ssie\s(?:auch|mehr)|siehe\sauch|mehr\szum\sthema|mehr\sdazu|auch\sinteressant
       |lire\saussi|[àa]\slire(?:\saussi)?|voir\saussi|czytaj\s(?:te[zż]|wi[eę]cej)|zobacz\ste[zż]
-      |mira|puedes\sver|ver\sm[aá]s|(?:tambi[eé]n\s)?(?:le|te)\spuede\sinteresar|lee\sm[aá]s)
+      |related\s(?:posts?|articles?|stor(?:y|ies)|content|reading|coverage)|see\smore|also\ssee
+      |more\son\sthis|don\st\smiss|mira|puedes\sver|ver\sm[aá]s|(?:tambi[eé]n\s)?(?:le|te)\spuede\sinteresar|lee\sm[aá]s)
     \s?[:|»>]\s?.+"""
 ADVERTISEMENT = r"""
     [\W_]*
