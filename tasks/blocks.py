@@ -46,6 +46,9 @@ class BlockSettings:
     # The k-th short line in a row costs k times as much (up to this factor): one subheading
     # or a three-item list inside an article is cheap, a long menu or a link list is not.
     run_cost_cap: int = 5
+    # Repeats of the headline tried as the article's start; each costs a pass over the page,
+    # and a page repeating its title more often than this is a list, not an article.
+    max_anchors: int = 20
     # The run under a repeated headline is the article unless it weighs less than this share
     # of the page's best run (a teaser for the next article repeats the title too).
     anchor_min_share: float = 0.3

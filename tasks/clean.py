@@ -329,7 +329,7 @@ def _main_span(
     if not body:
         return len(text), len(text), None
     weights = line_weights(text, rules, wrapped, settings.blocks)
-    anchored = anchored_block(weights, headline_repeats(text))
+    anchored = anchored_block(weights, headline_repeats(text, settings.blocks.max_anchors))
     span = main_block(weights)
     if anchored is not None and span is not None:
         # Under the headline unless that run is a fraction of the page's best one: then the
@@ -345,7 +345,7 @@ def _main_span(
 TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:»›•·⋆/]+\s+|\s*[|»›•⋆]\s*")
 
 
-def headline_repeats(text: Sequence[str]) -> list[int]:
+def headline_repeats(text: Sequence[str], max_anchors: int) -> list[int]:
     """Lines repeating the first line, or its longest part between site-name separators.
 
     A page's text starts with its <title> ("Headline - Site"); the article starts under the
@@ -361,7 +361,8 @@ def headline_repeats(text: Sequence[str]) -> list[int]:
     if count_words(headline) >= 2:
         parts.add(match_key(headline))
     parts.discard("")
-    return [i for i in lines[1:] if match_key(text[i]) in parts]
+    repeats = [i for i in lines[1:] if match_key(text[i]) in parts]
+    return repeats[:max_anchors]
 
 
 def _is_body_line(line: str, settings: CleanSettings) -> bool:
@@ -586,9 +587,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
     tree = _parse_html(doc.content)
     visible = visible_lines(tree)
     # Metadata first: trafilatura prunes the tree it is given.
-    headline = page_title(tree, settings.metadata)
-    author = page_author(tree, settings.metadata)
-    page_dated = page_dates(tree, doc.url, settings.metadata)
+    headline, author, page_dated = _page_metadata(tree, doc.url, settings)
     extract = _extract(tree, doc.url, settings)
     report = classify_lines(
         extract.paragraphs, _present(doc.title, extract.title), settings, paragraphs=True
@@ -643,6 +642,20 @@ def _same_headline(line: str, title: str | None, settings: CleanSettings) -> boo
     if not words or not known:
         return False
     return len(words & known) / len(words | known) >= settings.headline_min_overlap
+
+
+def _page_metadata(
+    tree: HtmlElement, url: str | None, settings: CleanSettings
+) -> tuple[str | None, str | None, list[DateCandidate]]:
+    """The page's headline, author and dates; none of them when the markup defeats the rules."""
+    try:
+        return (
+            page_title(tree, settings.metadata),
+            page_author(tree, settings.metadata),
+            page_dates(tree, url, settings.metadata),
+        )
+    except Exception:  # odd markup must cost the metadata, never the article's text
+        return None, None, []
 
 
 def _parse_html(content: str) -> HtmlElement:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import CleanSettings, clean_documents
+from tasks.clean import CleanSettings, clean_documents, headline_repeats
 from tasks.dates import parse_date_line
 from tasks.records import (
     CleanDocument,
@@ -654,3 +654,21 @@ def test_headline_repeated_in_a_next_article_teaser_does_not_move_the_article() 
     doc = clean_one(page)
     assert paragraphs(doc)[:3] == [PROSE_1, PROSE_2, PROSE_3]
     assert "Ministers meet" not in doc.body
+
+
+def test_headline_repeats_are_capped() -> None:
+    text = ["Talks resume in Geneva - Daily Planet", *["Talks resume in Geneva", PROSE_1] * 100]
+    repeats = headline_repeats(text, max_anchors=20)
+    assert len(repeats) == 20 and repeats[0] == 1
+
+
+def test_headline_repeats_ignore_the_site_name() -> None:
+    text = ["Talks resume in Geneva | Daily Planet", "Daily Planet", "Talks resume in Geneva"]
+    assert headline_repeats(text, max_anchors=20) == [2]
+
+
+def test_empty_headline_element_falls_back_to_the_title_metadata() -> None:
+    page = PAGE.replace("<h1>Storm hits coast</h1>", "<h1><b><i><span></span></i></b></h1>")
+    doc = clean_one(page, "html")
+    assert paragraphs(doc)[0].startswith("A powerful storm struck")
+    assert doc.title == "Storm hits coast"
