@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import clean_document
 
 from tasks.clean import CleanSettings, clean_documents
 from tasks.normalize import NormalizeSettings, normalize_documents, normalize_text
@@ -31,20 +31,7 @@ FRENCH = (
 
 def clean_doc(body: str = ENGLISH, **fields: object) -> CleanDocument:
     """A clean document with the given body and fields."""
-    base = CleanDocument(
-        source_uri="doc.txt",
-        content_type="text",
-        encoding="utf-8",
-        body=body,
-        removed=(),
-        title=None,
-        title_source=None,
-        dates=(),
-        outlet=None,
-        url=None,
-        author=None,
-    )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return clean_document(body=body, **fields)
 
 
 def article(doc: CleanDocument, settings: NormalizeSettings = SETTINGS) -> Article:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from factories import clean_document
+
 from tasks.records import CleanDocument
 from tasks.template import REASON, TemplateSettings, outlet_key, remove_templates
 
@@ -21,19 +23,7 @@ STORIES = [
 
 def doc(n: int, body: str, outlet: str | None = "dailyplanet.example") -> CleanDocument:
     """A cleaned page of an outlet."""
-    return CleanDocument(
-        source_uri=f"planet/{n}.html",
-        content_type="html",
-        encoding="utf-8",
-        body=body,
-        removed=(),
-        title=None,
-        title_source=None,
-        dates=(),
-        outlet=outlet,
-        url=None,
-        author=None,
-    )
+    return clean_document(source_uri=f"planet/{n}.html", body=body, outlet=outlet)
 
 
 def pages(count: int, outlet: str | None = "dailyplanet.example") -> list[CleanDocument]:
