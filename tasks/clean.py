@@ -62,6 +62,8 @@ class CleanSettings:
     # is a teaser of another story. Inside the article, link-only lines (a list of sources)
     # are content, so only the tail is read.
     html_link_density_max: float = 0.9
+    # Plain text: a part of the page title this short, beside the headline, is the site name.
+    site_name_max_words: int = 5
     # Interface strings are short; a prose sentence mentioning "advertisement" or "comment"
     # is longer, so UI rules never look at lines with more words than this.
     ui_line_max_words: int = 12
@@ -179,7 +181,7 @@ def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         title=title,
         title_source=title_source,
         dates=tuple(dates),
-        outlet=_outlet(doc.outlet, None, doc.url),
+        outlet=_outlet(doc.outlet, report.site_name, doc.url),
         url=doc.url,
         author=report.author,
     )
@@ -255,6 +257,7 @@ class LineReport:
     title: str | None = None
     title_source: str | None = None
     author: str | None = None
+    site_name: str | None = None  # the page title's site-name part, when the text shows one
 
 
 def classify_lines(
@@ -300,6 +303,7 @@ def classify_lines(
             known_titles = [*known_titles, text[anchor]]
             if not report.title:
                 report.title, report.title_source = text[anchor], "first_line"
+            report.site_name = site_name(next(t for t in text if t), text[anchor], settings)
     title_at = _classify_head(text, head, rules, known_titles, settings, report)
     _classify_tail(text, [i for i in range(end, len(text)) if text[i]], rules, settings, report)
     if not paragraphs:
@@ -363,6 +367,22 @@ def headline_repeats(text: Sequence[str], max_anchors: int) -> list[int]:
     parts.discard("")
     repeats = [i for i in lines[1:] if match_key(text[i]) in parts]
     return repeats[:max_anchors]
+
+
+def site_name(first_line: str, headline: str, settings: CleanSettings) -> str | None:
+    """The site-name part of a page title ("Headline - Site"), given the headline it holds."""
+    parts = [p.strip() for p in TITLE_SEPARATOR.split(first_line) if p.strip()]
+    if len(parts) < 2 or match_key(headline) == match_key(first_line):
+        return None
+    return next(
+        (
+            p
+            for p in (parts[-1], parts[0])
+            if match_key(p) != match_key(headline)
+            and 1 <= count_words(p) <= settings.site_name_max_words
+        ),
+        None,
+    )
 
 
 def _is_body_line(line: str, settings: CleanSettings) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import CleanSettings, clean_documents, headline_repeats
+from tasks.clean import CleanSettings, clean_documents, headline_repeats, site_name
 from tasks.dates import parse_date_line
 from tasks.records import (
     CleanDocument,
@@ -672,3 +672,24 @@ def test_empty_headline_element_falls_back_to_the_title_metadata() -> None:
     doc = clean_one(page, "html")
     assert paragraphs(doc)[0].startswith("A powerful storm struck")
     assert doc.title == "Storm hits coast"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "headline", "expected"),
+    [
+        ("Talks resume in Geneva - Daily Planet", "Talks resume in Geneva", "Daily Planet"),
+        ("Daily Planet | Talks resume in Geneva", "Talks resume in Geneva", "Daily Planet"),
+        ("Talks resume in Geneva", "Talks resume in Geneva", None),
+        ("Talks resume – as diplomats meet again", "Talks resume – as diplomats meet again", None),
+    ],
+)
+def test_site_name_of_a_page_title(first_line: str, headline: str, expected: str | None) -> None:
+    assert site_name(first_line, headline, SETTINGS) == expected
+
+
+def test_plain_text_page_takes_its_outlet_from_the_page_title() -> None:
+    page = (
+        f"Talks resume in Geneva - Daily Planet\n\n{MENU}\n\nTalks resume in Geneva\n\n{PROSE_1}\n"
+    )
+    assert clean_one(page).outlet == "Daily Planet"
+    assert clean_one(f"Talks resume in Geneva\n\n{PROSE_1}\n").outlet is None
