@@ -237,7 +237,10 @@ CREDITS = r"""
   | (?:additional\s)?reporting\sby\s[^,.;]{2,60}
     (?:[,;]\s?(?:additional\s)?(?:editing|writing|reporting)\sby\s[^;]{2,100})+
   | .{2,120}\scontributed\s(?:reporting|to\sthis\s(?:report|story|article)).{0,80}
+  | (?:write|email|contact)\s(?:to\s)?.{2,60}\sat\s\S+@\S+
 """
+# A line that is only a web or mail address: a share target or a contact, not text.
+ADDRESS = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+"
 # A row of footer links: imprint, privacy, contact, terms, in the languages we see.
 FOOTER_WORDS = r"""impressum|datenschutz(?:erkl[äa]rung)?|kontakt|agb|privacy(?:\spolicy)?|terms
     (?:\sof\s(?:use|service))?|cookies?(?:\s(?:policy|settings|einstellungen|richtlinie))?
@@ -276,6 +279,7 @@ RULES: tuple[Rule, ...] = (
     _rule("photo_credit", PHOTO_CREDIT, on_words=False, labelled=True, allow_period=True),
     _rule("footer_links", FOOTER_LINKS),
     _rule("credits", CREDITS, on_words=False, labelled=True, allow_period=True),
+    _rule("address", ADDRESS, on_words=False, allow_period=True),
 )
 
 

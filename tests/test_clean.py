@@ -632,6 +632,8 @@ def test_html_heading_rewording_the_title_is_removed_and_a_standfirst_kept() -> 
         ("vor 3 Stunden", "relative_time"),
         ("Top Rated Comments", "comment_form"),
         ("Rating: 36 Votes", "comment_form"),
+        ("Write to Al Root at allen.root@example.com", "credits"),
+        ("https://www.example.com/news/2019/storm-hits-coast", "address"),
     ],
 )
 def test_more_interface_lines_inside_the_body_are_removed(line: str, reason: str) -> None:
