@@ -618,16 +618,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         (extract.title, "html_metadata"),
         (report.title, report.title_source),
     )
-    last_prose = max(
-        (i for i, p in enumerate(extract.paragraphs) if _is_body_line(p, settings)), default=-1
-    )
-    for i, density in enumerate(extract.link_density):
-        if i > last_prose and density >= settings.html_link_density_max:
-            report.reasons.setdefault(i, "link_list")
-    # The heading above the first paragraph is the headline when it shares most words with
-    # the page's title (sites word them differently); a standfirst there is kept as text.
-    if extract.leading_heads and _same_headline(extract.paragraphs[0], title, settings):
-        report.reasons.setdefault(0, "title")
+    _classify_html_paragraphs(extract, title, settings, report)
     body = [p for i, p in enumerate(extract.paragraphs) if i not in report.reasons]
     if not body:
         raise CleanError("empty_after_cleaning", "no paragraph left after removing boilerplate")
@@ -662,6 +653,22 @@ def _same_headline(line: str, title: str | None, settings: CleanSettings) -> boo
     if not words or not known:
         return False
     return len(words & known) / len(words | known) >= settings.headline_min_overlap
+
+
+def _classify_html_paragraphs(
+    extract: HtmlExtract, title: str | None, settings: CleanSettings, report: LineReport
+) -> None:
+    """Rules only extracted HTML allows: link-only teasers at the end, a reworded headline."""
+    last_prose = max(
+        (i for i, p in enumerate(extract.paragraphs) if _is_body_line(p, settings)), default=-1
+    )
+    for i, density in enumerate(extract.link_density):
+        if i > last_prose and density >= settings.html_link_density_max:
+            report.reasons.setdefault(i, "link_list")
+    # The heading above the first paragraph is the headline when it shares most words with
+    # the page's title (sites word them differently); a standfirst there is kept as text.
+    if extract.leading_heads and _same_headline(extract.paragraphs[0], title, settings):
+        report.reasons.setdefault(0, "title")
 
 
 def _page_metadata(
