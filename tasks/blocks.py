@@ -38,7 +38,7 @@ class BlockSettings:
     edge_line_cost: float = 15.0
     edge_reasons: frozenset[str] = frozenset({
         "social_share", "related_links", "comment_form", "comment_header", "copyright", "tags",
-        "call_to_action", "section_label", "footer_links",
+        "call_to_action", "section_label", "footer_links", "cookie_notice",
     })  # fmt: skip
     # A gap between prose lines holding this many edge lines (share bar, then "Related" or
     # "Comments") ends a page region: the main block never spans it.
@@ -49,6 +49,9 @@ class BlockSettings:
     # Repeats of the headline tried as the article's start; each costs a pass over the page,
     # and a page repeating its title more often than this is a list, not an article.
     max_anchors: int = 20
+    # A run above a section break is the article when it weighs at least this share of the
+    # best run below it (comments and story lists follow articles, and can be longer).
+    earlier_block_share: float = 0.5
     # The run under a repeated headline is the article unless it weighs less than this share
     # of the page's best run (a teaser for the next article repeats the title too).
     anchor_min_share: float = 0.3
@@ -146,6 +149,24 @@ def anchored_block(
         if total > best:
             best, found = total, (anchor, (start, end))
     return found
+
+
+def earlier_block(
+    weights: Sequence[float], span: tuple[int, int], settings: BlockSettings
+) -> tuple[int, int]:
+    """The best run before a section break above the span, when it weighs enough; else span.
+
+    Pages put the article before the comments and the lists of other stories, so a run cut
+    off from the best one by a section break, and nearly as heavy, is the article.
+    """
+    before = weights[: span[0]]
+    if SECTION_BREAK not in before:
+        return span
+    earlier = main_block(before)
+    if earlier is None or SECTION_BREAK not in weights[earlier[1] : span[0]]:
+        return span
+    ratio = sum(before[slice(*earlier)]) / sum(weights[slice(*span)])
+    return earlier if ratio >= settings.earlier_block_share else span
 
 
 def trim(weights: Sequence[float], span: tuple[int, int]) -> tuple[int, int]:

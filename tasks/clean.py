@@ -13,7 +13,14 @@ import trafilatura
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 from trafilatura.utils import load_html
 
-from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block, trim
+from tasks.blocks import (
+    BlockSettings,
+    anchored_block,
+    earlier_block,
+    line_weights,
+    main_block,
+    trim,
+)
 from tasks.dates import parse_date_line, parse_datetime
 from tasks.lines import byline_author, count_words, font_size_neighbours, match_key, ui_rule
 from tasks.metadata import MetadataSettings, page_author, page_dates, page_title
@@ -343,7 +350,7 @@ def _main_span(
             return (*trim(weights, anchored[1]), anchored[0])
     if span is None:
         return body[0], body[-1] + 1, None
-    return (*trim(weights, span), None)
+    return (*trim(weights, earlier_block(weights, span, settings.blocks)), None)
 
 
 TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:»›•·⋆/]+\s+|\s*[|»›•⋆]\s*")

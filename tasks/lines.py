@@ -283,9 +283,24 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Consent banners run long, so they get their own word cap; a sentence must tie cookies to
+# consent or to the site's own use of them, so an article about cookie law stays.
+COOKIE_NOTICE = re.compile(
+    r"""\bcookies?\b.{0,300}?\b(?:accept|agree|consent|akzeptier|zustimm|einverstanden|einwillig
+        |acept|settings|einstellungen|configuraci|param[eè]tres)\w*
+      | \b(?:we\suse|this\s(?:web)?site\suses|wir\sverwenden|wir\snutzen|diese\swebsite
+        \s(?:verwendet|nutzt)|utilizamos|usamos|nous\sutilisons|ce\ssite\sutilise)\b
+        .{0,80}?\bcookies?\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+COOKIE_MAX_WORDS = 80
+
+
 def ui_rule(line: str, ui_max_words: int, labelled_max_words: int) -> str | None:
     """The reason of the first UI rule that removes a line, or None for a line that stays."""
     n_words = len(line.split())
+    if n_words <= COOKIE_MAX_WORDS and COOKIE_NOTICE.search(line):
+        return "cookie_notice"
     if n_words > max(ui_max_words, labelled_max_words):
         return None  # prose: skip the keys and the patterns
     shape = shape_key(line)

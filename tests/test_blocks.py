@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tasks.blocks import BlockSettings, anchored_block, line_weights, main_block, trim
+from tasks.blocks import (
+    SECTION_BREAK,
+    BlockSettings,
+    anchored_block,
+    earlier_block,
+    line_weights,
+    main_block,
+    trim,
+)
 from tasks.lines import count_words
 
 SETTINGS = BlockSettings()
@@ -70,3 +78,18 @@ def test_cjk_characters_count_as_words() -> None:
     assert count_words("Tokyo 会議") == 3
     weights = line_weights(["東京で会議が開かれた。政府は声明を出した。"], {}, set(), SETTINGS)
     assert weights[0] > 0
+
+
+def test_earlier_block_above_a_section_break_is_preferred_when_heavy_enough() -> None:
+    weights = [40.0, 30.0, SECTION_BREAK, 50.0, 45.0]
+    assert earlier_block(weights, (3, 5), SETTINGS) == (0, 2)  # 70 >= 0.5 * 95
+
+
+def test_light_block_above_a_section_break_is_not_preferred() -> None:
+    weights = [20.0, SECTION_BREAK, 50.0, 45.0]
+    assert earlier_block(weights, (2, 4), SETTINGS) == (2, 4)
+
+
+def test_earlier_block_needs_a_section_break_between() -> None:
+    weights = [40.0, SECTION_BREAK, 30.0, -50.0, 50.0, 45.0]
+    assert earlier_block(weights, (4, 6), SETTINGS) == (4, 6)

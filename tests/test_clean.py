@@ -634,11 +634,34 @@ def test_html_heading_rewording_the_title_is_removed_and_a_standfirst_kept() -> 
         ("Rating: 36 Votes", "comment_form"),
         ("Write to Al Root at allen.root@example.com", "credits"),
         ("https://www.example.com/news/2019/storm-hits-coast", "address"),
+        ("We use cookies to improve your experience. By continuing you agree.", "cookie_notice"),
+        ("Diese Website verwendet Cookies. Mit der Nutzung stimmen Sie zu.", "cookie_notice"),
     ],
 )
 def test_more_interface_lines_inside_the_body_are_removed(line: str, reason: str) -> None:
     doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
     assert doc.removed == (RemovedLine(3, line, reason),)
+
+
+def test_sentence_about_cookie_law_is_prose() -> None:
+    line = "The court said the cookie law forced every site to show a banner from next year."
+    doc = clean_one(f"{PROSE_1}\n\n{line}\n\n{PROSE_2}\n")
+    assert paragraphs(doc) == [PROSE_1, line, PROSE_2]
+
+
+def test_article_before_a_longer_comment_section_is_the_main_text() -> None:
+    comment = (
+        "I have read every report on these talks and I still think the diplomats are wasting "
+        "their time, because nothing will change until the offensive stops for good."
+    )
+    comments = "\n\n".join(f"reader{n}\n\n{comment}" for n in range(4))
+    page = (
+        f"{PROSE_1}\n\n{PROSE_2}\n\n{PROSE_3}\n\n{PROSE_1} {PROSE_3}\n\n"
+        f"Share this article\n\nComments\n\n{comments}\n"
+    )
+    doc = clean_one(page)
+    assert comment not in doc.body
+    assert paragraphs(doc)[:3] == [PROSE_1, PROSE_2, PROSE_3]
 
 
 def test_sentence_about_reporting_is_prose() -> None:
