@@ -654,7 +654,7 @@ def test_article_before_a_longer_comment_section_is_the_main_text() -> None:
         "I have read every report on these talks and I still think the diplomats are wasting "
         "their time, because nothing will change until the offensive stops for good."
     )
-    comments = "\n\n".join(f"reader{n}\n\n{comment}" for n in range(4))
+    comments = "\n\n".join(f"reader{n}\n\n{comment}" for n in range(8))
     page = (
         f"{PROSE_1}\n\n{PROSE_2}\n\n{PROSE_3}\n\n{PROSE_1} {PROSE_3}\n\n"
         f"Share this article\n\nComments\n\n{comments}\n"
