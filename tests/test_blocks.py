@@ -93,3 +93,8 @@ def test_light_block_above_a_section_break_is_not_preferred() -> None:
 def test_earlier_block_needs_a_section_break_between() -> None:
     weights = [40.0, SECTION_BREAK, 30.0, -50.0, 50.0, 45.0]
     assert earlier_block(weights, (4, 6), SETTINGS) == (4, 6)
+
+
+def test_a_sentence_introducing_a_list_with_a_colon_is_prose() -> None:
+    line = "The ministry listed the following changes to the budget for next year:"
+    assert line_weights([line, "Roads"], {}, set(), SETTINGS)[0] > 0
