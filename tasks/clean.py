@@ -629,6 +629,9 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
     body = [p for i, p in enumerate(extract.paragraphs) if i not in report.reasons]
     if not body:
         raise CleanError("empty_after_cleaning", "no paragraph left after removing boilerplate")
+    standfirst = " ".join(
+        p for i, p in enumerate(extract.paragraphs) if report.reasons.get(i) == "standfirst"
+    )
     reason_of = {match_key(extract.paragraphs[i]): r for i, r in sorted(report.reasons.items())}
     for known in _present(title, extract.title):
         reason_of.setdefault(match_key(known), "title")
@@ -651,6 +654,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         outlet=_outlet(doc.outlet, extract.sitename, doc.url or extract.url),
         url=doc.url or extract.url,
         author=author or extract.author or report.author,
+        standfirst=standfirst or None,
     )
 
 
@@ -672,10 +676,12 @@ def _classify_html_paragraphs(
     for i, density in enumerate(extract.link_density):
         if i > last_prose and density >= settings.html_link_density_max:
             report.reasons.setdefault(i, "link_list")
-    # The heading above the first paragraph is the headline when it shares most words with
-    # the page's title (sites word them differently); a standfirst there is kept as text.
-    if extract.leading_heads and _same_headline(extract.paragraphs[0], title, settings):
-        report.reasons.setdefault(0, "title")
+    # Headings above the first paragraph: the headline, when one shares most words with the
+    # page's title (sites word them differently), then the standfirst (dek), which pages set
+    # apart from the text and which is kept in its own column.
+    for i in range(extract.leading_heads):
+        headline = i == 0 and _same_headline(extract.paragraphs[0], title, settings)
+        report.reasons.setdefault(i, "title" if headline else "standfirst")
 
 
 def _page_metadata(

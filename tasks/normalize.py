@@ -107,6 +107,7 @@ def _normalize_one(
         outlet=doc.outlet,
         title=title,
         title_source=doc.title_source if title else None,
+        standfirst=normalize_inline(doc.standfirst),
         author=normalize_inline(doc.author),
         published_at=as_utc(published.value) if published else None,
         published_date=published.value.date() if published else None,

@@ -76,6 +76,7 @@ class CleanDocument:
     outlet: str | None
     url: str | None
     author: str | None
+    standfirst: str | None = None  # the summary printed between headline and text, if marked
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Article:
     outlet: str | None
     title: str | None
     title_source: str | None
+    standfirst: str | None  # the summary (dek) under the headline; not part of the body
     author: str | None
     published_at: datetime | None  # UTC
     published_date: date | None  # calendar day of publication in the outlet's own time zone

@@ -77,6 +77,13 @@ ARTICLES = pa.schema(
             "Where the title came from (`input_field`, `html_metadata`, `title_prefix`, `first_line`).",
             nullable=True,
         ),
+        col(
+            "standfirst",
+            pa.string(),
+            "Standfirst (dek): the summary a page prints between headline and text, when its"
+            " markup sets it apart; kept out of `body`.",
+            nullable=True,
+        ),
         col("author", pa.string(), "Author(s) as given by the page.", nullable=True),
         col(
             "published_at",

@@ -38,6 +38,7 @@ def make_article() -> Callable[..., Article]:
             "outlet": None,
             "title": None,
             "title_source": None,
+            "standfirst": None,
             "author": None,
             "published_at": None,
             "published_date": None,

@@ -612,14 +612,22 @@ def test_html_link_inside_the_article_text_is_kept() -> None:
     assert "Read the full report on the storm" in clean_one(page, "html").body
 
 
-def test_html_heading_rewording_the_title_is_removed_and_a_standfirst_kept() -> None:
+def test_html_heading_rewording_the_title_is_removed_and_the_standfirst_set_apart() -> None:
     standfirst = "Thousands of homes are without power after the worst storm in a decade"
     page = PAGE.replace(
         "<h1>Storm hits coast</h1>", f"<h2>Storm hits the coast</h2><h2>{standfirst}</h2>"
     )
     doc = clean_one(page, "html")
-    assert paragraphs(doc)[0] == standfirst
-    assert "Storm hits the coast" not in doc.body
+    assert doc.standfirst == standfirst
+    assert paragraphs(doc)[0].startswith("A powerful storm struck")
+    assert ("Storm hits the coast", "title") in removed(doc)
+    assert (standfirst, "standfirst") in removed(doc)
+
+
+def test_html_heading_unlike_the_title_above_the_text_is_the_standfirst() -> None:
+    standfirst = "Thousands of homes are without power after the worst storm in a decade"
+    doc = clean_one(PAGE.replace("<h1>Storm hits coast</h1>", f"<h2>{standfirst}</h2>"), "html")
+    assert (doc.standfirst, doc.title) == (standfirst, "Storm hits coast")
 
 
 def test_article_before_a_longer_comment_section_is_the_main_text() -> None:

@@ -222,6 +222,12 @@ def test_fields_pass_through() -> None:
     )
 
 
+def test_standfirst_is_one_normalized_line() -> None:
+    result = article(clean_doc(standfirst="  Thousands\u00a0without   power\n"))
+    assert result.standfirst == "Thousands without power"
+    assert article(clean_doc()).standfirst is None
+
+
 def test_empty_body_is_rejected() -> None:
     reject = rejected(clean_doc(" \u00a0\n\u200b\n "))
     assert (reject.reason, reject.stage) == ("empty_after_cleaning", "normalize")
