@@ -810,14 +810,20 @@ def _link_density(element: HtmlElement, text: str) -> float:
 def _block_text(element: HtmlElement, tag: str) -> str:
     """One paragraph: a table row's cells joined with " | ", else the element's text."""
     if tag == "row":
-        return " | ".join(t for cell in element if (t := _inline_text(cell)))
-    return _inline_text(element)
+        return " | ".join(t for cell in element if (t := inline_text(cell)))
+    return inline_text(element)
 
 
-def _inline_text(element: HtmlElement) -> str:
+def inline_text(element: HtmlElement) -> str:
     """An element's text on one line; trafilatura's <lb/> line breaks become spaces."""
     for lb in element.iter("lb"):
         lb.tail = " " + (lb.tail or "")
+    for ref in element.iter("ref"):
+        # trafilatura strips the space after a link ("<a>MacBook Pro</a> was" comes out as
+        # "MacBook Prowas"); a word right after a link's last word had one.
+        text = "".join(ref.itertext())
+        if ref.tail and ref.tail[:1].isalnum() and text[-1:].isalnum():
+            ref.tail = " " + ref.tail
     return " ".join("".join(element.itertext()).split())
 
 

@@ -212,10 +212,7 @@ CALL_TO_ACTION = r"""
   | (?:get|receive|erhalten\ssie|recibe|recevez)\b.{0,60}\b(?:newsletter|inbox|posteingang)\b.{0,60}
   | .{0,60}\b(?:our|unser\w*|nuestr\w*|notre|nos)\s(?:\w+\s)?newsletters?\b.{0,80}
   | (?:sign\sup|subscribe|abonnieren|suscr[ií]bete|reg[ií]strate|inscrivez[\s-]vous)\b.{0,80}
-  | thanks?\s(?:you\s)?for\s(?:signing\sup|subscribing|registering).{0,60}
-  | keep\san\seye\son\syour\sinbox.{0,60}|check\syour\sinbox.{0,60}
-  | (?:sorry|oops)|(?:an\s)?error\s(?:has\s)?occurred.{0,60}|please\stry\sagain(?:\slater)?
-  | there\swas\san\serror\s(?:processing|with)\s.{0,60}|explore\sfurther|order\sreprints
+  | explore\sfurther|order\sreprints
 """
 COPYRIGHT = r"""(?:©|\(c\)|copyright\b).*
   | .*\b(?:all\srights\sreserved|alle\srechte\svorbehalten|todos\slos\sderechos\sreservados
@@ -231,6 +228,13 @@ PHOTO_CREDIT = r"""
     \s?(?::|/|by\b|\.)\s?.{1,80}
   | .{1,200}[.\s](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
 """
+# What a sign-up form says back: full sentences, so they may end with a period.
+SIGNUP_NOTICE = r"""
+    thanks?\s(?:you\s)?for\s(?:signing\sup|subscribing|registering).{0,60}
+  | keep\san\seye\son\syour\sinbox.{0,60}|check\syour\sinbox.{0,60}
+  | (?:sorry|oops)|(?:an\s)?error\s(?:has\s)?occurred.{0,60}|please\stry\sagain(?:\slater)?
+  | there\swas\san\serror\s(?:processing|with)\s.{0,60}
+"""
 # Reporter credits under wire and newspaper stories: who reported or edited, not the story.
 CREDITS = r"""
     \((?:additional\s)?(?:reporting|writing|editing|compiled|produced)\sby\s.{2,200}
@@ -239,8 +243,6 @@ CREDITS = r"""
   | .{2,120}\scontributed\s(?:reporting|to\sthis\s(?:report|story|article)).{0,80}
   | (?:write|email|contact)\s(?:to\s)?.{2,60}\sat\s\S+@\S+
 """
-# A line that is only a web or mail address: a share target or a contact, not text.
-ADDRESS = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+"
 # A row of footer links: imprint, privacy, contact, terms, in the languages we see.
 FOOTER_WORDS = r"""impressum|datenschutz(?:erkl[äa]rung)?|kontakt|agb|privacy(?:\spolicy)?|terms
     (?:\sof\s(?:use|service))?|cookies?(?:\s(?:policy|settings|einstellungen|richtlinie))?
@@ -274,12 +276,12 @@ RULES: tuple[Rule, ...] = (
     _rule("reading_time", READING_TIME),
     _rule("social_share", SOCIAL_SHARE),
     _rule("call_to_action", CALL_TO_ACTION),
+    _rule("call_to_action", SIGNUP_NOTICE, allow_period=True),
     _rule("copyright", COPYRIGHT, on_words=False, labelled=True, allow_period=True),
     _rule("tags", TAGS, on_words=False, labelled=True, allow_period=True),
     _rule("photo_credit", PHOTO_CREDIT, on_words=False, labelled=True, allow_period=True),
     _rule("footer_links", FOOTER_LINKS),
     _rule("credits", CREDITS, on_words=False, labelled=True, allow_period=True),
-    _rule("address", ADDRESS, on_words=False, allow_period=True),
 )
 
 
