@@ -25,8 +25,8 @@ class BlockSettings:
     # A line with at least this many words and a sentence mark is prose: nav items, link
     # titles and buttons are shorter or unpunctuated.
     prose_min_words: int = 6
-    # A line this long is a paragraph even without a final mark (a wrapped line, a quote);
-    # link titles and teasers stay under it.
+    # A line this long, with a comma or semicolon in it, is a paragraph even without a final
+    # mark (a wrapped line, a quote); link titles and teasers stay under it.
     long_line_words: int = 25
     # What a non-prose line costs: a menu of a dozen short items outweighs a short paragraph,
     # but one subheading or caption between paragraphs does not split the article.
@@ -158,7 +158,7 @@ def earlier_block(
     """The best run before a section break above the span, when it weighs enough; else span.
 
     Pages put the article before the comments and the lists of other stories, so a run cut
-    off from the best one by a section break, and nearly as heavy, is the article.
+    off from the best one by a section break, and at least half as heavy, is the article.
     """
     before = weights[: span[0]]
     if SECTION_BREAK not in before:
