@@ -177,6 +177,9 @@ def strip_site_name(title: str, site: set[str], is_title_tag: bool) -> str:
     for sep in TITLE_SEPARATORS + unspaced:
         if len(parts := title.split(sep)) < 2:
             continue
+        if len(parts) >= 3 and is_title_tag:
+            # "Site - Headline - Section - News": the headline is the longest part.
+            return max(parts, key=lambda p: len(p.split()))
         if _is_site_part(parts[-1], site) or (is_title_tag and not _is_site_part(parts[0], site)):
             return sep.join(parts[:-1])
         if _is_site_part(parts[0], site):

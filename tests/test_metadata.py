@@ -43,6 +43,11 @@ def test_site_suffix_is_stripped_without_h1() -> None:
     assert page_title(tree(BODY, head), SETTINGS) == "Council agrees budget"
 
 
+def test_title_of_several_parts_keeps_its_longest_part() -> None:
+    head = "<title>Fan Club - Council agrees the new city budget - Local - News</title>"
+    assert page_title(tree(BODY, head), SETTINGS) == "Council agrees the new city budget"
+
+
 def test_site_logo_h1_is_not_the_headline() -> None:
     head = "<title>Council agrees budget | Gazette</title>"
     body = (
