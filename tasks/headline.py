@@ -28,6 +28,8 @@ CJK_SEPARATORS = vocab("- _ | －")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Separators between an inline kicker and the headline ("„Reformstau lösen“ / Irme ...").
 INLINE_KICKER_SEPARATORS = vocab(" / ; | ", ";")
+# Leading ornaments of themed headings.
+DECORATION = "[]<>|›•· "
 # Separator remnants left at either end of a title once the site part is cut off.
 STRIP_CHARS = " »«|-–—:/·•"
 # Headings naming the site or labelling widgets for screen readers, never the story.
@@ -123,7 +125,17 @@ def headline_element(tree: HtmlElement, settings: MetadataSettings) -> HtmlEleme
         return best
     if len(clean := [h for h in h1s if not in_noise(h)]) == 1:
         return clean[0]
-    return _best_match([h for h in candidates if h.tag != "h1"], titles, settings)
+    if (
+        best := _best_match([h for h in candidates if h.tag != "h1"], titles, settings)
+    ) is not None:
+        return best
+    # Without an h1, a plain h2/h3 outside the page's furniture that repeats the title.
+    plain = [
+        h
+        for h in tree.iter("h2", "h3")
+        if 1 < len(element_text(h)) <= settings.title_max_chars and not in_noise(h)
+    ]
+    return None if h1s else _best_match(plain, titles, settings)
 
 
 def _best_match(
@@ -158,7 +170,9 @@ def headline_text(h: HtmlElement) -> str:
     marked = [c for c in h.iterdescendants() if "headline" in class_tokens(c) and element_text(c)]
     if len(marked) == 1:
         return element_text(marked[0])
-    return visible_text(h, skip=is_kicker, spaced=False) or element_text(h)
+    text = visible_text(h, skip=is_kicker, spaced=False) or element_text(h)
+    # Themes decorate headings with arrows and brackets ("[> Jens Weber"): not the headline.
+    return text.lstrip(DECORATION).strip()
 
 
 def is_kicker(node: HtmlElement) -> bool:

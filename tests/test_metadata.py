@@ -48,6 +48,12 @@ def test_title_of_several_parts_keeps_its_longest_part() -> None:
     assert page_title(tree(BODY, head), SETTINGS) == "Council agrees the new city budget"
 
 
+def test_plain_h2_repeating_the_title_is_the_headline_when_there_is_no_h1() -> None:
+    head = "<title>Local | Council agrees the new city budget</title>"
+    body = "<div><h2>[> Council agrees the new city budget</h2>" + BODY + "</div>"
+    assert page_title(tree(body, head), SETTINGS) == "Council agrees the new city budget"
+
+
 def test_site_logo_h1_is_not_the_headline() -> None:
     head = "<title>Council agrees budget | Gazette</title>"
     body = (
