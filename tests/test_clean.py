@@ -8,14 +8,9 @@ from pathlib import Path
 import lxml.etree
 import pytest
 
-from tasks.clean import (
-    CleanSettings,
-    clean_documents,
-    headline_repeats,
-    inline_text,
-    site_name,
-)
+from tasks.clean import CleanSettings, clean_documents, headline_repeats, site_name
 from tasks.dates import parse_date_line
+from tasks.htmlpage import inline_text
 from tasks.records import (
     CleanDocument,
     ContentType,
