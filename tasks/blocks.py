@@ -28,6 +28,11 @@ class BlockSettings:
     # A line this long, with a comma or semicolon in it, is a paragraph even without a final
     # mark (a wrapped line, a quote); link titles and teasers stay under it.
     long_line_words: int = 25
+    # A prose line under this many words (a teaser's summary, a caption, a short comment)
+    # counts at this factor of its words: an article's paragraphs are longer, so runs of
+    # page furniture made of short sentences weigh less than the article.
+    short_prose_words: int = 20
+    short_prose_factor: float = 0.5
     # What a non-prose line costs: a menu of a dozen short items outweighs a short paragraph,
     # but one subheading or caption between paragraphs does not split the article.
     short_line_cost: float = 3.0
@@ -75,7 +80,8 @@ def line_weights(
             weights.append(0.0)
         elif i not in rules and _is_prose(line, words, settings):
             run = 0
-            weights.append(float(len(words)))
+            short = len(words) < settings.short_prose_words
+            weights.append(len(words) * (settings.short_prose_factor if short else 1.0))
         elif i not in rules and i in prose:
             # A hard-wrapped line is prose when it is long; a short one ("fmcshan" under a
             # comment) may only look wrapped, so it neither counts for nor against.

@@ -36,10 +36,12 @@ def test_trim_drops_short_lines_at_the_ends_of_a_span() -> None:
 
 
 def test_prose_lines_score_their_words_and_menus_cost() -> None:
-    text = ["Home", "World", SENTENCE]
+    long = f"{SENTENCE[:-1]}, and the mayor said the city would answer every question then."
+    text = ["Home", "World", SENTENCE, long]
     weights = line_weights(text, {}, set(), SETTINGS)
     assert weights[0] < 0 and weights[1] < 0
-    assert weights[2] == len(SENTENCE.split())
+    assert weights[2] == SETTINGS.short_prose_factor * len(SENTENCE.split())  # a short line
+    assert weights[3] == len(long.split())
 
 
 def test_a_run_of_short_lines_costs_more_per_line() -> None:
