@@ -20,12 +20,12 @@ from tasks.htmltree import (
     vocab,
     word_key,
 )
+from tasks.lines import CJK
 
 # Separators between headline and site name in <title>, strongest first.
 TITLE_SEPARATORS = vocab(" | ; – ; — ; - ; :: ; // ; » ; « ; · ; • ; / ; : ", ";")
 # Chinese and Japanese titles join headline and site without spaces ("标题-新华网").
 CJK_SEPARATORS = vocab("- _ | －")
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Separators between an inline kicker and the headline ("„Reformstau lösen“ / Irme ...").
 INLINE_KICKER_SEPARATORS = vocab(" / ; | ", ";")
 # Leading ornaments of themed headings.
