@@ -47,7 +47,7 @@ class Reject:
 class RemovedLine:
     """A line the cleaner dropped from an input, and why."""
 
-    line_no: int  # 1-based line number in the decoded input (HTML: in its visible text)
+    line_no: int  # 1-based line in the decoded input (HTML: visible text); 0 if unknown
     text: str
     reason: str  # snake_case rule name
 

@@ -155,7 +155,8 @@ REMOVED_LINES = pa.schema(
         col(
             "line_no",
             pa.int32(),
-            "1-based line number in the decoded input (HTML: in its visible text).",
+            "1-based line number in the decoded input (HTML: in its visible text); 0 for an"
+            " `outlet_template` paragraph, whose input line is not tracked.",
         ),
         col("text", pa.string(), "The removed line."),
         col("reason", pa.string(), "Cleaning rule that removed it (snake_case)."),

@@ -76,6 +76,6 @@ def _without(doc: CleanDocument, template: set[str], settings: TemplateSettings)
     kept = [p for p in paragraphs if p not in drop]
     if not drop or not kept:
         return doc
-    line_no = {r.text: r.line_no for r in doc.removed}
-    removed = [*doc.removed, *(RemovedLine(line_no.get(p, 0), p, REASON) for p in drop)]
+    # A paragraph's input lines are not tracked past cleaning: line 0 means "not known".
+    removed = [*doc.removed, *(RemovedLine(0, p, REASON) for p in drop)]
     return replace(doc, body="\n\n".join(kept), removed=tuple(removed))

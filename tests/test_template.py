@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from factories import clean_document
 
-from tasks.records import CleanDocument
+from tasks.records import CleanDocument, RemovedLine
 from tasks.template import REASON, TemplateSettings, outlet_key, remove_templates
 
 SETTINGS = TemplateSettings()
@@ -34,7 +34,7 @@ def pages(count: int, outlet: str | None = "dailyplanet.example") -> list[CleanD
 def test_paragraph_on_most_pages_of_an_outlet_is_removed_and_recorded() -> None:
     out = remove_templates(pages(5), SETTINGS)
     assert [d.body for d in out] == STORIES[:5]
-    assert all(d.removed[-1].text == PROMO and d.removed[-1].reason == REASON for d in out)
+    assert all(d.removed[-1] == RemovedLine(0, PROMO, REASON) for d in out)
 
 
 def test_too_few_pages_of_an_outlet_say_nothing() -> None:
