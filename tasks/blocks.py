@@ -73,9 +73,7 @@ def line_weights(
     weights: list[float] = []
     run = 0  # short lines since the last prose line
     for i, line in enumerate(text):
-        words = WORD.findall(line)
-        if CJK.search(line):
-            words = [*WORD.findall(CJK.sub(" ", line)), *CJK.findall(line)]
+        words = line_words(line)
         if not words:
             weights.append(0.0)
         elif i not in rules and _is_prose(line, words, settings):
@@ -116,6 +114,18 @@ def _mark_section_breaks(
             gap.append(i)
 
 
+def line_words(line: str) -> list[str]:
+    """A line's words: \\w+ runs, each CJK character one word."""
+    if CJK.search(line):
+        return [*WORD.findall(CJK.sub(" ", line)), *CJK.findall(line)]
+    return WORD.findall(line)
+
+
+def reads_as_prose(line: str, settings: BlockSettings) -> bool:
+    """Tell whether a line (or a joined wrapped paragraph) reads as running text."""
+    return _is_prose(line, line_words(line), settings)
+
+
 def _cost(rule: str | None, settings: BlockSettings) -> float:
     """What one non-prose line costs, by the rule that matched it (None: no rule)."""
     if rule is None:
@@ -145,10 +155,15 @@ def _is_prose(line: str, words: Sequence[str], settings: BlockSettings) -> bool:
 def anchored_block(
     weights: Sequence[float], anchors: Sequence[int]
 ) -> tuple[int, tuple[int, int]] | None:
-    """The anchor line (a repeated headline) with the best positive run below it, if any."""
+    """The anchor (a repeated headline) with the best run below it up to the next section break."""
     best, found = 0.0, None
     for anchor in anchors:
-        span = main_block(weights[anchor + 1 :])
+        # The article under a headline ends at the next section break: the comments or the
+        # story list after it can outweigh it, but they are not the run the headline opens.
+        end = next(
+            (i for i in range(anchor + 1, len(weights)) if weights[i] == SECTION_BREAK), None
+        )
+        span = main_block(weights[anchor + 1 : end])
         if span is None:
             continue
         start, end = anchor + 1 + span[0], anchor + 1 + span[1]

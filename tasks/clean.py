@@ -15,6 +15,7 @@ from tasks.blocks import (
     earlier_block,
     line_weights,
     main_block,
+    reads_as_prose,
     trim,
 )
 from tasks.dates import parse_date_line, parse_datetime
@@ -57,6 +58,9 @@ class CleanSettings:
     # Wrapped lines are never longer than the wrap width (at most ~100 columns); a longer line
     # is a whole paragraph, so a headline followed by one is not a wrapped pair.
     wrap_max_chars: int = 100
+    # A text is hard-wrapped when at most this share of its long lines exceed the wrap
+    # width: a few long lines are URLs or tables, a fifth or more are whole paragraphs.
+    wrap_max_over_share: float = 0.2
     # Before the title, unrecognised lines this short are page-header fragments (locations,
     # kickers, site names); longer ones are kept in case they are text.
     page_header_max_words: int = 6
@@ -222,6 +226,33 @@ def continues(previous: str, line: str, settings: CleanSettings) -> bool:
     )
 
 
+def is_hard_wrapped(text: Sequence[str], settings: CleanSettings) -> bool:
+    """Tell whether a text wraps its paragraphs at a fixed width (an email, a wire feed).
+
+    Such a text has almost no line longer than the wrap width. A page's text with a line per
+    paragraph has many, and its short lines in a row are a list (menu items, headlines).
+    """
+    long = [t for t in text if len(t) >= settings.wrap_min_chars]
+    over = sum(len(t) > settings.wrap_max_chars for t in long)
+    return not long or over <= settings.wrap_max_over_share * len(long)
+
+
+def wrapped_chains(text: Sequence[str], wrapped: set[int]) -> list[list[int]]:
+    """The wrapped lines grouped into paragraphs (runs of consecutive wrapped lines)."""
+    chains: list[list[int]] = []
+    for i in sorted(wrapped):
+        if chains and chains[-1][-1] == i - 1 and text[i - 1]:
+            chains[-1].append(i)
+        else:
+            chains.append([i])
+    return chains
+
+
+def _chain_is_prose(text: Sequence[str], chain: list[int], settings: CleanSettings) -> bool:
+    """Tell whether a wrapped paragraph, joined, reads as running text."""
+    return reads_as_prose(" ".join(text[i] for i in chain), settings.blocks)
+
+
 def wrapped_lines(text: Sequence[str], settings: CleanSettings) -> set[int]:
     """Indices of the lines of hard-wrapped paragraphs (both ends of every wrapped pair)."""
     wrapped: set[int] = set()
@@ -320,7 +351,13 @@ def _main_span(
     line of the headline it follows, when the page repeats its title there."""
     if not body:
         return len(text), len(text), None
-    weights = line_weights(text, rules, wrapped, settings.blocks)
+    prose = wrapped
+    if not is_hard_wrapped(text, settings):
+        # With a line per paragraph, lines that only look wrapped are mostly lists (menus,
+        # headlines): they count as prose only when, joined, they read as a sentence.
+        chains = wrapped_chains(text, wrapped)
+        prose = {i for chain in chains if _chain_is_prose(text, chain, settings) for i in chain}
+    weights = line_weights(text, rules, prose, settings.blocks)
     anchored = anchored_block(weights, headline_repeats(text, settings.blocks.max_anchors))
     span = main_block(weights)
     if anchored is not None and span is not None:

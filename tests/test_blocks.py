@@ -9,6 +9,7 @@ from tasks.blocks import (
     earlier_block,
     line_weights,
     main_block,
+    reads_as_prose,
     trim,
 )
 from tasks.lines import count_words
@@ -29,6 +30,20 @@ def test_anchored_block_starts_under_the_repeated_headline() -> None:
     # A teaser (index 1) scores on its own, but the article is the run under the headline (3).
     weights = [0.0, 30.0, -3.0, -3.0, 12.0, 14.0, -20.0, 6.0]
     assert anchored_block(weights, [3]) == (3, (4, 6))
+
+
+def test_anchored_block_ends_at_the_next_section_break() -> None:
+    # Comments after a share bar (the break) outweigh the article, but the headline opens
+    # the article: the run under it stops at the break.
+    weights = [0.0, 20.0, 15.0, SECTION_BREAK, -15.0, 40.0, 50.0]
+    assert anchored_block(weights, [0]) == (0, (1, 3))
+    assert main_block(weights) == (5, 7)
+
+
+def test_joined_wrapped_lines_read_as_prose_only_as_a_sentence() -> None:
+    headlines = "How moon rocks reveal the history of the cosmos These senators target polluters"
+    assert reads_as_prose(SENTENCE, SETTINGS)
+    assert not reads_as_prose(headlines, SETTINGS)
 
 
 def test_trim_drops_short_lines_at_the_ends_of_a_span() -> None:

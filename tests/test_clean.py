@@ -270,6 +270,25 @@ def test_hard_wrapped_lines_join_into_one_paragraph() -> None:
     assert doc.title is None
 
 
+def test_a_list_of_headlines_that_looks_wrapped_is_not_prose_in_a_paragraph_per_line_text() -> None:
+    # Each headline is 50-100 characters with no final stop, as a wrapped line is, but the
+    # page writes a paragraph per line: joined, the headlines are not a sentence.
+    headlines = (
+        "How moon rocks reveal the history of the cosmos and its early days\n"
+        "These senators are going after the biggest polluters in Washington\n"
+        "Brazil's rainforest destruction is at its highest rate in a decade\n"
+        "The plan to boost drone batteries with a teensy jet engine inside\n"
+    )
+    bio = (
+        "Molly Wood is a contributor and the host of a daily show about technology, money "
+        "and the people who build the future."
+    )
+    text = f"{PROSE_1}\n\n{PROSE_2} {PROSE_2}\n\n{PROSE_1}\n\n{headlines}\n{bio}\n"
+    doc = clean_one(text)
+    assert paragraphs(doc) == [PROSE_1, f"{PROSE_2} {PROSE_2}", PROSE_1]
+    assert {reason for _, reason in removed(doc)} == {"after_main_text"}
+
+
 def test_link_titles_under_a_closing_related_heading_are_removed() -> None:
     links = "Related Articles\nArmenia asks for talks\nKarabakh ceasefire holds\n"
     text = f"{PROSE_1}\n\n{PROSE_2}\n\n{links}"
