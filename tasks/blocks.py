@@ -61,6 +61,9 @@ class BlockSettings:
     # The run under a repeated headline is the article unless it weighs less than this share
     # of the page's best run (a teaser for the next article repeats the title too).
     anchor_min_share: float = 0.3
+    # Three date lines within this many lines, with prose between them, are a list of
+    # dated items (teasers with summaries, comments): two items of up to 15 lines each.
+    listing_window: int = 30
     # Headline lists (most words capitalised) are navigation, not prose, in every
     # language we see, even German (nouns only, about a third of the words).
     title_case_share: float = 0.6
@@ -112,6 +115,20 @@ def _mark_section_breaks(
             gap = []
         elif w < 0:
             gap.append(i)
+
+
+def mark_listings(weights: list[float], dated: Sequence[int], settings: BlockSettings) -> None:
+    """Make the first of three close dated lines, each pair with prose between, a section break.
+
+    A date line under every few paragraphs is a list of stories or of comments, each with
+    its date; an article prints its date once. The list starts at its first date.
+    """
+    for a, b, c in zip(dated, dated[1:], dated[2:], strict=False):
+        if c - a <= settings.listing_window and all(
+            any(w > 0 for w in weights[lo:hi]) for lo, hi in ((0, a), (a, b), (b, c))
+        ):
+            weights[a] = SECTION_BREAK
+            return
 
 
 def line_words(line: str) -> list[str]:

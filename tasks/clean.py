@@ -15,10 +15,11 @@ from tasks.blocks import (
     earlier_block,
     line_weights,
     main_block,
+    mark_listings,
     reads_as_prose,
     trim,
 )
-from tasks.dates import parse_date_line, parse_datetime
+from tasks.dates import mentions_date, parse_date_line, parse_datetime
 from tasks.htmlpage import (
     CleanError,
     HtmlExtract,
@@ -358,6 +359,9 @@ def _main_span(
         chains = wrapped_chains(text, wrapped)
         prose = {i for chain in chains if _chain_is_prose(text, chain, settings) for i in chain}
     weights = line_weights(text, rules, prose, settings.blocks)
+    max_chars = settings.date_line_max_chars
+    dated = [i for i, w in enumerate(weights) if w <= 0 and mentions_date(text[i], max_chars)]
+    mark_listings(weights, dated, settings.blocks)
     anchored = anchored_block(weights, headline_repeats(text, settings.blocks.max_anchors))
     span = main_block(weights)
     if anchored is not None and span is not None:

@@ -103,6 +103,14 @@ def parse_date_line(line: str, max_chars: int) -> tuple[datetime, DateKind] | No
     return value, kind
 
 
+def mentions_date(line: str, max_chars: int) -> bool:
+    """Tell whether a short line holds a date among other words ("Tom Rogan · May 2, 2019")."""
+    if len(line) > max_chars or not any(c.isdigit() for c in line):
+        return False
+    match = DATE_LINE.search(shape_key(line))
+    return match is not None and _datetime_from_match(match) is not None
+
+
 def _datetime_from_match(match: re.Match[str]) -> datetime | None:
     """Build an aware datetime from the DATE_LINE groups, or None when the values are impossible."""
     ymd = _ymd(match)

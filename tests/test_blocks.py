@@ -9,6 +9,7 @@ from tasks.blocks import (
     earlier_block,
     line_weights,
     main_block,
+    mark_listings,
     reads_as_prose,
     trim,
 )
@@ -38,6 +39,23 @@ def test_anchored_block_ends_at_the_next_section_break() -> None:
     weights = [0.0, 20.0, 15.0, SECTION_BREAK, -15.0, 40.0, 50.0]
     assert anchored_block(weights, [0]) == (0, (1, 3))
     assert main_block(weights) == (5, 7)
+
+
+def test_three_close_dated_lines_between_prose_start_a_listing() -> None:
+    # article, then (headline, date, summary) three times: the first date starts the list.
+    weights = [40.0, 30.0, -3.0, -6.0, 20.0, -3.0, -6.0, 20.0, -3.0, -6.0, 20.0]
+    mark_listings(weights, [3, 6, 9], SETTINGS)
+    assert weights[3] == SECTION_BREAK
+    assert main_block(weights) == (0, 2)
+
+
+def test_dated_lines_without_prose_between_or_far_apart_are_not_a_listing() -> None:
+    weights = [40.0, -6.0, -6.0, -6.0, 20.0]
+    mark_listings(weights, [1, 2, 3], SETTINGS)
+    assert SECTION_BREAK not in weights
+    spread = [40.0, -6.0, *[10.0] * 40, -6.0, 10.0, -6.0, 10.0]
+    mark_listings(spread, [1, 42, 44], SETTINGS)
+    assert SECTION_BREAK not in spread
 
 
 def test_joined_wrapped_lines_read_as_prose_only_as_a_sentence() -> None:

@@ -9,7 +9,7 @@ import lxml.etree
 import pytest
 
 from tasks.clean import CleanSettings, clean_documents, headline_repeats, site_name
-from tasks.dates import parse_date_line
+from tasks.dates import mentions_date, parse_date_line
 from tasks.htmlpage import inline_text
 from tasks.records import (
     CleanDocument,
@@ -348,6 +348,30 @@ def test_updated_dateline_is_a_modified_date() -> None:
 )
 def test_date_lines(line: str, expected: tuple[datetime, str] | None) -> None:
     assert parse_date_line(line, SETTINGS.date_line_max_chars) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Tom Rogan Tuesday November 19, 2019", True),
+        ("photobix 11. Dezember 2012 um 11:07", True),
+        ("Becket Adams", False),
+        (f"{PROSE_1} It was 19 November 2019.", False),  # a paragraph, not a short line
+    ],
+)
+def test_lines_mentioning_a_date(line: str, expected: bool) -> None:
+    assert mentions_date(line, SETTINGS.date_line_max_chars) is expected
+
+
+def test_a_list_of_dated_teasers_after_the_article_is_removed() -> None:
+    teasers = "".join(
+        f"Story number {n} about the budget\nJane Doe\nTuesday November {n + 10}, 2019\n\n"
+        f"{PROSE_1}\n\n"
+        for n in range(1, 5)
+    )
+    text = f"{PROSE_2} {PROSE_2}\n\n{PROSE_1}\n\n{PROSE_2}\n\nMore from the site\n{teasers}"
+    doc = clean_one(text)
+    assert paragraphs(doc) == [f"{PROSE_2} {PROSE_2}", PROSE_1, PROSE_2]
 
 
 def test_byline_gives_the_author() -> None:
