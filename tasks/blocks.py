@@ -187,7 +187,10 @@ def anchored_block(
         total = sum(weights[start:end])
         if total > best:
             best, found = total, (anchor, (start, end))
-    return found
+    if found is None:
+        return None
+    # Of the repeats above the run, the nearest is its headline; earlier ones are teasers.
+    return max(a for a in anchors if a < found[1][0]), found[1]
 
 
 def earlier_block(

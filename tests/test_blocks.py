@@ -33,6 +33,13 @@ def test_anchored_block_starts_under_the_repeated_headline() -> None:
     assert anchored_block(weights, [3]) == (3, (4, 6))
 
 
+def test_the_nearest_repeat_above_the_run_is_its_headline() -> None:
+    # The title repeats in a teaser list (1) and above the article (4): same run, the
+    # headline is the nearer repeat, so the teasers between are not the article's head.
+    weights = [0.0, -3.0, -15.0, -15.0, -3.0, 30.0, 40.0]
+    assert anchored_block(weights, [1, 4]) == (4, (5, 7))
+
+
 def test_anchored_block_ends_at_the_next_section_break() -> None:
     # Comments after a share bar (the break) outweigh the article, but the headline opens
     # the article: the run under it stops at the break.
