@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
@@ -19,7 +20,7 @@ from tasks.blocks import (
     reads_as_prose,
     trim,
 )
-from tasks.dates import mentions_date, parse_date_line, parse_datetime
+from tasks.dates import DateKind, date_in_line, parse_date_line, parse_datetime
 from tasks.htmlpage import (
     CleanError,
     HtmlExtract,
@@ -360,7 +361,9 @@ def _main_span(
         prose = {i for chain in chains if _chain_is_prose(text, chain, settings) for i in chain}
     weights = line_weights(text, rules, prose, settings.blocks)
     max_chars = settings.date_line_max_chars
-    dated = [i for i, w in enumerate(weights) if w <= 0 and mentions_date(text[i], max_chars)]
+    dated = [
+        i for i, w in enumerate(weights) if w <= 0 and date_in_line(text[i], max_chars) is not None
+    ]
     mark_listings(weights, dated, settings.blocks)
     anchored = anchored_block(weights, headline_repeats(text, settings.blocks.max_anchors))
     span = main_block(weights)
@@ -502,7 +505,7 @@ def _find_title(
         i
         for i in free
         if _is_title_shaped(text[i], settings)
-        and parse_date_line(text[i], settings.date_line_max_chars) is None
+        and head_date(text[i], settings) is None
         and byline_author(text[i]) is None
     ]
     if not candidates:
@@ -530,6 +533,16 @@ TITLE_BAD_END = re.compile(r"[.:;,…|]$")
 SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}\.\s+[A-Z]")
 
 
+def head_date(line: str, settings: CleanSettings) -> tuple[datetime, DateKind] | None:
+    """The date of a head line that is a date, or a date bar ("Reuters May 2, 2019 9:24 PM")."""
+    dated = parse_date_line(line, settings.date_line_max_chars)
+    if dated is None and not reads_as_prose(line, settings.blocks):
+        # A byline or a source with the date, a reading time after it; a sentence holding a
+        # date is a standfirst, and its date may be any day.
+        dated = date_in_line(line, settings.date_line_max_chars)
+    return dated
+
+
 def _classify_head_line(
     line: str,
     i: int,
@@ -539,7 +552,7 @@ def _classify_head_line(
     report: LineReport,
 ) -> None:
     """Classify a head line no UI rule matched: page-header date, dateline, byline, fragment."""
-    dated = parse_date_line(line, settings.date_line_max_chars)
+    dated = head_date(line, settings)
     if dated is not None:
         value, kind = dated
         if before_title or weather_header:

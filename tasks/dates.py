@@ -103,12 +103,15 @@ def parse_date_line(line: str, max_chars: int) -> tuple[datetime, DateKind] | No
     return value, kind
 
 
-def mentions_date(line: str, max_chars: int) -> bool:
-    """Tell whether a short line holds a date among other words ("Tom Rogan · May 2, 2019")."""
+def date_in_line(line: str, max_chars: int) -> tuple[datetime, DateKind] | None:
+    """The date a short line holds among other words ("Tom Rogan · May 2, 2019 at 9:24")."""
     if len(line) > max_chars or not any(c.isdigit() for c in line):
-        return False
+        return None
     match = DATE_LINE.search(shape_key(line))
-    return match is not None and _datetime_from_match(match) is not None
+    value = None if match is None else _datetime_from_match(match)
+    if match is None or value is None:
+        return None
+    return value, "modified" if match["label"] in MODIFIED_LABELS else "published"
 
 
 def _datetime_from_match(match: re.Match[str]) -> datetime | None:

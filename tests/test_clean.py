@@ -9,7 +9,7 @@ import lxml.etree
 import pytest
 
 from tasks.clean import CleanSettings, clean_documents, headline_repeats, site_name
-from tasks.dates import mentions_date, parse_date_line
+from tasks.dates import date_in_line, parse_date_line
 from tasks.htmlpage import inline_text
 from tasks.records import (
     CleanDocument,
@@ -325,6 +325,22 @@ def test_dateline_under_the_title_with_time_and_zone() -> None:
     assert removed(doc)[1] == ("Published: Sept. 20, 2023 at 2:05 pm EDT", "dateline")
 
 
+def test_a_date_bar_with_more_than_the_date_is_a_dateline() -> None:
+    text = (
+        f"Armenia Appeals To The UN\nReuters September 20, 2023 11:03 PM • 2 min read\n\n{PROSE_1}"
+    )
+    doc = clean_one(text)
+    assert removed(doc)[1] == ("Reuters September 20, 2023 11:03 PM • 2 min read", "dateline")
+    assert doc.dates == (DateCandidate(utc(2023, 9, 20, 23, 3), "dateline", "published"),)
+
+
+def test_a_standfirst_sentence_holding_a_date_is_kept() -> None:
+    standfirst = "The talks began on September 20, 2023 and are still going on."
+    doc = clean_one(f"Armenia Appeals To The UN\n{standfirst}\n\n{PROSE_1}")
+    assert paragraphs(doc) == [standfirst, PROSE_1]
+    assert doc.dates == ()
+
+
 def test_updated_dateline_is_a_modified_date() -> None:
     text = f"Armenia Appeals To The UN\nUpdated 21.09.2023 10:30\n\n{PROSE_1}"
     doc = clean_one(text)
@@ -360,7 +376,7 @@ def test_date_lines(line: str, expected: tuple[datetime, str] | None) -> None:
     ],
 )
 def test_lines_mentioning_a_date(line: str, expected: bool) -> None:
-    assert mentions_date(line, SETTINGS.date_line_max_chars) is expected
+    assert (date_in_line(line, SETTINGS.date_line_max_chars) is not None) is expected
 
 
 def test_a_list_of_dated_teasers_after_the_article_is_removed() -> None:
