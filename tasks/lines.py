@@ -221,12 +221,19 @@ TAGS = r"""
     (?:tags|tagged(?:\swith)?|topics|keywords|filed\sunder|categories|category|kategorien?
       |schlagw[oö]rter|schlagworte|stichw[oö]rter|themen|etiquetas|categor[ií]as?|temas
       |cat[ée]gories?|mots[\s-]cl[ée]s|tagi|kategorie)\s?:.*"""
+# A credit label ("Photo: X"), a caption ending in one ("... (Image: Getty)"), or a caption
+# ending in a picture agency after a slash, bar or bracket ("Jane Doe/Getty Images",
+# "(REUTERS/Denis Balibouse)"): a sentence that merely names an agency has none of these.
 PHOTO_CREDIT = r"""
     (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
       |photo\scredit|image\scredit|image\ssource|foto|fotos|bild|bilder|fotograf[ií]a
       |cr[ée]dits?\sphotos?|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle|fot)
     \s?(?::|/|by\b|\.)\s?.{1,80}
-  | .{1,200}[.\s](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
+  | .{1,200}[.\s(](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
+  | .{0,200}(?:[/|(]|\bvia\b|\bcredit\b\W*)\s?(?:[\w .'’&-]{1,40}\s?[/|]\s?)*
+    (?:getty(?:\simages)?|shutterstock|reuters|afp|ap|epa|dpa|istock(?:photo)?|imago(?:\simages)?
+      |bloomberg|xinhua|anadolu|sipa|picture\salliance|alamy|zuma(?:\spress)?|keystone|ansa)
+    (?:\s(?:file|photo|images?|pool))?(?:\s?/\s?[\w .'’-]{1,40})?\)?
 """
 # What a sign-up form says back: full sentences, so they may end with a period.
 SIGNUP_NOTICE = r"""

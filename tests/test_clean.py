@@ -193,6 +193,13 @@ def test_seed_every_kept_line_is_a_body_paragraph(name: str) -> None:
         ("© 2024 Daily Planet. All rights reserved.", "copyright"),
         ("Tags: Armenia, Azerbaijan, France", "tags"),
         ("Photo: Reuters/Vahram Baghdasaryan", "photo_credit"),
+        ("Sanjeev Verma/Hindustan Times/Getty Images", "photo_credit"),
+        ("The plague wiped out half of Europe in the 14th century (Image: GETTY)", "photo_credit"),
+        ("Premio Nobel de la Paz (REUTERS/Denis Balibouse)", "photo_credit"),
+        (
+            "The house where Hitler was born, in Austria. Leonhard Foeger / Reuters file",
+            "photo_credit",
+        ),
         ("* * *", "separator"),
         # other languages
         ("Lea también: Impiden ingreso a Nicaragua a reportero", "related_links"),
@@ -241,6 +248,8 @@ def test_ui_line_inside_the_body_is_removed(line: str, reason: str) -> None:
         "He wrote about it at length. Then he said the source: a photo he had seen twice.",
         "The court said the cookie law forced every site to show a banner from next year.",
         "Reporting by committee members was slow, the minister said on Tuesday evening.",
+        "WASHINGTON (AP) — The Senate voted on Tuesday to fund the agency.",
+        "The ministry confirmed the figures to Reuters",
     ],
 )
 def test_content_line_that_resembles_ui_is_kept(line: str) -> None:
