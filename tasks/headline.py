@@ -14,6 +14,7 @@ from tasks.htmltree import (
     clean_text,
     element_text,
     in_noise,
+    is_noise_block,
     json_ld,
     meta_values,
     visible_text,
@@ -129,11 +130,13 @@ def headline_element(tree: HtmlElement, settings: MetadataSettings) -> HtmlEleme
         best := _best_match([h for h in candidates if h.tag != "h1"], titles, settings)
     ) is not None:
         return best
-    # Without an h1, a plain h2/h3 outside the page's furniture that repeats the title.
+    # Without an h1, a plain h2/h3 outside navigation and sidebars that repeats the title
+    # (a <header> around one heading is the article's: only noise blocks rule it out).
     plain = [
         h
         for h in tree.iter("h2", "h3")
-        if 1 < len(element_text(h)) <= settings.title_max_chars and not in_noise(h)
+        if 1 < len(element_text(h)) <= settings.title_max_chars
+        and not any(map(is_noise_block, h.iterancestors()))
     ]
     return None if h1s else _best_match(plain, titles, settings)
 

@@ -54,6 +54,17 @@ def test_plain_h2_repeating_the_title_is_the_headline_when_there_is_no_h1() -> N
     assert page_title(tree(body, head), SETTINGS) == "Council agrees the new city budget"
 
 
+def test_plain_h2_in_a_header_inside_the_content_is_the_headline() -> None:
+    # <header> around a content block's heading is that block's header, not the page's;
+    # the h2 drops the issue number that og:title carries.
+    head = '<meta property="og:title" content="The historic somersault (2021/5)">'
+    body = (
+        '<div class="content"><div class="text"><header><h2>The historic somersault</h2>'
+        "</header>" + BODY + "</div></div>"
+    )
+    assert page_title(tree(body, head), SETTINGS) == "The historic somersault"
+
+
 def test_site_logo_h1_is_not_the_headline() -> None:
     head = "<title>Council agrees budget | Gazette</title>"
     body = (
