@@ -90,28 +90,25 @@ DATE_LINE = re.compile(
 
 def parse_date_line(line: str, max_chars: int) -> tuple[datetime, DateKind] | None:
     """Parse a line that is only a date (with optional label, weekday, time and zone)."""
-    if len(line) > max_chars or not any(c.isdigit() for c in line):
-        return None
-    shape = shape_key(line)
-    match = DATE_LINE.fullmatch(shape)
-    if match is None:
-        return None
-    value = _datetime_from_match(match)
-    if value is None:
-        return None
-    kind: DateKind = "modified" if match["label"] in MODIFIED_LABELS else "published"
-    return value, kind
+    return _dated(line, max_chars, whole=True)
 
 
 def date_in_line(line: str, max_chars: int) -> tuple[datetime, DateKind] | None:
     """The date a short line holds among other words ("Tom Rogan · May 2, 2019 at 9:24")."""
+    return _dated(line, max_chars, whole=False)
+
+
+def _dated(line: str, max_chars: int, *, whole: bool) -> tuple[datetime, DateKind] | None:
+    """The date of a short line (the whole line, or a part of it) and its kind."""
     if len(line) > max_chars or not any(c.isdigit() for c in line):
         return None
-    match = DATE_LINE.search(shape_key(line))
+    shape = shape_key(line)
+    match = DATE_LINE.fullmatch(shape) if whole else DATE_LINE.search(shape)
     value = None if match is None else _datetime_from_match(match)
     if match is None or value is None:
         return None
-    return value, "modified" if match["label"] in MODIFIED_LABELS else "published"
+    kind: DateKind = "modified" if match["label"] in MODIFIED_LABELS else "published"
+    return value, kind
 
 
 def _datetime_from_match(match: re.Match[str]) -> datetime | None:
