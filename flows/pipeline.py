@@ -98,6 +98,12 @@ def quotes_batch(
 
 
 @task(cache_policy=NO_CACHE)
+def cluster_quotes(found: Sequence[Quote], settings: Settings) -> list[Quote]:
+    """Give the same quote reported by several articles of the run one cluster id."""
+    return quotes.cluster_quotes(found, settings.quotes)
+
+
+@task(cache_policy=NO_CACHE)
 def link_articles(
     articles: Sequence[Article], settings: Settings
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
@@ -203,7 +209,7 @@ def _analyse(
     found_quotes: list[Quote] = []
     for chunk, batch in parsed:
         found_quotes += quotes_batch(chunk, batch, linked, known, settings)
-    return linked, known, found_quotes
+    return linked, known, cluster_quotes(found_quotes, settings)
 
 
 def _record_failure(

@@ -153,20 +153,34 @@ class ParsedBatch:
     docbin: bytes
 
 
+SpeakerType = Literal["person", "organization", "anonymous", "unknown"]
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    """One quoted stretch of a quote, as offsets in Article.body (marks excluded)."""
+
+    start_char: int
+    end_char: int
+
+
 @dataclass(frozen=True)
 class Quote:
     """A direct quote with its speaker."""
 
     quote_id: str
     article_id: str
-    text: str  # without the quote marks
-    start_char: int  # offsets of the quoted text (without marks) in Article.body
-    end_char: int
+    text: str  # without the quote marks; the parts of a split quote joined by a space
+    start_char: int  # offsets of the quoted text (without marks) in Article.body:
+    end_char: int  # from the first part's start to the last part's end
+    spans: tuple[QuoteSpan, ...]  # the parts (two around "he said", one per paragraph)
     speaker: str | None  # canonical name when resolved, else the surface text
     speaker_mention: str | None  # the speaker as written ("Colonna", "he", "the ministry")
     speaker_entity_id: str | None
     verb: str | None  # reporting verb as written ("said", "told", "added")
     is_partial: bool  # a phrase quoted inside a sentence, not a whole quoted sentence
+    speaker_type: SpeakerType
+    quote_cluster_id: str  # the same quote in other articles (small wording changes) shares it
 
 
 Relation = Literal["exact_duplicate", "near_duplicate", "excerpt", "same_story"]

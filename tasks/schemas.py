@@ -211,6 +211,19 @@ QUOTES = pa.schema(
         col("start_char", pa.int32(), "Start offset of the quoted words in `articles.body`."),
         col("end_char", pa.int32(), "End offset in `articles.body` (exclusive)."),
         col(
+            "spans",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("start_char", pa.int32(), nullable=False),
+                        pa.field("end_char", pa.int32(), nullable=False),
+                    ]
+                )
+            ),
+            "The quoted parts as offsets in `articles.body`: two for a quote split by its "
+            "attribution, one per paragraph for a quote running over paragraphs.",
+        ),
+        col(
             "speaker",
             pa.string(),
             "Canonical name of the speaker when resolved, else the surface text.",
@@ -233,6 +246,18 @@ QUOTES = pa.schema(
             "is_partial",
             pa.bool_(),
             "True when a phrase is quoted inside a sentence rather than whole sentences.",
+        ),
+        col(
+            "speaker_type",
+            pa.string(),
+            "`person`, `organization`, `anonymous` (an unnamed source: "
+            '"a senior US official", "two diplomats") or `unknown`.',
+        ),
+        col(
+            "quote_cluster_id",
+            pa.string(),
+            "Shared by the same quote in every article of the run that reports it, small "
+            "wording changes allowed: count outlets per quote with it.",
         ),
         _run_id(),
         _run_date(),
@@ -370,6 +395,9 @@ def sql_type(dtype: pa.DataType) -> str:
     }
     if pa.types.is_list(dtype):
         return f"{sql_type(dtype.value_type)}[]"
+    if pa.types.is_struct(dtype):
+        fields = ", ".join(f"{f.name} {sql_type(f.type)}" for f in dtype)
+        return f"STRUCT({fields})"
     return names.get(dtype, str(dtype))
 
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -79,10 +79,19 @@ def to_table(name: str, records: Iterable[object], extra: Mapping[str, Any]) -> 
     """Build a table's file content from records' attributes plus run-wide values."""
     schema = file_schema(TABLES[name])
     rows = [
-        {f.name: extra[f.name] if f.name in extra else getattr(rec, f.name) for f in schema}
+        {f.name: extra[f.name] if f.name in extra else _cell(getattr(rec, f.name)) for f in schema}
         for rec in records
     ]
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _cell(value: object) -> object:
+    """A record attribute as pyarrow reads it: nested records become structs (dicts)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _cell(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple) and value and is_dataclass(value[0]):
+        return [_cell(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

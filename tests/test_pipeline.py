@@ -146,10 +146,13 @@ def test_mention_and_quote_offsets_index_the_body(con: duckdb.DuckDBPyConnection
         """SELECT m.text FROM entity_mentions m JOIN articles a USING (article_id, run_date)
            WHERE substring(a.body, m.start_char + 1, m.end_char - m.start_char) <> m.text""",
     )
+    # A quote's text is its parts joined by a space; its offsets run from the first to the last.
     bad_quotes = rows(
         con,
         """SELECT q.text FROM quotes q JOIN articles a USING (article_id, run_date)
-           WHERE substring(a.body, q.start_char + 1, q.end_char - q.start_char) <> q.text""",
+           WHERE array_to_string(list_transform(q.spans, lambda s: substring(
+                     a.body, s.start_char + 1, s.end_char - s.start_char)), ' ') <> q.text
+              OR q.spans[1].start_char <> q.start_char OR q.spans[-1].end_char <> q.end_char""",
     )
     assert bad_mentions == [] and bad_quotes == []
 

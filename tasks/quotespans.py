@@ -1,0 +1,140 @@
+"""Quoted stretches of a body: quote marks, quotes split by an attribution, multi-paragraph quotes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Opening mark -> closing marks. Straight quotes close themselves.
+MARKS = {"“": "”", '"': '"', "«": "»", "„": "“”"}
+# Words between two quoted parts of one statement: an attribution ("he said,") and no more.
+WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One quoted stretch: the text inside the marks, as [start, end) offsets in the body."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A quote: one part, or several (split by "he said", or running over paragraphs)."""
+
+    parts: tuple[Part, ...]
+
+    @property
+    def start(self) -> int:
+        """Start of the first part."""
+        return self.parts[0].start
+
+    @property
+    def end(self) -> int:
+        """End of the last part."""
+        return self.parts[-1].end
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A closed stretch before trimming: offsets of its marks, and what it ends with."""
+
+    open_at: int  # the opening mark
+    close_at: int  # the closing mark (or the paragraph end of a continued quote)
+    continued: bool  # runs on into the next paragraph
+
+
+def find_quotes(body: str, min_words: int, max_gap_words: int) -> list[Quoted]:
+    """Quotes in a body; an unclosed mark is skipped, never fatal."""
+    raws = _stretches(body)
+    quotes: list[list[_Raw]] = []
+    for raw in raws:
+        previous = quotes[-1][-1] if quotes else None
+        if previous is not None and (
+            previous.continued or _split_by_attribution(body, previous, raw, max_gap_words)
+        ):
+            quotes[-1].append(raw)
+        else:
+            quotes.append([raw])
+    out = []
+    for group in quotes:
+        parts = tuple(p for p in (_trim(body, r) for r in group) if p.end > p.start)
+        words = sum(len(body[p.start : p.end].split()) for p in parts)
+        if parts and not group[-1].continued and words >= min_words:
+            out.append(Quoted(parts))
+    return out
+
+
+def _stretches(body: str) -> list[_Raw]:
+    """Closed quoted stretches, paragraph by paragraph, with quotes continued over paragraphs.
+
+    A quote running over paragraphs repeats its opening mark at each paragraph's start and
+    closes only in the last one; an opening mark never closed is dropped.
+    """
+    out: list[_Raw] = []
+    paragraphs = list(_paragraphs(body))
+    for n, (offset, para) in enumerate(paragraphs):
+        i = 0
+        while i < len(para):
+            closers = MARKS.get(para[i])
+            if closers is None or (para[i] == '"' and i > 0 and para[i - 1].isalnum()):
+                i += 1
+                continue
+            close = _closing(para, i + 1, para[i], closers)
+            if close >= 0:
+                out.append(_Raw(offset + i, offset + close, continued=False))
+                i = close + 1
+                continue
+            if _continues(paragraphs, n, para[i]):
+                out.append(_Raw(offset + i, offset + len(para), continued=True))
+                break
+            i += 1
+    return out
+
+
+def _continues(paragraphs: list[tuple[int, str]], n: int, opener: str) -> bool:
+    """True when the next non-empty paragraph opens with the same mark (a quote running on)."""
+    following = next((p for _, p in paragraphs[n + 1 :] if p.strip()), "")
+    return following.lstrip().startswith(opener)
+
+
+def _split_by_attribution(body: str, first: _Raw, second: _Raw, max_gap_words: int) -> bool:
+    """True for “Part one,” he said, “part two.”: one statement around its attribution."""
+    inside = body[first.open_at + 1 : first.close_at].rstrip()
+    gap = body[first.close_at + 1 : second.open_at]
+    if "\n" in gap or not inside.endswith(","):
+        return False
+    words = WORD.findall(gap)
+    return 0 < len(words) <= max_gap_words and gap.rstrip().endswith((",", ":"))
+
+
+def _paragraphs(body: str) -> Iterator[tuple[int, str]]:
+    """Paragraphs (split on newlines) with their offsets."""
+    offset = 0
+    for line in body.split("\n"):
+        yield offset, line
+        offset += len(line) + 1
+
+
+def _closing(text: str, start: int, opener: str, closers: str) -> int:
+    """Index of the closing mark, or -1 when the quote is not closed in this paragraph."""
+    positions = [p for p in (text.find(c, start) for c in closers) if p >= 0]
+    if not positions:
+        return -1
+    close = min(positions)
+    # Typographic marks open and close differently: a second opening mark before any closing
+    # one means this one was never closed (a typo, or a quote running past the paragraph).
+    reopened = text.find(opener, start) if opener not in closers else -1
+    return -1 if 0 <= reopened < close else close
+
+
+def _trim(body: str, raw: _Raw) -> Part:
+    """The text inside the marks, without surrounding spaces and a trailing comma."""
+    start, end = raw.open_at + 1, raw.close_at
+    while start < end and body[start].isspace():
+        start += 1
+    while end > start and (body[end - 1].isspace() or body[end - 1] == ","):
+        end -= 1
+    return Part(start, end)

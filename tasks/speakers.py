@@ -1,0 +1,254 @@
+"""Who said a quote: the attribution's subject resolved to an entity, or kept as an unnamed source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Span, Token
+
+from tasks.entities import normalize_name
+from tasks.quotespans import Quoted
+from tasks.records import EntityMention, SpeakerType
+
+
+def _words(text: str) -> frozenset[str]:
+    """A vocabulary written as one space-separated string."""
+    return frozenset(text.split())
+
+
+PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
+THING_PRONOUNS = frozenset({"it"})
+GROUP_PRONOUNS = frozenset({"they", "them", "we"})
+PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
+# Which earlier speakers a pronoun can stand for ("he added" after an unnamed official).
+PRONOUN_KINDS: dict[str, tuple[SpeakerType, ...]] = {
+    **dict.fromkeys(PERSON_PRONOUNS | {"i"}, ("person", "anonymous")),
+    **dict.fromkeys(THING_PRONOUNS, ("organization",)),
+    **dict.fromkeys(GROUP_PRONOUNS, ("organization", "anonymous", "person")),
+}
+# Nouns naming a speaker without a name: "the official said", "a senior official said".
+PERSON_NOUNS = _words(
+    "official officials spokesman spokeswoman spokesperson senator president minister "
+    "secretary diplomat diplomats aide aides adviser advisor lawmaker lawmakers congressman "
+    "congresswoman governor mayor candidate chairman chairwoman chair leader director "
+    "ambassador envoy general commander officer source sources analyst analysts expert "
+    "experts lawyer attorney prosecutor judge representative executive founder professor "
+    "researcher economist chancellor premier strategist staffer insider person people "
+    "member members resident residents witness witnesses negotiator negotiators"
+)
+ORG_NOUNS = _words(
+    "ministry department government office agency company administration campaign "
+    "committee party embassy council commission court police army military presidency "
+    "organization organisation group firm union bank board foundation institute "
+    "university network"
+)
+# Documents speak for whoever issued them: "the statement said".
+DOCUMENT_NOUNS = _words("statement release communique report letter memo filing")
+# Determiners and quantities of an unnamed source: "a senior official", "two diplomats".
+INDEFINITE = _words("a an one two three four five several some many few other another")
+DEFINITE = _words("the this that")
+SPEAKING_LABELS = ("PERSON", "ORG", "GPE", "NORP")
+ORG_LABELS = ("ORG", "GPE", "NORP")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What speaker resolution knows about one article."""
+
+    mentions: Sequence[EntityMention]  # sorted by offset
+    names: dict[str, str]  # entity id -> canonical name
+    labels: dict[str, str]  # entity id -> label
+    aliases: dict[str, str]  # normalized alias -> entity id (run-wide)
+    surnames: dict[str, str]  # last name -> person entity id (named in this article)
+    quoted: Sequence[Quoted]  # the article's quotes: antecedents are never inside them
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who said a quote: as written, as resolved, with which verb, and of which type."""
+
+    mention: str | None
+    name: str | None
+    entity_id: str | None
+    verb: str | None
+    kind: SpeakerType
+
+
+def speaker_type(label: str | None) -> SpeakerType:
+    """The speaker type of an entity label."""
+    if label == "PERSON":
+        return "person"
+    return "organization" if label in (*ORG_LABELS, "FAC", "LOC") else "unknown"
+
+
+def resolve(subject: Token, verb: Token | None, ctx: Context) -> Speaker:
+    """The speaker a subject names: an entity, a pronoun's antecedent, or an unnamed source."""
+    text = phrase(subject).text
+    verb_text = verb.text if verb is not None else None
+    found = (
+        ctx.aliases.get(normalize_name(text))
+        or _mention_at(subject.idx, ctx.mentions)
+        or _person_within(subject, ctx.mentions)
+        or ctx.surnames.get(normalize_name(subject.text))
+    )
+    if found is not None:
+        return _entity(text, found, verb_text, ctx)
+    if subject.lower_ in PRONOUNS:
+        return _antecedent(text, subject.idx, _pronoun_labels(subject.lower_), verb_text, ctx)
+    if is_anonymous(subject):
+        return Speaker(text, text, None, verb_text, "anonymous")
+    if _bare_definite(subject):
+        return _nominal(subject, text, verb_text, ctx)
+    # "France's foreign ministry", "a spokesman's office": kept as written, typed by its noun.
+    kind: SpeakerType = "organization" if subject.lower_ in ORG_NOUNS else "unknown"
+    return Speaker(text, text, None, verb_text, kind)
+
+
+def _bare_definite(head: Token) -> bool:
+    """True for "the official", "the ministry", "the statement": a noun pointing back."""
+    nouns = PERSON_NOUNS | ORG_NOUNS | DOCUMENT_NOUNS
+    if head.lower_ not in nouns:
+        return False
+    left = [c for c in head.children if c.i < head.i]
+    return any(c.dep_ == "det" and c.lower_ in DEFINITE for c in left) and all(
+        c.dep_ == "det" or (c.dep_ == "amod" and c.text.islower()) for c in left
+    )
+
+
+def same_speaker(speaker: Speaker, previous: Speaker) -> Speaker:
+    """A pronoun speaker as the previous quote's speaker, when the pronoun fits its type."""
+    pronoun = (speaker.mention or "").lower()
+    if pronoun not in PRONOUN_KINDS or previous.kind not in PRONOUN_KINDS[pronoun]:
+        return speaker
+    return Speaker(speaker.mention, previous.name, previous.entity_id, speaker.verb, previous.kind)
+
+
+def is_anonymous(head: Token) -> bool:
+    """True for an unnamed source: "a senior US official", "two diplomats", "officials"."""
+    if head.lower_ not in PERSON_NOUNS:
+        return False
+    dets = [c for c in head.children if c.dep_ in ("det", "nummod", "amod", "quantmod")]
+    if any(c.lower_ in INDEFINITE or c.like_num for c in dets):
+        return True
+    # A bare plural ("officials said") is unnamed; "the officials" points back to someone.
+    return head.tag_ == "NNS" and not any(c.dep_ in ("det", "poss") for c in head.children)
+
+
+def _nominal(subject: Token, text: str, verb: str | None, ctx: Context) -> Speaker:
+    """ "the official", "the ministry", "the statement": the source named earlier, if any."""
+    for chunk in reversed(_chunks_before(subject, ctx)):
+        if chunk.root.lower_ != subject.lower_:
+            continue
+        # "a senior US official": the country is where the official works, not who spoke.
+        person = subject.lower_ in PERSON_NOUNS
+        named = _mention_within(chunk, ctx.mentions, ("PERSON",) if person else SPEAKING_LABELS)
+        if named is not None:
+            return _entity(text, named, verb, ctx)
+        if is_anonymous(chunk.root):
+            return Speaker(text, _as_name(chunk), None, verb, "anonymous")
+    labels: tuple[str, ...] = ("PERSON",) if subject.lower_ in PERSON_NOUNS else ORG_LABELS
+    if subject.lower_ in DOCUMENT_NOUNS:
+        labels = SPEAKING_LABELS
+    return _antecedent(text, subject.idx, labels, verb, ctx)
+
+
+def _as_name(chunk: Span) -> str:
+    """An unnamed source as a speaker name: "a senior US official", even at a sentence start."""
+    first = chunk[0]
+    return chunk.text if first.dep_ != "det" else first.lower_ + chunk.text[len(first.text) :]
+
+
+def _chunks_before(subject: Token, ctx: Context) -> list[Span]:
+    """The noun phrases before the subject, outside quotes."""
+    return [
+        c
+        for c in subject.doc.noun_chunks
+        if c.end_char <= subject.idx and not _quoted(c.start_char, ctx)
+    ]
+
+
+def _pronoun_labels(pronoun: str) -> tuple[str, ...]:
+    """Entity labels a pronoun can refer to."""
+    if pronoun in PERSON_PRONOUNS or pronoun == "i":
+        return ("PERSON",)
+    return ORG_LABELS if pronoun in THING_PRONOUNS else SPEAKING_LABELS
+
+
+def _antecedent(
+    text: str, offset: int, labels: tuple[str, ...], verb: str | None, ctx: Context
+) -> Speaker:
+    """The nearest entity of the given labels named before the offset, outside quotes."""
+    before = [
+        m
+        for m in ctx.mentions
+        if m.end_char <= offset and m.label in labels and not _quoted(m.start_char, ctx)
+    ]
+    if not before:
+        return Speaker(text, text, None, verb, "unknown")
+    # "They" and "the statement" prefer a group named before them, else a person.
+    groups = [m for m in before if m.label != "PERSON"]
+    return _entity(text, (groups or before)[-1].entity_id, verb, ctx)
+
+
+def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speaker:
+    """A speaker resolved to an entity."""
+    label = ctx.labels.get(entity_id)
+    return Speaker(text, ctx.names.get(entity_id, text), entity_id, verb, speaker_type(label))
+
+
+def _quoted(offset: int, ctx: Context) -> bool:
+    """True when an offset lies inside one of the article's quotes."""
+    return any(p.start <= offset < p.end for q in ctx.quoted for p in q.parts)
+
+
+def phrase(subject: Token) -> Span:
+    """The subject's noun phrase, cut before commas, clauses and prepositional tails."""
+    doc = subject.doc
+    left = subject.left_edge.i
+    right = subject.i
+    for child in subject.rights:
+        if (
+            child.dep_ in ("compound", "flat", "appos")
+            and child.i == right + 1
+            and child.text != ","
+        ):
+            right = child.right_edge.i if child.dep_ != "appos" else right
+        else:
+            break
+    # Stop at a comma inside the left part ("Miller, the spokesperson" keeps "Miller").
+    for i in range(subject.i - 1, left - 1, -1):
+        if doc[i].text in (",", "(", "—", "–"):
+            left = i + 1
+            break
+    return doc[left : right + 1]
+
+
+def _mention_at(offset: int, mentions: Sequence[EntityMention]) -> str | None:
+    """The entity of a speaking-type mention covering an offset (the phrase's head word)."""
+    for m in mentions:
+        if m.start_char <= offset < m.end_char and m.label in SPEAKING_LABELS:
+            return m.entity_id
+    return None
+
+
+def _mention_within(
+    chunk: Span, mentions: Sequence[EntityMention], labels: tuple[str, ...]
+) -> str | None:
+    """An entity named inside a noun phrase ("State Department spokesman Ned Price")."""
+    inside = [
+        m
+        for m in mentions
+        if chunk.start_char <= m.start_char and m.end_char <= chunk.end_char and m.label in labels
+    ]
+    people = [m for m in inside if m.label == "PERSON"]
+    return (people or inside)[0].entity_id if inside else None
+
+
+def _person_within(subject: Token, mentions: Sequence[EntityMention]) -> str | None:
+    """A person named in the subject's subtree, as in "The chairman, Senator Bob Menendez,"."""
+    start, end = subject.left_edge.idx, subject.right_edge.idx + len(subject.right_edge)
+    people = [
+        m for m in mentions if m.label == "PERSON" and start <= m.start_char and m.end_char <= end
+    ]
+    return people[0].entity_id if people else None
