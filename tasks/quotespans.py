@@ -52,8 +52,10 @@ def find_quotes(body: str, min_words: int, max_gap_words: int) -> list[Quoted]:
     quotes: list[list[_Raw]] = []
     for raw in raws:
         previous = quotes[-1][-1] if quotes else None
+        running_on = previous is not None and previous.continued
         if previous is not None and (
-            previous.continued or _split_by_attribution(body, previous, raw, max_gap_words)
+            (running_on and not body[previous.close_at : raw.open_at].strip())
+            or _split_by_attribution(body, previous, raw, max_gap_words)
         ):
             quotes[-1].append(raw)
         else:

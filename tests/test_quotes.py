@@ -10,7 +10,7 @@ import pytest
 
 from tasks import clean, ingest, normalize
 from tasks.entities import EntitySettings, canonicalize, extract_mentions
-from tasks.quotes import QuoteSettings, extract_quotes
+from tasks.quotes import QuoteSettings, cluster_quotes, extract_quotes
 from tasks.quotespans import find_quotes
 from tasks.records import Article, Quote
 
@@ -91,6 +91,161 @@ def test_unattributed_quote_has_no_speaker(make_article: Callable[..., Article])
         "The report ended abruptly. “No comment was available at the time of writing.”",
     )
     assert got == [("No comment was available at the time of writing.", None, None, False)]
+
+
+def quotes_in(make_article: Callable[..., Article], body: str) -> list[Quote]:
+    """The quotes of one body, each checked to be its parts joined."""
+    article = make_article(body)
+    found = quotes_of([article])
+    for q in found:
+        assert q.text == " ".join(article.body[s.start_char : s.end_char] for s in q.spans)
+    return found
+
+
+def test_said_then_name_and_told_reporters(make_article: Callable[..., Article]) -> None:
+    body = (
+        "“The border will stay open for trucks,” said Angela Merkel on Monday.\n\n"
+        "“We are ready to talk to anyone,” Emmanuel Macron told reporters in Paris."
+    )
+    got = [(q.speaker, q.verb, q.speaker_type) for q in quotes_in(make_article, body)]
+    assert got == [("Angela Merkel", "said", "person"), ("Emmanuel Macron", "told", "person")]
+
+
+def test_quote_split_by_its_attribution_is_one_quote_with_two_spans(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "“We will not accept this offer,” Prime Minister Nikol Pashinyan said, "
+        "“and we will say so at the United Nations.”"
+    )
+    [quote] = quotes_in(make_article, body)
+    assert quote.text == "We will not accept this offer and we will say so at the United Nations."
+    assert len(quote.spans) == 2 and quote.speaker == "Nikol Pashinyan"
+
+
+def test_two_quotes_of_two_sentences_stay_apart(make_article: Callable[..., Article]) -> None:
+    body = "“The vote is over.” Mayor Jane Doe said. “The count starts tomorrow morning.”"
+    assert len(quotes_in(make_article, body)) == 2
+
+
+def test_quote_running_over_paragraphs_is_one_quote(make_article: Callable[..., Article]) -> None:
+    body = (
+        "Senator Bob Menendez said in a statement: “The attack must stop now. We will act.\n\n"
+        "“Congress will hold hearings on the aid next week.”\n\n"
+        "The State Department did not comment."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert len(quote.spans) == 2 and quote.speaker == "Bob Menendez"
+    assert quote.text.endswith("hearings on the aid next week.")
+
+
+def test_a_quote_never_closed_is_dropped_and_the_rest_kept(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "Officials said “the talks will resume on Monday\n\n"
+        "“and nobody knows when they end\n\n"
+        "Diplomats called the plan “a step in the right direction” on Tuesday."
+    )
+    assert [q.text for q in quotes_in(make_article, body)] == ["a step in the right direction"]
+
+
+def test_guillemets_with_an_attribution(make_article: Callable[..., Article]) -> None:
+    [quote] = quotes_in(make_article, "«We are ready for the talks,» Emmanuel Macron said.")
+    assert (quote.text, quote.speaker_type, quote.verb) == (
+        "We are ready for the talks",
+        "person",
+        "said",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "speaker", "kind"),
+    [
+        ("“The talks failed again last night,” two diplomats said.", "two diplomats", "anonymous"),
+        ("“The talks failed again last night,” officials said.", "officials", "anonymous"),
+        ("“The talks failed again last night,” the source said.", "the source", "unknown"),
+    ],
+)
+def test_unnamed_sources_are_kept_as_written(
+    make_article: Callable[..., Article], body: str, speaker: str, kind: str
+) -> None:
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker, quote.speaker_entity_id, quote.speaker_type) == (speaker, None, kind)
+
+
+def test_the_official_points_back_to_an_unnamed_official(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "A senior US official criticised the timing of the attack. "
+        "“It came one day after the aid arrived,” the official said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker_mention, quote.speaker) == ("the official", "a senior US official")
+    assert quote.speaker_type == "anonymous"
+
+
+def test_the_ministry_and_it_point_back_to_the_organisation(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "The French Foreign Ministry summoned the ambassador on Tuesday.\n\n"
+        "“We hold Azerbaijan responsible for the fate of civilians,” the ministry stated.\n\n"
+        "“We are in close contact with our partners,” it added."
+    )
+    got = [(q.speaker_mention, q.speaker, q.speaker_type) for q in quotes_in(make_article, body)]
+    assert got == [
+        ("the ministry", "French Foreign Ministry", "organization"),
+        ("it", "French Foreign Ministry", "organization"),
+    ]
+
+
+def test_he_is_the_nearest_person_named_outside_quotes(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "Governor Gavin Newsom visited the fire zone on Friday. "
+        "Residents asked about the insurance. \n\n"
+        "“I told Joe Biden we need help,” he said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker_mention, quote.speaker, quote.speaker_type) == (
+        "he",
+        "Gavin Newsom",
+        "person",
+    )
+
+
+def test_same_quote_in_other_articles_shares_a_cluster(
+    make_article: Callable[..., Article],
+) -> None:
+    a = make_article(
+        "“This is illegal, unjustifiable and unacceptable,” Colonna said.", uri="a.txt"
+    )
+    b = make_article(
+        "“This is illegal, unjustifiable, and unacceptable,” Colonna said.", uri="b.txt"
+    )
+    c = make_article("“This is a bad and dangerous escalation,” Colonna said.", uri="c.txt")
+    found = cluster_quotes(quotes_of([a, b, c]), SETTINGS)
+    ids = {q.article_id: q.quote_cluster_id for q in found}
+    assert ids[a.article_id] == ids[b.article_id] != ids[c.article_id]
+
+
+def test_reworded_quote_clusters_but_short_quotes_need_the_same_words(
+    make_article: Callable[..., Article],
+) -> None:
+    long_a = "“We call on Azerbaijan to cease its military actions immediately,” Blinken said."
+    long_b = "“We call on Azerbaijan to cease all its military actions immediately,” Blinken said."
+    short_a = "He called it “a big mistake” on Tuesday."
+    short_b = "He called it “a big mistakes” on Tuesday."
+    arts = [
+        make_article(t, uri=f"{n}.txt") for n, t in enumerate([long_a, long_b, short_a, short_b])
+    ]
+    ids = [q.quote_cluster_id for q in cluster_quotes(quotes_of(arts), SETTINGS)]
+    by_article = dict(zip([q.article_id for q in quotes_of(arts)], ids, strict=True))
+    got = [by_article[a.article_id] for a in arts]
+    assert got[0] == got[1] and got[2] != got[3]
 
 
 def test_skipped_article_gives_no_quotes(make_article: Callable[..., Article]) -> None:
