@@ -142,6 +142,9 @@ SPACE_RUN = re.compile(r" {2,}")
 # double prime (″) not after a digit is a straight quote typed oddly.
 QUOTE_MARKS = str.maketrans("‟〝〞〟＂", '““””"')
 DOUBLE_PRIME = re.compile(r"(?<!\d)″")
+# Typewriter double quotes: two apostrophes ('') or backticks (``), as wire and archive
+# texts (the New York Times corpus) write them; a run of three or more is something else.
+TYPED_DOUBLE_QUOTE = re.compile(r"(?<!['`])(?:''|``)(?!['`])")
 
 
 def normalize_text(text: str) -> str:
@@ -167,7 +170,7 @@ def _canonical(text: str) -> str:
 
 def normalize_quotes(text: str) -> str:
     """Map exotic double quote marks to “ ” (or "), keeping straight, curly, „ and « » marks."""
-    return DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS))
+    return TYPED_DOUBLE_QUOTE.sub('"', DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS)))
 
 
 def _normalize_line(line: str) -> str:

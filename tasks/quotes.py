@@ -39,14 +39,19 @@ class QuoteSettings:
         "plead", "voice", "accuse", "vow", "admit", "suggest", "report", "complain",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
-    # the words between them are this few: "Senator Bob Menendez of New Jersey said,".
-    split_gap_words: int = 8
+    # the one sentence between them has at most this many words: an attribution with its
+    # circumstances ("the tycoon told Reuters in a rare interview in Macau on Monday.").
+    split_gap_words: int = 40
     # A quote without attribution continues the previous quote's speaker only when they are
     # this close (characters): a statement split over adjacent sentences of one paragraph.
     continuation_chars: int = 400
     # A pronoun speaker ("he added") is the previous quote's speaker when that quote is this
     # close and of a type the pronoun fits; farther away, others may have been named between.
     pronoun_previous_chars: int = 600
+    # A phrase quoted inside a sentence with this many words or fewer, most of them
+    # capitalised, names something ("Morning Joe", "The Walking Dead"): nobody said it.
+    title_max_words: int = 6
+    title_case_share: float = 0.75
     # Quotes of the run whose texts are this similar (rapidfuzz ratio of their word keys,
     # 0-100) are one quote reported by several articles: punctuation, a serial comma or a
     # changed word leave it above; a different sentence falls far below.
@@ -104,6 +109,8 @@ def article_quotes(
     for quote in quoted:
         sent = _sentences(doc, quote)
         partial = _is_partial(article.body, sent, quote)
+        if partial and _is_title(article.body[quote.start : quote.end], settings):
+            continue
         speaker = _attribution(sent, quote, partial, ctx, settings)
         if previous and quote.start - previous[0] <= settings.pronoun_previous_chars:
             speaker = same_speaker(speaker, previous[1])
@@ -157,6 +164,16 @@ def _sentences(doc: Doc, quote: Quoted) -> Span:
 def _same_line(doc: Doc, quote: Quoted) -> bool:
     """True when the first two parts are in one paragraph (split by an attribution)."""
     return "\n" not in doc.text[quote.parts[0].end : quote.parts[1].start]
+
+
+def _is_title(text: str, settings: QuoteSettings) -> bool:
+    """A short capitalised phrase quoted inside a sentence: a show, a book, a slogan."""
+    words = [w for w in text.split() if w[0].isalpha()]
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return (
+        0 < len(words) <= settings.title_max_words
+        and capitalised / len(words) >= settings.title_case_share
+    )
 
 
 def _is_partial(body: str, sent: Span, quote: Quoted) -> bool:

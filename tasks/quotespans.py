@@ -10,6 +10,10 @@ from dataclasses import dataclass
 MARKS = {"“": "”", '"': '"', "«": "»", "„": "“”"}
 # Words between two quoted parts of one statement: an attribution ("he said,") and no more.
 WORD = re.compile(r"[^\W\d_]+")
+# The attribution between two parts is one sentence: "…,” he told Reuters in Macau. “…”;
+# a sentence ending inside it ("... he said. Then ...") makes the next quote another one.
+SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}[.!?]\s+[A-Z]")
+QUOTE_CHARS = re.compile("[" + "".join(MARKS) + "".join(MARKS.values()) + "]")
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,11 @@ def _stretches(body: str) -> list[_Raw]:
         i = 0
         while i < len(para):
             closers = MARKS.get(para[i])
-            if closers is None or (para[i] == '"' and i > 0 and para[i - 1].isalnum()):
+            # A straight mark after a letter or before a space closes a quote, never opens one.
+            straight = para[i] == '"'
+            if closers is None or (
+                straight and ((i > 0 and para[i - 1].isalnum()) or para[i + 1 : i + 2].isspace())
+            ):
                 i += 1
                 continue
             close = _closing(para, i + 1, para[i], closers)
@@ -103,13 +111,22 @@ def _continues(paragraphs: list[tuple[int, str]], n: int, opener: str) -> bool:
 
 
 def _split_by_attribution(body: str, first: _Raw, second: _Raw, max_gap_words: int) -> bool:
-    """True for “Part one,” he said, “part two.”: one statement around its attribution."""
+    """True for “Part one,” he said, “part two.” and “One,” he said. “Two.”: one statement.
+
+    The comma closing the first part says its sentence goes on into the attribution; what
+    follows the attribution in the same paragraph is the rest of what was said.
+    """
     inside = body[first.open_at + 1 : first.close_at].rstrip()
     gap = body[first.close_at + 1 : second.open_at]
-    if "\n" in gap or not inside.endswith(","):
+    if "\n" in gap or not (inside.endswith(",") or gap.lstrip().startswith(",")):
         return False
     words = WORD.findall(gap)
-    return 0 < len(words) <= max_gap_words and gap.rstrip().endswith((",", ":"))
+    if not 0 < len(words) <= max_gap_words or SENTENCE_BREAK.search(gap) or QUOTE_CHARS.search(gap):
+        return False
+    if gap.rstrip().endswith("."):
+        # “One,” Doe said. “Two,” she added.: the second part has an attribution of its own.
+        return not body[second.open_at + 1 : second.close_at].rstrip().endswith(",")
+    return gap.rstrip().endswith((",", ":"))
 
 
 def _paragraphs(body: str) -> Iterator[tuple[int, str]]:

@@ -90,6 +90,14 @@ def test_exotic_double_quotes_become_curly_pairs_and_low_quotes_stay() -> None:
     )
 
 
+def test_typewriter_double_quotes_become_straight_quotes() -> None:
+    text = "''We may see wage growth,'' he said of ``the report'' on rock 'n' roll."
+    assert normalize_text(text) == (
+        '"We may see wage growth," he said of "the report" on rock \'n\' roll.'
+    )
+    assert normalize_text("a '''b''' c") == "a '''b''' c"  # not a pair of typed quotes
+
+
 def test_title_is_one_normalized_line() -> None:
     result = article(clean_doc(title="  Storm\u00a0hits\n coast  ", title_source="first_line"))
     assert (result.title, result.title_source) == ("Storm hits coast", "first_line")

@@ -123,6 +123,50 @@ def test_quote_split_by_its_attribution_is_one_quote_with_two_spans(
     assert len(quote.spans) == 2 and quote.speaker == "Nikol Pashinyan"
 
 
+def test_attribution_sentence_between_two_parts_joins_them(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "“The deal is done,” Emmanuel Macron said. “Now the hard part starts for everyone.”\n\n"
+        "“It will pass,” Angela Merkel said. “We have the votes,” she added."
+    )
+    got = [(len(q.spans), q.speaker, q.verb) for q in quotes_in(make_article, body)]
+    assert got == [
+        (2, "Emmanuel Macron", "said"),
+        (1, "Angela Merkel", "said"),
+        (1, "Angela Merkel", "added"),
+    ]
+
+
+def test_a_long_attribution_sentence_still_joins_but_two_sentences_do_not(
+    make_article: Callable[..., Article],
+) -> None:
+    joined = (
+        "“It was very nice,” the gambling tycoon told Reuters in a rare interview in Macau "
+        "when asked about the election. “He was very charming.”"
+    )
+    apart = "“It was very nice,” he said. He then left the room. “He was very charming.”"
+    assert [len(q.spans) for q in quotes_in(make_article, joined)] == [2]
+    assert [len(q.spans) for q in quotes_in(make_article, apart)] == [1, 1]
+
+
+def test_titles_quoted_inside_a_sentence_are_not_quotes(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "Joe Scarborough said on “Morning Joe” that the race was “far from over” for now. "
+        "He also watched “The Walking Dead” on Sunday."
+    )
+    assert [q.text for q in quotes_in(make_article, body)] == ["far from over"]
+
+
+def test_a_straight_mark_before_a_space_closes(make_article: Callable[..., Article]) -> None:
+    # The stray mark before "win" shifts the pairs: the mark after "ready," must not open.
+    body = 'He called it a "win, then left. "We are ready," the group wrote. "The vote is on."'
+    got = [q.text for q in quotes_in(make_article, body)]
+    assert "the group wrote." not in got and "The vote is on." in got
+
+
 def test_two_quotes_of_two_sentences_stay_apart(make_article: Callable[..., Article]) -> None:
     body = "“The vote is over.” Mayor Jane Doe said. “The count starts tomorrow morning.”"
     assert len(quotes_in(make_article, body)) == 2
