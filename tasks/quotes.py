@@ -21,7 +21,7 @@ from tasks.records import (
     QuoteSpan,
     short_hash,
 )
-from tasks.speakers import Context, Speaker, resolve, same_speaker
+from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ class QuoteSettings:
         "continue", "argue", "stress", "emphasize", "emphasise", "conclude", "acknowledge",
         "recall", "call", "describe", "charge", "oppose", "express", "tweet", "post",
         "plead", "voice", "accuse", "vow", "admit", "suggest", "report", "complain",
+        "read", "shout", "yell", "scream", "chant", "joke", "quip", "recount", "predict",
+        "promise", "observe", "mention", "retort", "boast", "brag", "concede", "confirm",
+        "deny", "assert", "maintain", "contend", "comment", "testify", "whisper", "remark",
+        "exclaim", "lament", "muse", "proclaim", "pledge", "threaten", "demand", "wonder",
+        "caution", "assure", "counter", "interject", "tout", "reiterate", "repeat",
+        "elaborate", "clarify", "quote", "cite", "blast", "slam", "scoff", "sigh", "laugh",
+        "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "recall",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
     # the one sentence between them has at most this many words: an attribution with its
@@ -45,8 +52,8 @@ class QuoteSettings:
     # A quote without attribution continues the previous quote's speaker only when they are
     # this close (characters): a statement split over adjacent sentences of one paragraph.
     continuation_chars: int = 400
-    # A pronoun speaker ("he added") is the previous quote's speaker when that quote is this
-    # close and of a type the pronoun fits; farther away, others may have been named between.
+    # A pronoun speaker ("he added") is the previous quote's unnamed speaker when that quote
+    # is this close, and nobody was named in between; else the nearest name before it.
     pronoun_previous_chars: int = 600
     # A phrase quoted inside a sentence with this many words or fewer, most of them
     # capitalised, names something ("Morning Joe", "The Walking Dead"): nobody said it.
@@ -112,7 +119,14 @@ def article_quotes(
         if partial and _is_title(article.body[quote.start : quote.end], settings):
             continue
         speaker = _attribution(sent, quote, partial, ctx, settings)
-        if previous and quote.start - previous[0] <= settings.pronoun_previous_chars:
+        if (
+            previous
+            and quote.start - previous[0] <= settings.pronoun_previous_chars
+            and previous[1].kind == "anonymous"
+            and not named_between(speaker, ctx, previous[0], quote.start)
+        ):
+            # "he added" after a quote by an unnamed official, nobody named since: the same
+            # unnamed speaker. Otherwise a pronoun is the nearest name before it.
             speaker = same_speaker(speaker, previous[1])
         if (
             speaker.mention is None
@@ -213,12 +227,22 @@ def _attribution(
         if subject is not None and not _inside(subject, quote):
             return resolve(subject, verb, ctx)
     found = _according_to(sent, quote, ctx)
+    if found.mention is None:
+        found = _colon_speaker(sent, quote, ctx) or found
     if found.mention is None and partial:
         # "France has “utterly condemned” the offensive": the sentence's own subject.
         subject = _subject(sent.root)
         if subject is not None and not _inside(subject, quote):
             return resolve(subject, None, ctx)
     return found
+
+
+def _colon_speaker(sent: Span, quote: Quoted, ctx: Context) -> Speaker | None:
+    """The name heading a quote in transcript style: "Clinton: “Our goal is …”"."""
+    before = [t for t in sent if t.idx < quote.start - 1 and not t.is_space]
+    if not 2 <= len(before) <= 9 or before[-1].text != ":" or before[-2].pos_ != "PROPN":
+        return None
+    return resolve(before[-2], None, ctx)
 
 
 def _governing_verb(sent: Span, quote: Quoted) -> Token | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from tasks.entities import normalize_name
 from tasks.quotespans import Quoted
@@ -35,7 +35,9 @@ PERSON_NOUNS = _words(
     "ambassador envoy general commander officer source sources analyst analysts expert "
     "experts lawyer attorney prosecutor judge representative executive founder professor "
     "researcher economist chancellor premier strategist staffer insider person people "
-    "member members resident residents witness witnesses negotiator negotiators"
+    "member members resident residents witness witnesses negotiator negotiators "
+    "businessman businesswoman nominee frontrunner billionaire mogul host tycoon star actor "
+    "actress singer reporter anchor journalist pundit activist pollster consultant"
 )
 ORG_NOUNS = _words(
     "ministry department government office agency company administration campaign "
@@ -95,7 +97,9 @@ def resolve(subject: Token, verb: Token | None, ctx: Context) -> Speaker:
     if found is not None:
         return _entity(text, found, verb_text, ctx)
     if subject.lower_ in PRONOUNS:
-        return _antecedent(text, subject.idx, _pronoun_labels(subject.lower_), verb_text, ctx)
+        return _antecedent(
+            subject.doc, text, subject.idx, _pronoun_labels(subject.lower_), verb_text, ctx
+        )
     if is_anonymous(subject):
         return Speaker(text, text, None, verb_text, "anonymous")
     if _bare_definite(subject):
@@ -108,11 +112,13 @@ def resolve(subject: Token, verb: Token | None, ctx: Context) -> Speaker:
 def _bare_definite(head: Token) -> bool:
     """True for "the official", "the ministry", "the statement": a noun pointing back."""
     nouns = PERSON_NOUNS | ORG_NOUNS | DOCUMENT_NOUNS
-    if head.lower_ not in nouns:
-        return False
+    if head.lower_ not in nouns or not head.text.islower():
+        return False  # "the Azerbaijani Presidency" is a name
+    # "the official", "the Vermont senator", "the former secretary": a description with
+    # no name of its own ("France's foreign ministry" names its owner: kept as written).
     left = [c for c in head.children if c.i < head.i]
     return any(c.dep_ == "det" and c.lower_ in DEFINITE for c in left) and all(
-        c.dep_ == "det" or (c.dep_ == "amod" and c.text.islower()) for c in left
+        c.dep_ in ("det", "amod", "compound") for c in left
     )
 
 
@@ -122,6 +128,15 @@ def same_speaker(speaker: Speaker, previous: Speaker) -> Speaker:
     if pronoun not in PRONOUN_KINDS or previous.kind not in PRONOUN_KINDS[pronoun]:
         return speaker
     return Speaker(speaker.mention, previous.name, previous.entity_id, speaker.verb, previous.kind)
+
+
+def named_between(speaker: Speaker, ctx: Context, start: int, end: int) -> bool:
+    """True when someone a pronoun could mean is named between two offsets, outside quotes."""
+    labels = _pronoun_labels((speaker.mention or "").lower())
+    return any(
+        start <= m.start_char < end and m.label in labels and not _quoted(m.start_char, ctx)
+        for m in ctx.mentions
+    )
 
 
 def is_anonymous(head: Token) -> bool:
@@ -150,7 +165,7 @@ def _nominal(subject: Token, text: str, verb: str | None, ctx: Context) -> Speak
     labels: tuple[str, ...] = ("PERSON",) if subject.lower_ in PERSON_NOUNS else ORG_LABELS
     if subject.lower_ in DOCUMENT_NOUNS:
         labels = SPEAKING_LABELS
-    return _antecedent(text, subject.idx, labels, verb, ctx)
+    return _antecedent(subject.doc, text, subject.idx, labels, verb, ctx)
 
 
 def _as_name(chunk: Span) -> str:
@@ -175,14 +190,24 @@ def _pronoun_labels(pronoun: str) -> tuple[str, ...]:
     return ORG_LABELS if pronoun in THING_PRONOUNS else SPEAKING_LABELS
 
 
+def _modifier(doc: Doc, mention: EntityMention) -> bool:
+    """True for a name used as a noun modifier ("a UN Security Council meeting")."""
+    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    return span is not None and span.root.dep_ == "compound"
+
+
 def _antecedent(
-    text: str, offset: int, labels: tuple[str, ...], verb: str | None, ctx: Context
+    doc: Doc, text: str, offset: int, labels: tuple[str, ...], verb: str | None, ctx: Context
 ) -> Speaker:
     """The nearest entity of the given labels named before the offset, outside quotes."""
+    # A name modifying another noun ("a UN Security Council meeting") is not a referent.
     before = [
         m
         for m in ctx.mentions
-        if m.end_char <= offset and m.label in labels and not _quoted(m.start_char, ctx)
+        if m.end_char <= offset
+        and m.label in labels
+        and not _quoted(m.start_char, ctx)
+        and not _modifier(doc, m)
     ]
     if not before:
         return Speaker(text, text, None, verb, "unknown")

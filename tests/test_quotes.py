@@ -261,6 +261,35 @@ def test_he_is_the_nearest_person_named_outside_quotes(
     )
 
 
+def test_transcript_style_name_and_colon(make_article: Callable[..., Article]) -> None:
+    body = (
+        "The two candidates disagreed on the strategy.\n\n"
+        "Hillary Clinton: “Our goal is to defeat ISIS, not to contain it.”"
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker, quote.speaker_type) == ("Hillary Clinton", "person")
+
+
+def test_a_description_points_back_to_the_person(make_article: Callable[..., Article]) -> None:
+    body = (
+        "Bernie Sanders spoke in Iowa on Monday.\n\n"
+        "“We will win this state,” the Vermont senator said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker_mention, quote.speaker) == ("the Vermont senator", "Bernie Sanders")
+
+
+def test_a_name_modifying_a_noun_is_not_what_it_means(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "The Foreign Ministry of Japan asked for a United Nations Security Council meeting.\n\n"
+        "“We are in close contact with our partners,” it said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert quote.speaker is not None and "Japan" in quote.speaker
+
+
 def test_same_quote_in_other_articles_shares_a_cluster(
     make_article: Callable[..., Article],
 ) -> None:
@@ -428,7 +457,7 @@ SEED_QUOTES = [
     (
         "004",
         "It is in close consultation ",
-        "French Foreign Ministry",
+        "France",  # "it": the nearest group named before it (France asked for a UN meeting)
         "organization",
         "added",
         False,
