@@ -24,6 +24,9 @@ from tasks.records import (
 from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker
 
 
+DASHES = frozenset({"-", "–", "—", "•"})
+
+
 @dataclass(frozen=True)
 class QuoteSettings:
     """What counts as a quote and how far attribution is looked for."""
@@ -43,7 +46,7 @@ class QuoteSettings:
         "exclaim", "lament", "muse", "proclaim", "pledge", "threaten", "demand", "wonder",
         "caution", "assure", "counter", "interject", "tout", "reiterate", "repeat",
         "elaborate", "clarify", "quote", "cite", "blast", "slam", "scoff", "sigh", "laugh",
-        "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "recall",
+        "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "put",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
     # the one sentence between them has at most this many words: an attribution with its
@@ -171,8 +174,22 @@ def _sentences(doc: Doc, quote: Quoted) -> Span:
     first = doc.char_span(quote.start, end, alignment_mode="expand")
     if first is None or len(first) == 0:
         return doc[0:0]
-    start_sent, end_sent = first[0].sent, first[-1].sent
-    return doc[start_sent.start : end_sent.end]
+    start, stop = first[0].sent.start, first[-1].sent.end
+    # The parser often ends a sentence at the closing mark (or at a colon before the opening
+    # one): the attribution right after it (",” Reid said") or before it ("Reid said: “")
+    # belongs to the quote all the same.
+    if stop < len(doc) and _touching(doc.text[end : doc[stop].sent.start_char]):
+        stop = doc[stop].sent.end
+    previous = doc[start - 1].sent if start > 0 else None
+    if previous is not None and previous.text.rstrip().endswith(":"):
+        if _touching(doc.text[previous.end_char : quote.start]):
+            start = previous.start
+    return doc[start:stop]
+
+
+def _touching(gap: str) -> bool:
+    """True for the marks and spaces between a quote and the next sentence, nothing more."""
+    return "\n" not in gap and len(gap.strip()) <= 3
 
 
 def _same_line(doc: Doc, quote: Quoted) -> bool:
@@ -240,6 +257,9 @@ def _attribution(
 def _colon_speaker(sent: Span, quote: Quoted, ctx: Context) -> Speaker | None:
     """The name heading a quote in transcript style: "Clinton: “Our goal is …”"."""
     before = [t for t in sent if t.idx < quote.start - 1 and not t.is_space]
+    # A digest line puts a heading before the name: "VOTERS CARE MORE – Frank Newport: “…”".
+    cut = max((i for i, t in enumerate(before) if t.text in DASHES), default=-1)
+    before = before[cut + 1 :]
     if not 2 <= len(before) <= 9 or before[-1].text != ":" or before[-2].pos_ != "PROPN":
         return None
     return resolve(before[-2], None, ctx)

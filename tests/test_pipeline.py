@@ -167,6 +167,18 @@ def test_colonna_quote_in_003(con: duckdb.DuckDBPyConnection) -> None:
     assert found == [("Catherine Colonna", True)]
 
 
+def test_the_colonna_quote_is_one_cluster_reported_by_three_articles(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # 002 writes "illegal, unjustifiable, and unacceptable"; 003 and 004 drop the serial comma.
+    [(speaker, articles)] = rows(
+        con,
+        """SELECT speaker, articles FROM (""" + query.report_sql("quote_reach") + """)
+           WHERE quote LIKE 'illegal, unjustifiable%'""",
+    )
+    assert (speaker, articles) == ("Catherine Colonna", 3)
+
+
 def test_001_is_an_excerpt_of_000(con: duckdb.DuckDBPyConnection) -> None:
     a000, a001 = article_id(con, "000_"), article_id(con, "001_")
     [(relation, score)] = rows(
