@@ -62,6 +62,9 @@ class QuoteSettings:
     # capitalised, names something ("Morning Joe", "The Walking Dead"): nobody said it.
     title_max_words: int = 6
     title_case_share: float = 0.75
+    # A quoted phrase this short with no verb in it and none reporting it is a term someone
+    # coined or a scare quote ("fiscal cliff", "top secret"), not reported speech.
+    term_max_words: int = 3
     # Quotes of the run whose texts are this similar (rapidfuzz ratio of their word keys,
     # 0-100) are one quote reported by several articles: punctuation, a serial comma or a
     # changed word leave it above; a different sentence falls far below.
@@ -122,6 +125,8 @@ def article_quotes(
         if partial and _is_title(article.body[quote.start : quote.end], settings):
             continue
         speaker = _attribution(sent, quote, partial, ctx, settings)
+        if partial and speaker.verb is None and _is_term(doc, quote, settings):
+            continue
         if (
             previous
             and quote.start - previous[0] <= settings.pronoun_previous_chars
@@ -197,9 +202,22 @@ def _same_line(doc: Doc, quote: Quoted) -> bool:
     return "\n" not in doc.text[quote.parts[0].end : quote.parts[1].start]
 
 
+def _is_term(doc: Doc, quote: Quoted, settings: QuoteSettings) -> bool:
+    """A few quoted words without a verb, and no reporting verb: a term ("fiscal cliff").
+
+    "France has “utterly condemned”" quotes a predicate and stays; "charged “ethnic
+    cleansing”" has its reporting verb and stays.
+    """
+    span = doc.char_span(quote.start, quote.end, alignment_mode="expand")
+    if span is None or len(quote.text_words(doc.text)) > settings.term_max_words:
+        return False
+    return not any(t.pos_ in ("VERB", "AUX") for t in span)
+
+
 def _is_title(text: str, settings: QuoteSettings) -> bool:
     """A short capitalised phrase quoted inside a sentence: a show, a book, a slogan."""
-    words = [w for w in text.split() if w[0].isalpha()]
+    # Function words stay lowercase in titles ("Meet the Press", "Fox and Friends").
+    words = [w for w in text.split() if w[0].isalpha() and not (w.islower() and len(w) <= 3)]
     capitalised = sum(1 for w in words if w[0].isupper())
     return (
         0 < len(words) <= settings.title_max_words

@@ -30,6 +30,10 @@ class Quoted:
 
     parts: tuple[Part, ...]
 
+    def text_words(self, body: str) -> list[str]:
+        """The words of all parts."""
+        return [w for p in self.parts for w in body[p.start : p.end].split()]
+
     @property
     def start(self) -> int:
         """Start of the first part."""

@@ -173,7 +173,9 @@ def test_the_colonna_quote_is_one_cluster_reported_by_three_articles(
     # 002 writes "illegal, unjustifiable, and unacceptable"; 003 and 004 drop the serial comma.
     [(speaker, articles)] = rows(
         con,
-        """SELECT speaker, articles FROM (""" + query.report_sql("quote_reach") + """)
+        """SELECT speaker, articles FROM ("""
+        + query.report_sql("quote_reach")
+        + """)
            WHERE quote LIKE 'illegal, unjustifiable%'""",
     )
     assert (speaker, articles) == ("Catherine Colonna", 3)

@@ -160,6 +160,18 @@ def test_titles_quoted_inside_a_sentence_are_not_quotes(
     assert [q.text for q in quotes_in(make_article, body)] == ["far from over"]
 
 
+def test_scare_quoted_terms_are_not_quotes_but_quoted_predicates_are(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "The deal would avoid the “fiscal cliff” next year, and the senator appeared on "
+        "“Meet the Press” on Sunday. France has “utterly condemned” the attack, and Senator "
+        "Bob Menendez charged Azerbaijan with “ethnic cleansing” on Tuesday."
+    )
+    got = [q.text for q in quotes_in(make_article, body)]
+    assert got == ["utterly condemned", "ethnic cleansing"]
+
+
 def test_a_straight_mark_before_a_space_closes(make_article: Callable[..., Article]) -> None:
     # The stray mark before "win" shifts the pairs: the mark after "ready," must not open.
     body = 'He called it a "win, then left. "We are ready," the group wrote. "The vote is on."'
