@@ -10,7 +10,8 @@ without its quote marks); a prediction inside a `mixed` attribution that matches
 gold is neutral. Quotes are matched one-to-one by coverage of the gold characters (at 80%
 and 30%); speaker accuracy is measured on the pairs matched at 30%, resolving pronoun and
 nominal gold sources ("he", "the ministry") to the nearest preceding spaCy entity outside
-any attribution's content (a name inside quoted or reported speech is not an antecedent).
+any attribution's content (a name inside quoted or reported speech is not an antecedent) and
+agreeing in gender when an honorific or a listed first name tells ("she" is not "Mr. Smith").
 `--dump FILE` writes one JSON line per gold and per false positive, for error analysis.
 """
 
@@ -36,6 +37,7 @@ from spacy.tokens import Doc
 from flows.pipeline import news_etl
 from tasks import nlp, query
 from tasks.entities import EntitySettings
+from tasks.speakers import first_name_gender
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RUN_DATE = date(2030, 1, 1)  # after every article's date, so no date is refused as "future"
@@ -62,6 +64,10 @@ PRONOUN_LABELS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("it", "its", "itself"), ORG),
     **dict.fromkeys(("they", "them", "their", "themselves", "we", "us", "our"), ANY),
 }
+# An antecedent agrees with its pronoun: "she" is never the man named last.
+MALE = frozenset({"he", "him", "his", "himself"})
+FEMALE = frozenset({"she", "her", "hers", "herself"})
+HONORIFIC_GENDER = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female"}
 DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "another", "one"})
 PERSON_NOUNS = frozenset(
     {
@@ -396,9 +402,14 @@ def source_labels(source: str) -> frozenset[str] | None:
     first = words[0].casefold()
     if first in PRONOUN_LABELS and len(words) == 1:
         return PRONOUN_LABELS[first]
-    # "the White House" is an organisation nominal despite its capitals.
+    # A determiner and a common-noun head make a description whatever capitals come between
+    # ("the Vermont senator", "the Republican presidential candidate"); "the White House" is
+    # an organisation nominal despite its capitals.
+    described = first in DETERMINERS and words[-1].islower()
     later_caps = any(w[:1].isupper() for w in words[1:]) and source.casefold() != "the white house"
-    if later_caps or (words[0][:1].isupper() and first not in DETERMINERS | set(PRONOUN_LABELS)):
+    if not described and (
+        later_caps or (words[0][:1].isupper() and first not in DETERMINERS | set(PRONOUN_LABELS))
+    ):
         return None
     head = re.sub(r"['’]s$", "", words[-1].casefold())
     if head in PERSON_NOUNS:
@@ -408,7 +419,9 @@ def source_labels(source: str) -> frozenset[str] | None:
     return ANY
 
 
-def antecedent(doc: Doc, before: int, labels: frozenset[str], speech: set[int]) -> str | None:
+def antecedent(
+    doc: Doc, before: int, labels: frozenset[str], speech: set[int], gender: str | None
+) -> str | None:
     """The nearest entity with one of the labels that ends before the offset, outside speech.
 
     A name inside someone's quoted or reported words is not what a narrator's "he" refers to.
@@ -416,9 +429,30 @@ def antecedent(doc: Doc, before: int, labels: frozenset[str], speech: set[int]) 
     found = [
         e
         for e in doc.ents
-        if e.label_ in labels and e.end_char <= before and e.start_char not in speech
+        if e.label_ in labels
+        and e.end_char <= before
+        and e.start_char not in speech
+        and gender_of(full_name(doc, e.text)) in (gender, None)
     ]
     return max(found, key=lambda e: e.end_char).text if found else None
+
+
+def full_name(doc: Doc, name: str) -> str:
+    """A surname's full form named elsewhere in the article ("Clinton" -> "Hillary Clinton")."""
+    if len(name.split()) > 1:
+        return name
+    longer = [e.text for e in doc.ents if e.label_ == "PERSON" and e.text.split()[-1] == name]
+    return max(longer, key=len, default=name)
+
+
+def gender_of(name: str) -> str | None:
+    """A person's gender when an honorific or a listed first name says so, else None."""
+    words = name.replace(".", " ").split()
+    if not words:
+        return None
+    if words[0].lower() in HONORIFIC_GENDER:
+        return HONORIFIC_GENDER[words[0].lower()]
+    return first_name_gender(words[0]) if len(words) > 1 else None
 
 
 def speaker_case(gold: Gold, doc: Doc, speech: set[int]) -> SpeakerCase | None:
@@ -427,14 +461,18 @@ def speaker_case(gold: Gold, doc: Doc, speech: set[int]) -> SpeakerCase | None:
         return None
     end = gold.source_end or gold.source_start
     labels = source_labels(gold.source)
-    ante = antecedent(doc, gold.source_start, labels, speech) if labels else None
+    pronoun = gold.source.strip().lower()
+    gender = "male" if pronoun in MALE else "female" if pronoun in FEMALE else None
+    ante = antecedent(doc, gold.source_start, labels, speech, gender) if labels else None
     # A descriptive source ("press secretary Josh Earnest") also accepts the name inside it.
     inside = [
         e.text
         for e in doc.ents
         if e.label_ in ANY and e.start_char < end and e.end_char > gold.source_start
     ]
-    accepted = (gold.source, *inside, *([ante] if ante else []))
+    # "Weld, who added that …", "Flynn, a top Trump surrogate,": the name before the comma.
+    head = re.split(r",|\(| who | whose ", gold.source)[0]
+    accepted = (gold.source, head, *inside, *([ante] if ante else []))
     return SpeakerCase(labels is None, ante, accepted)
 
 

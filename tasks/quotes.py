@@ -23,7 +23,6 @@ from tasks.records import (
 )
 from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker
 
-
 DASHES = frozenset({"-", "–", "—", "•"})
 
 
@@ -46,7 +45,9 @@ class QuoteSettings:
         "exclaim", "lament", "muse", "proclaim", "pledge", "threaten", "demand", "wonder",
         "caution", "assure", "counter", "interject", "tout", "reiterate", "repeat",
         "elaborate", "clarify", "quote", "cite", "blast", "slam", "scoff", "sigh", "laugh",
-        "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "put",
+        "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "put", "go",
+        "bark", "sing", "rant", "gush", "marvel", "rail", "scold", "sneer", "thunder", "fume",
+        "surmise", "opine", "posit", "theorize", "speculate", "estimate", "figure", "guess",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
     # the one sentence between them has at most this many words: an attribution with its
@@ -186,9 +187,12 @@ def _sentences(doc: Doc, quote: Quoted) -> Span:
     if stop < len(doc) and _touching(doc.text[end : doc[stop].sent.start_char]):
         stop = doc[stop].sent.end
     previous = doc[start - 1].sent if start > 0 else None
-    if previous is not None and previous.text.rstrip().endswith(":"):
-        if _touching(doc.text[previous.end_char : quote.start]):
-            start = previous.start
+    if (
+        previous is not None
+        and previous.text.rstrip().endswith(":")
+        and _touching(doc.text[previous.end_char : quote.start])
+    ):
+        start = previous.start
     return doc[start:stop]
 
 
@@ -298,13 +302,15 @@ def _governing_verb(sent: Span, quote: Quoted) -> Token | None:
 
 
 def _subject(verb: Token) -> Token | None:
-    """The grammatical subject of a verb, following conjunctions up to their head verb."""
+    """The grammatical subject of a verb, following conjunctions and participles up to the
+    verb that has one ("He defended the remark, saying, “…”": "saying" has none of its own)."""
     current: Token | None = verb
     while current is not None:
         for child in current.children:
             if child.dep_ in ("nsubj", "nsubjpass"):
                 return child
-        current = current.head if current.dep_ == "conj" and current.head is not current else None
+        chained = current.dep_ == "conj" or (current.dep_ == "advcl" and current.tag_ == "VBG")
+        current = current.head if chained and current.head is not current else None
     return None
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+import gender_guesser.detector as gender_detector
 from spacy.tokens import Doc, Span, Token
 
 from tasks.entities import normalize_name
@@ -21,6 +23,8 @@ PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 THING_PRONOUNS = frozenset({"it"})
 GROUP_PRONOUNS = frozenset({"they", "them", "we"})
 PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
+PRONOUN_GENDER = {"he": "male", "him": "male", "she": "female", "her": "female"}
+HONORIFICS = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female", "sir": "male"}
 # Which earlier speakers a pronoun can stand for ("he added" after an unnamed official).
 PRONOUN_KINDS: dict[str, tuple[SpeakerType, ...]] = {
     **dict.fromkeys(PERSON_PRONOUNS | {"i"}, ("person", "anonymous")),
@@ -209,11 +213,39 @@ def _antecedent(
         and not _quoted(m.start_char, ctx)
         and not _modifier(doc, m)
     ]
+    # "she" is not the man named last: a first name or an honorific tells them apart.
+    wanted = PRONOUN_GENDER.get(text.lower())
+    before = [m for m in before if not wanted or _gender(m, ctx) in (wanted, None)]
     if not before:
         return Speaker(text, text, None, verb, "unknown")
     # "They" and "the statement" prefer a group named before them, else a person.
     groups = [m for m in before if m.label != "PERSON"]
     return _entity(text, (groups or before)[-1].entity_id, verb, ctx)
+
+
+def _gender(mention: EntityMention, ctx: Context) -> str | None:
+    """A person's gender when its name or title says so ("Mr.", "Hillary"), else None."""
+    if mention.label != "PERSON":
+        return None
+    first = mention.text.split()[0].rstrip(".").lower()
+    if first in HONORIFICS:
+        return HONORIFICS[first]
+    name = ctx.names.get(mention.entity_id, mention.text).split()
+    return first_name_gender(name[0]) if len(name) > 1 else None
+
+
+@lru_cache(maxsize=4096)
+def first_name_gender(name: str) -> str | None:
+    """ "male" or "female" for a first name the gender-guesser lists as such, else None."""
+    # "mostly_female" ("Bernie") and "andy" stay unknown: a wrong guess would skip the speaker.
+    found = _detector().get_gender(name)
+    return found if found in ("male", "female") else None
+
+
+@lru_cache(maxsize=1)
+def _detector() -> gender_detector.Detector:
+    """The first-name gender table (shipped with the gender-guesser package)."""
+    return gender_detector.Detector(case_sensitive=False)
 
 
 def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speaker:

@@ -282,6 +282,38 @@ def test_transcript_style_name_and_colon(make_article: Callable[..., Article]) -
     assert (quote.speaker, quote.speaker_type) == ("Hillary Clinton", "person")
 
 
+def test_the_subject_of_a_participle_is_the_main_clause_s(
+    make_article: Callable[..., Article],
+) -> None:
+    body = "Senator Ted Cruz defended the plan on Monday, saying, “It will work for everyone.”"
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker, quote.verb) == ("Ted Cruz", "saying")
+
+
+def test_they_and_the_statement_point_back_to_the_organisation(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "The European Commission met on Monday to discuss the blockade.\n\n"
+        "“The road must reopen now,” they said.\n\n"
+        "The Armenian Foreign Ministry published its reply on Tuesday. "
+        "“We welcome the support of our partners,” the statement said."
+    )
+    got = [(q.speaker_mention, q.speaker_type) for q in quotes_in(make_article, body)]
+    assert got == [("they", "organization"), ("the statement", "organization")]
+    speakers = [q.speaker or "" for q in quotes_in(make_article, body)]
+    assert "Commission" in speakers[0] and "Ministry" in speakers[1]
+
+
+def test_she_is_not_the_man_named_last(make_article: Callable[..., Article]) -> None:
+    body = (
+        "Hillary Clinton met the press after the debate with Donald Trump.\n\n"
+        "“We disagree on almost everything,” she said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker_mention, quote.speaker) == ("she", "Hillary Clinton")
+
+
 def test_a_description_points_back_to_the_person(make_article: Callable[..., Article]) -> None:
     body = (
         "Bernie Sanders spoke in Iowa on Monday.\n\n"
