@@ -13,6 +13,7 @@ from itertools import combinations
 from datasketch import MinHash, MinHashLSH, MinHashLSHEnsemble
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from tasks.groups import components
 from tasks.records import Article, ArticleLink, Relation, Story, short_hash
 
 WORD = re.compile(r"\w+")
@@ -225,20 +226,9 @@ def _strongest(links: Iterable[ArticleLink]) -> list[ArticleLink]:
 
 
 def _components(ids: Sequence[str], links: Iterable[ArticleLink]) -> dict[str, str]:
-    """Story id of every article: union-find over the links, named by the smallest member."""
-    parent = {i: i for i in ids}
-
-    def root(i: str) -> str:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for link in links:
-        ra, rb = root(link.article_id), root(link.other_article_id)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {i: short_hash(root(i)) for i in ids}
+    """Story id of every article: its linked group, named by the smallest member."""
+    roots = components(ids, ((link.article_id, link.other_article_id) for link in links))
+    return {i: short_hash(root) for i, root in roots.items()}
 
 
 def stories(articles: Sequence[Article]) -> list[Story]:

@@ -11,6 +11,7 @@ from spacy.tokens import Doc, Span, Token
 
 from tasks import nlp
 from tasks.entities import normalize_name
+from tasks.groups import components
 from tasks.quotespans import Quoted, find_quotes
 from tasks.records import (
     Article,
@@ -338,19 +339,13 @@ def word_key(text: str) -> str:
 def cluster_quotes(quotes: Sequence[Quote], settings: QuoteSettings) -> list[Quote]:
     """Give the same quote in several articles one cluster id, small wording changes allowed."""
     keys = sorted({word_key(q.text) for q in quotes})
-    parent = {k: k for k in keys}
-
-    def root(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for a, b in _candidate_pairs(keys, settings):
-        if fuzz.ratio(a, b) >= settings.cluster_min_ratio:
-            ra, rb = root(a), root(b)
-            parent[max(ra, rb)] = min(ra, rb)  # the smallest key names the cluster: stable
-    return [replace(q, quote_cluster_id=short_hash(root(word_key(q.text)))) for q in quotes]
+    similar = (
+        (a, b)
+        for a, b in sorted(_candidate_pairs(keys, settings))
+        if fuzz.ratio(a, b) >= settings.cluster_min_ratio
+    )
+    root = components(keys, similar)  # the smallest key names the cluster: stable
+    return [replace(q, quote_cluster_id=short_hash(root[word_key(q.text)])) for q in quotes]
 
 
 def _candidate_pairs(keys: Sequence[str], settings: QuoteSettings) -> set[tuple[str, str]]:
