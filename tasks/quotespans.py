@@ -47,7 +47,7 @@ class Quoted:
 
 @dataclass(frozen=True)
 class _Raw:
-    """A closed stretch before trimming: offsets of its marks, and what it ends with."""
+    """A quoted stretch before trimming: where its marks are, and whether it runs on."""
 
     open_at: int  # the opening mark
     close_at: int  # the closing mark (or the paragraph end of a continued quote)
