@@ -4,6 +4,8 @@ WITH reported AS (
     SELECT q.quote_cluster_id, q.text, q.speaker, q.speaker_type, q.article_id, a.outlet
     FROM quotes AS q
     JOIN articles AS a USING (article_id, run_date)
+    -- A two-word partial quote ("ethnic cleansing") recurs across unrelated stories; only
+    -- statements, or partial quotes long enough to be one, are counted as quotes reported.
     WHERE NOT q.is_partial OR length(q.text) >= 20
 ),
 
