@@ -19,7 +19,6 @@ from tasks.records import (
     EntityMention,
     ParsedBatch,
     Quote,
-    QuoteSpan,
     short_hash,
 )
 from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker
@@ -152,14 +151,14 @@ def article_quotes(
 
 def _quote(article: Article, quote: Quoted, speaker: Speaker, partial: bool) -> Quote:
     """Build the Quote record; its cluster is its own word key until clustering merges it."""
-    text = " ".join(article.body[p.start : p.end] for p in quote.parts)
+    text = " ".join(article.body[p.start_char : p.end_char] for p in quote.parts)
     return Quote(
         quote_id=short_hash(f"{article.article_id}:{quote.start}:{quote.end}"),
         article_id=article.article_id,
         text=text,
         start_char=quote.start,
         end_char=quote.end,
-        spans=tuple(QuoteSpan(p.start, p.end) for p in quote.parts),
+        spans=quote.parts,
         speaker=speaker.name,
         speaker_mention=speaker.mention,
         speaker_entity_id=speaker.entity_id,
@@ -174,9 +173,9 @@ def _sentences(doc: Doc, quote: Quoted) -> Span:
     """The sentences around a quote's attribution: those of its first part, and of the words
     up to its second part when an attribution splits it."""
     end = (
-        quote.parts[1].end
+        quote.parts[1].end_char
         if len(quote.parts) > 1 and _same_line(doc, quote)
-        else quote.parts[0].end
+        else quote.parts[0].end_char
     )
     first = doc.char_span(quote.start, end, alignment_mode="expand")
     if first is None or len(first) == 0:
@@ -204,7 +203,7 @@ def _touching(gap: str) -> bool:
 
 def _same_line(doc: Doc, quote: Quoted) -> bool:
     """True when the first two parts are in one paragraph (split by an attribution)."""
-    return "\n" not in doc.text[quote.parts[0].end : quote.parts[1].start]
+    return "\n" not in doc.text[quote.parts[0].end_char : quote.parts[1].start_char]
 
 
 def _is_term(doc: Doc, quote: Quoted, settings: QuoteSettings) -> bool:
@@ -243,7 +242,7 @@ def _is_partial(body: str, sent: Span, quote: Quoted) -> bool:
 
 def _inside(token: Token, quote: Quoted) -> bool:
     """Whether a token lies within one of the quote's parts (marks included)."""
-    return any(p.start - 1 <= token.idx < p.end + 1 for p in quote.parts)
+    return any(p.start_char - 1 <= token.idx < p.end_char + 1 for p in quote.parts)
 
 
 def _attribution(

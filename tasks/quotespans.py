@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tasks.records import QuoteSpan
+
 # Opening mark -> closing marks. Straight quotes close themselves.
 MARKS = {"“": "”", '"': '"', "«": "»", "„": "“”"}
 # Words between two quoted parts of one statement: an attribution ("he said,") and no more.
@@ -17,32 +19,24 @@ QUOTE_CHARS = re.compile("[" + "".join(MARKS) + "".join(MARKS.values()) + "]")
 
 
 @dataclass(frozen=True)
-class Part:
-    """One quoted stretch: the text inside the marks, as [start, end) offsets in the body."""
-
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
 class Quoted:
     """A quote: one part, or several (split by "he said", or running over paragraphs)."""
 
-    parts: tuple[Part, ...]
+    parts: tuple[QuoteSpan, ...]
 
     def text_words(self, body: str) -> list[str]:
         """The words of all parts."""
-        return [w for p in self.parts for w in body[p.start : p.end].split()]
+        return [w for p in self.parts for w in body[p.start_char : p.end_char].split()]
 
     @property
     def start(self) -> int:
         """Start of the first part."""
-        return self.parts[0].start
+        return self.parts[0].start_char
 
     @property
     def end(self) -> int:
         """End of the last part."""
-        return self.parts[-1].end
+        return self.parts[-1].end_char
 
 
 @dataclass(frozen=True)
@@ -70,8 +64,8 @@ def find_quotes(body: str, min_words: int, max_gap_words: int) -> list[Quoted]:
             quotes.append([raw])
     out = []
     for group in quotes:
-        parts = tuple(p for p in (_trim(body, r) for r in group) if p.end > p.start)
-        words = sum(len(body[p.start : p.end].split()) for p in parts)
+        parts = tuple(p for p in (_trim(body, r) for r in group) if p.end_char > p.start_char)
+        words = sum(len(body[p.start_char : p.end_char].split()) for p in parts)
         if parts and not group[-1].continued and words >= min_words:
             out.append(Quoted(parts))
     return out
@@ -153,11 +147,11 @@ def _closing(text: str, start: int, opener: str, closers: str) -> int:
     return -1 if 0 <= reopened < close else close
 
 
-def _trim(body: str, raw: _Raw) -> Part:
+def _trim(body: str, raw: _Raw) -> QuoteSpan:
     """The text inside the marks, without surrounding spaces and a trailing comma."""
     start, end = raw.open_at + 1, raw.close_at
     while start < end and body[start].isspace():
         start += 1
     while end > start and (body[end - 1].isspace() or body[end - 1] == ","):
         end -= 1
-    return Part(start, end)
+    return QuoteSpan(start, end)

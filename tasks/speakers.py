@@ -256,7 +256,7 @@ def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speake
 
 def _quoted(offset: int, ctx: Context) -> bool:
     """True when an offset lies inside one of the article's quotes."""
-    return any(p.start <= offset < p.end for q in ctx.quoted for p in q.parts)
+    return any(p.start_char <= offset < p.end_char for q in ctx.quoted for p in q.parts)
 
 
 def phrase(subject: Token) -> Span:
