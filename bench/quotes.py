@@ -21,26 +21,22 @@ import argparse
 import gzip
 import json
 import re
-import tempfile
-import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from flowrun import flow_run
 from spacy.tokens import Doc
 
-from flows.pipeline import news_etl
-from tasks import nlp, query
+from tasks import nlp
 from tasks.entities import EntitySettings
 from tasks.speakers import first_name_gender
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-RUN_DATE = date(2030, 1, 1)  # after every article's date, so no date is refused as "future"
 THRESHOLDS = (0.8, 0.3)
 SPEAKER_THRESHOLD = 0.3  # speakers are scored on the pairs matched at this coverage
 MIN_PREFIX = 20  # shortest normalized prefix accepted when a part is not found whole
@@ -267,30 +263,15 @@ def load_articles(path: Path, limit: int | None) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- pipeline
 
 
-def quote_columns(con: Any) -> set[str]:
-    """Column names of the quotes view (optional columns come and go with pipeline versions)."""
-    return {row[0] for row in con.execute("DESCRIBE quotes").fetchall()}
-
-
 def run_pipeline(articles: Sequence[dict[str, Any]]) -> tuple[list[Pred], int, float]:
     """Run the real flow on the articles; predictions, articles written, and seconds."""
-    with tempfile.TemporaryDirectory() as tmp:
-        inputs, warehouse = Path(tmp) / "in", Path(tmp) / "wh"
-        inputs.mkdir()
-        for art in articles:
-            (inputs / f"{art['id']}.txt").write_text(art["text"], encoding="utf-8")
-        started = time.perf_counter()
-        news_etl(input_dir=inputs, warehouse=warehouse, run_date=RUN_DATE)
-        seconds = time.perf_counter() - started
-        with query.connect(warehouse) as con:
-            rows = con.execute("SELECT article_id, source_uri, body FROM articles").fetchall()
-            columns = quote_columns(con)
-            extra = [c if c in columns else f"NULL AS {c}" for c in ("spans", "speaker_type")]
-            quotes = con.execute(
-                "SELECT article_id, text, start_char, end_char, speaker, speaker_mention, "
-                + ", ".join(extra)
-                + " FROM quotes ORDER BY article_id, start_char"
-            ).fetchall()
+    files = {f"{art['id']}.txt": art["text"].encode("utf-8") for art in articles}
+    with flow_run(files) as (con, seconds):
+        rows = con.execute("SELECT article_id, source_uri, body FROM articles").fetchall()
+        quotes = con.execute(
+            "SELECT article_id, text, start_char, end_char, speaker, speaker_mention, spans,"
+            " speaker_type FROM quotes ORDER BY article_id, start_char"
+        ).fetchall()
     # The PolNeAR id is the input file's stem, the last segment of the source URI.
     ids = {aid: unquote(uri.rsplit("/", 1)[-1]).removesuffix(".txt") for aid, uri, _ in rows}
     bodies = {aid: body or "" for aid, _, body in rows}
