@@ -23,6 +23,9 @@ from tasks.records import (
 )
 from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker
 
+# A name and its appositive between a quote and its verb: ",” Texas delegate Bill Eastland,
+# wearing a cowboy hat and campaign pins, said".
+BESIDE_TOKENS = 25
 DASHES = frozenset({"-", "–", "—", "•"})
 
 
@@ -47,7 +50,7 @@ class QuoteSettings:
         "elaborate", "clarify", "quote", "cite", "blast", "slam", "scoff", "sigh", "laugh",
         "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "put", "go",
         "bark", "sing", "rant", "gush", "marvel", "rail", "scold", "sneer", "thunder", "fume",
-        "surmise", "opine", "posit", "theorize", "speculate", "estimate", "figure", "guess",
+        "surmise", "opine", "beam", "point", "posit", "theorize", "speculate", "estimate", "figure", "guess",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
     # the one sentence between them has at most this many words: an attribution with its
@@ -263,6 +266,8 @@ def _attribution(
     verbs.sort(key=lambda t: (t.idx < quote.start, abs(t.idx - quote.start)))
     for verb in verbs:
         subject = _subject(verb)
+        if subject is None or _inside(subject, quote):
+            subject = _beside(verb, quote)  # the parse missed it, or took a vocative
         if subject is not None and not _inside(subject, quote):
             return resolve(subject, verb, ctx)
     found = _according_to(sent, quote, ctx)
@@ -274,6 +279,31 @@ def _attribution(
         if subject is not None and not _inside(subject, quote):
             return resolve(subject, None, ctx)
     return found
+
+
+def _beside(verb: Token, quote: Quoted) -> Token | None:
+    """The name between a quote and its verb (",” police Chief Chuck Jordan said"), right
+    after the verb (",” said Tommy Vietor, a former spokesman") or right before a verb that
+    opens the quote, for a verb the parse gave no subject: the last word before a comma."""
+    doc = verb.doc
+    before = [p.end_char for p in quote.parts if p.end_char < verb.idx]
+    if not before:
+        # "…, her senior policy adviser, Jake Sullivan, said: “…”": the name before the verb.
+        left = [t for t in doc[max(verb.i - 3, 0) : verb.i] if not t.is_punct]
+        return left[-1] if left and left[-1].pos_ == "PROPN" else None
+    end = before[-1] + 1  # past the closing mark of the part before the verb
+    between = [t for t in doc[max(verb.i - BESIDE_TOKENS, 0) : verb.i] if t.idx >= end]
+    if len(between) == BESIDE_TOKENS:
+        return None  # the verb is too far from the quote to be its attribution
+    while between and (between[0].is_punct or between[0].is_space):
+        between = between[1:]  # the closing mark and the comma after the quote
+    run = between or list(doc[verb.i + 1 : verb.i + 9])
+    head: Token | None = None
+    for token in run:
+        if token.is_punct or token.is_space:
+            break
+        head = token
+    return head if head is not None and head.pos_ in ("PROPN", "NOUN") else None
 
 
 def _colon_speaker(sent: Span, quote: Quoted, ctx: Context) -> Speaker | None:

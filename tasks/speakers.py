@@ -22,6 +22,7 @@ def _words(text: str) -> frozenset[str]:
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 THING_PRONOUNS = frozenset({"it"})
 GROUP_PRONOUNS = frozenset({"they", "them", "we"})
+RELATIVES = frozenset({"who", "that", "which"})
 PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
 PRONOUN_GENDER = {"he": "male", "him": "male", "she": "female", "her": "female"}
 HONORIFICS = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female", "sir": "male"}
@@ -90,6 +91,8 @@ def speaker_type(label: str | None) -> SpeakerType:
 
 def resolve(subject: Token, verb: Token | None, ctx: Context) -> Speaker:
     """The speaker a subject names: an entity, a pronoun's antecedent, or an unnamed source."""
+    if subject.lower_ in RELATIVES and subject.head.dep_ == "relcl":
+        subject = subject.head.head  # "Trump, who said …": the noun the clause describes
     text = phrase(subject).text
     verb_text = verb.text if verb is not None else None
     found = (
@@ -200,6 +203,14 @@ def _modifier(doc: Doc, mention: EntityMention) -> bool:
     return span is not None and span.root.dep_ == "compound"
 
 
+def _owner(doc: Doc, mention: EntityMention) -> bool:
+    """True for a possessive name ("Santilli's words")."""
+    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    return span is not None and (
+        span.root.dep_ == "poss" or any(c.dep_ == "case" for c in span.root.children)
+    )
+
+
 def _antecedent(
     doc: Doc, text: str, offset: int, labels: tuple[str, ...], verb: str | None, ctx: Context
 ) -> Speaker:
@@ -218,9 +229,69 @@ def _antecedent(
     before = [m for m in before if not wanted or _gender(m, ctx) in (wanted, None)]
     if not before:
         return Speaker(text, text, None, verb, "unknown")
+    if labels == ("PERSON",):
+        found = _topic(doc, offset, before, wanted, ctx)
+        if found is not None:
+            return _entity(text, found.entity_id, verb, ctx)
     # "They" and "the statement" prefer a group named before them, else a person.
     groups = [m for m in before if m.label != "PERSON"]
     return _entity(text, (groups or before)[-1].entity_id, verb, ctx)
+
+
+def _topic(
+    doc: Doc, offset: int, fitting: Sequence[EntityMention], wanted: str | None, ctx: Context
+) -> EntityMention | None:
+    """The person a "he" or "the senator" continues: the named subject of the nearest
+    sentence before it that has one, else the last fitting person named in that sentence.
+
+    "Biden rubbished Trump's claim. “…,” he said." means Biden: a subject pronoun refers
+    back to the last sentence's subject far more often than to its objects.
+    """
+    token = doc.char_span(offset, offset + 1, alignment_mode="expand")
+    if token is None or len(token) == 0:
+        return None
+    sent: Span | None = token[0].sent
+    while sent is not None:
+        inside = [m for m in fitting if sent.start_char <= m.start_char < sent.end_char]
+        for subject in _main_subjects(sent, offset, ctx):
+            named = _named_at(subject, fitting)
+            if named is not None:
+                return named
+            if subject.lower_ in PERSON_PRONOUNS and wanted in (
+                None,
+                PRONOUN_GENDER[subject.lower_],
+            ):
+                inside = []  # "He said he would …": the same person, named further back
+                break
+        # "Mosman saw Santilli's words differently": an owner is rarely who speaks next.
+        inside = [m for m in inside if not _owner(doc, m)]
+        if inside:
+            return inside[-1]
+        sent = doc[sent.start - 1].sent if sent.start > 0 else None
+    return None
+
+
+def _main_subjects(sent: Span, offset: int, ctx: Context) -> list[Token]:
+    """Subjects of a sentence's main verbs, before an offset and outside quotes."""
+    roots = [sent.root, *(t for t in sent.root.children if t.dep_ == "conj")]
+    return [
+        c
+        for r in roots
+        for c in r.children
+        if c.dep_ in ("nsubj", "nsubjpass") and c.idx < offset and not _quoted(c.idx, ctx)
+    ]
+
+
+def _named_at(subject: Token, fitting: Sequence[EntityMention]) -> EntityMention | None:
+    """The fitting mention naming a subject: its head word, or a name in its phrase."""
+    span = phrase(subject)
+    for m in fitting:
+        if m.start_char <= subject.idx < m.end_char:
+            return m
+    for m in fitting:
+        if span.start_char <= m.start_char and m.end_char <= span.end_char:
+            return m
+    return None
 
 
 def _gender(mention: EntityMention, ctx: Context) -> str | None:
@@ -230,7 +301,11 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
     first = mention.text.split()[0].rstrip(".").lower()
     if first in HONORIFICS:
         return HONORIFICS[first]
-    name = ctx.names.get(mention.entity_id, mention.text).split()
+    # The mention's own first name before its entity's: "Ivanka Trump" may have been merged
+    # into the entity of another Trump.
+    name = mention.text.split()
+    if len(name) < 2:
+        name = ctx.names.get(mention.entity_id, mention.text).split()
     return first_name_gender(name[0]) if len(name) > 1 else None
 
 
