@@ -37,6 +37,7 @@ from tasks.entities import EntitySettings
 from tasks.speakers import first_name_gender
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+HAND_PATH = Path(__file__).with_name("polnear_antecedents.tsv")
 THRESHOLDS = (0.8, 0.3)
 SPEAKER_THRESHOLD = 0.3  # speakers are scored on the pairs matched at this coverage
 MIN_PREFIX = 20  # shortest normalized prefix accepted when a part is not found whole
@@ -514,6 +515,28 @@ def source_antecedent(
     return None
 
 
+def hand_antecedents(path: Path) -> dict[tuple[str, int], str]:
+    """Hand-resolved referents of sampled pronoun and nominal sources, by (article, offset)."""
+    if not path.is_file():
+        return {}
+    rows = [line.rstrip("\n").split("\t") for line in path.open(encoding="utf-8")]
+    data = [r for r in rows if r and not r[0].startswith("#")][1:]  # after the header
+    return {(r[0], int(r[1])): r[3] for r in data if r[3] != "?"}
+
+
+def hand_scores(
+    preds: Sequence[Pred],
+    golds: Sequence[Gold],
+    matched: dict[int, int],
+    hand: dict[tuple[str, int], str],
+) -> tuple[int, int]:
+    """Right and scored speakers among the matched golds with a hand-resolved referent."""
+    keys = {g: (golds[g].article, golds[g].source_start) for g in matched}
+    scored = [g for g, key in keys.items() if key in hand]
+    right = sum(names_match(preds[matched[g]].speaker, hand[keys[g]]) for g in scored)  # type: ignore[index]
+    return right, len(scored)
+
+
 def parse_texts(articles: Sequence[dict[str, Any]]) -> dict[str, Doc]:
     """spaCy docs (entities only) of the raw PolNeAR texts, with the pipeline's model."""
     model = nlp.load_model(EntitySettings().model)
@@ -608,6 +631,19 @@ def print_report(
         print(f"  speaker_type  {shown}")
 
 
+def print_hand(hand: tuple[int, int], speakers: SpeakerScores) -> None:
+    """Pronoun and nominal speakers on the hand-resolved sample, and the overall estimate."""
+    right, total = hand
+    if not total:
+        return
+    other = speakers.total - speakers.named
+    estimate = (speakers.named_right + right / total * other) / speakers.total
+    print(
+        f"  pronoun/nominal speakers on the hand-resolved sample {ratio(right, total)}"
+        f" ({right}/{total}, {HAND_PATH.name})   overall with that rate {estimate:.3f}"
+    )
+
+
 def dump(
     path: Path,
     preds: Sequence[Pred],
@@ -697,6 +733,7 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
         preds, matches[SPEAKER_THRESHOLD], cases, chained=False
     )
     speakers = {"nearest named source": chained, "nearest entity": nearest}
+    hand = hand_scores(preds, golds, matches[SPEAKER_THRESHOLD], hand_antecedents(HAND_PATH))
     unmapped = sum(not p.chars for p in preds)
     prefix = sum(p.parts_prefix for p in preds)
     lost = sum(p.parts_unmapped for p in preds)
@@ -707,6 +744,7 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
         f" (parts: {lost} unmapped, {prefix} by prefix)  pipeline {seconds:.1f}s"
     )
     print_report(header, quote_scores, speakers, Counter(p.speaker_type for p in preds))
+    print_hand(hand, chained)
     if dump_path is not None:
         matched = matches[SPEAKER_THRESHOLD]
         neutral = neutral_preds(preds, mixed, matched.values())

@@ -27,10 +27,25 @@ DOCBIN_ATTRS = [
 ]
 
 
+@Language.component("paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """Start a sentence after every line break: no sentence runs across two paragraphs."""
+    for token in doc[1:]:
+        before = doc[token.i - 1]
+        if before.is_space and "\n" in before.text and not token.is_space:
+            token.is_sent_start = True
+    return doc
+
+
 @lru_cache(maxsize=2)
 def load_model(name: str) -> Language:
     """Load a spaCy pipeline installed as a Python package (never downloaded at run time)."""
-    return spacy.load(name)
+    model = spacy.load(name)
+    # The parser sometimes joins a paragraph to the next ("… emails." / "On Friday, he …"),
+    # and a speaker or an antecedent is then looked for in the wrong sentence.
+    if "parser" in model.pipe_names:
+        model.add_pipe("paragraph_breaks", before="parser")
+    return model
 
 
 @lru_cache(maxsize=1)

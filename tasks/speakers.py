@@ -169,10 +169,27 @@ def _nominal(subject: Token, text: str, verb: str | None, ctx: Context) -> Speak
             return _entity(text, named, verb, ctx)
         if is_anonymous(chunk.root):
             return Speaker(text, _as_name(chunk), None, verb, "anonymous")
+        issuer = _issuer(chunk.root) if subject.lower_ in DOCUMENT_NOUNS else None
+        if issuer is not None:
+            # "Obama released a statement …" then "the statement said": Obama speaks.
+            found = resolve(issuer, None, ctx)
+            return Speaker(text, found.name, found.entity_id, verb, found.kind)
     labels: tuple[str, ...] = ("PERSON",) if subject.lower_ in PERSON_NOUNS else ORG_LABELS
     if subject.lower_ in DOCUMENT_NOUNS:
         labels = SPEAKING_LABELS
     return _antecedent(subject.doc, text, subject.idx, labels, verb, ctx)
+
+
+def _issuer(document: Token) -> Token | None:
+    """Who issued a document: the subject of the verb it is the object of ("Obama released
+    a statement") or that it is attached to ("the ministry said in a statement")."""
+    verb = document.head
+    if document.dep_ == "pobj" and verb.dep_ == "prep":
+        verb = verb.head
+    elif document.dep_ != "dobj":
+        return None
+    subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+    return subjects[0] if verb.pos_ == "VERB" and subjects else None
 
 
 def _as_name(chunk: Span) -> str:

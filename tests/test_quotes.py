@@ -273,6 +273,58 @@ def test_he_is_the_nearest_person_named_outside_quotes(
     )
 
 
+def test_he_continues_the_last_sentence_subject_not_its_object(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "Joe Biden rubbished Donald Trump's claim to understand the middle class.\n\n"
+        "“To repeat myself, it is a bunch of malarkey,” he said."
+    )
+    assert one(make_article, body)[0][1] == "Joe Biden"
+
+
+def test_a_pronoun_subject_carries_the_chain_further_back(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "John Kasich is trumpeting a positive message on the campaign trail. "
+        "But he says that does not mean he cannot take on Vladimir Putin.\n\n"
+        "He tells the crowd: “I do not want you to have the wrong impression.”"
+    )
+    assert one(make_article, body)[0][1] == "John Kasich"
+
+
+def test_who_is_the_noun_its_clause_describes(make_article: Callable[..., Article]) -> None:
+    body = "It was Senator Bernie Sanders, who told reporters: “We are going to win this race.”"
+    assert one(make_article, body)[0][1] == "Bernie Sanders"
+
+
+def test_a_name_the_parse_left_beside_the_verb(make_article: Callable[..., Article]) -> None:
+    body = (
+        "“We will achieve justice in this case,” Tulsa police Chief Chuck Jordan said Monday.\n\n"
+        "In a statement to the Observer, her senior policy adviser, Jake Sullivan, said: "
+        "“Hillary Clinton believes that transatlantic cooperation is essential.”\n\n"
+        "“That was a good speech you gave last night, Mr. President,” Representative Steve "
+        "Cohen, Democrat of Tennessee, told Mr. Obama."
+    )
+    speakers = [speaker or "" for _, speaker, _, _ in one(make_article, body)]
+    # The small model sometimes takes the title into the name ("Chief Chuck Jordan").
+    assert [s.split()[-2:] for s in speakers] == [
+        ["Chuck", "Jordan"],
+        ["Jake", "Sullivan"],
+        ["Steve", "Cohen"],
+    ]
+
+
+def test_the_statement_is_its_issuer(make_article: Callable[..., Article]) -> None:
+    body = (
+        "In Washington, President Barack Obama released a statement on Thursday night.\n\n"
+        "“We stand in solidarity with France, our oldest ally,” the statement said."
+    )
+    got = one(make_article, body)
+    assert got[0][1] == "Barack Obama" and got[0][2] == "said"
+
+
 def test_transcript_style_name_and_colon(make_article: Callable[..., Article]) -> None:
     body = (
         "The two candidates disagreed on the strategy.\n\n"
