@@ -50,7 +50,8 @@ class QuoteSettings:
         "elaborate", "clarify", "quote", "cite", "blast", "slam", "scoff", "sigh", "laugh",
         "snap", "fire", "text", "email", "blog", "chime", "begin", "reason", "put", "go",
         "bark", "sing", "rant", "gush", "marvel", "rail", "scold", "sneer", "thunder", "fume",
-        "surmise", "opine", "beam", "point", "posit", "theorize", "speculate", "estimate", "figure", "guess",
+        "surmise", "opine", "posit", "theorize", "speculate", "estimate", "figure", "guess",
+        "beam", "point",
     )  # fmt: skip
     # Two quoted parts are one statement split by its attribution ("…,” he said, “…”) when
     # the one sentence between them has at most this many words: an attribution with its
