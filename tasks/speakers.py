@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -214,17 +215,23 @@ def _pronoun_labels(pronoun: str) -> tuple[str, ...]:
     return ORG_LABELS if pronoun in THING_PRONOUNS else SPEAKING_LABELS
 
 
+def _root(doc: Doc, mention: EntityMention) -> Token | None:
+    """The syntactic head of a mention's words."""
+    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    return span.root if span is not None else None
+
+
 def _modifier(doc: Doc, mention: EntityMention) -> bool:
     """True for a name used as a noun modifier ("a UN Security Council meeting")."""
-    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
-    return span is not None and span.root.dep_ == "compound"
+    root = _root(doc, mention)
+    return root is not None and root.dep_ == "compound"
 
 
 def _owner(doc: Doc, mention: EntityMention) -> bool:
     """True for a possessive name ("Santilli's words")."""
-    span = doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
-    return span is not None and (
-        span.root.dep_ == "poss" or any(c.dep_ == "case" for c in span.root.children)
+    root = _root(doc, mention)
+    return root is not None and (
+        root.dep_ == "poss" or any(c.dep_ == "case" for c in root.children)
     )
 
 
@@ -249,7 +256,7 @@ def _antecedent(
     if labels == ("PERSON",):
         found = _topic(doc, offset, before, wanted, ctx)
         if found is not None:
-            return _entity(text, found.entity_id, verb, ctx)
+            return _entity(text, found, verb, ctx)
     # "They" and "the statement" prefer a group named before them, else a person.
     groups = [m for m in before if m.label != "PERSON"]
     return _entity(text, (groups or before)[-1].entity_id, verb, ctx)
@@ -257,7 +264,7 @@ def _antecedent(
 
 def _topic(
     doc: Doc, offset: int, fitting: Sequence[EntityMention], wanted: str | None, ctx: Context
-) -> EntityMention | None:
+) -> str | None:
     """The person a "he" or "the senator" continues: the named subject of the nearest
     sentence before it that has one, else the last fitting person named in that sentence.
 
@@ -267,11 +274,17 @@ def _topic(
     token = doc.char_span(offset, offset + 1, alignment_mode="expand")
     if token is None or len(token) == 0:
         return None
+    starts = [m.start_char for m in fitting]  # sorted, all before the offset
+    end = len(fitting)
     sent: Span | None = token[0].sent
     while sent is not None:
-        inside = [m for m in fitting if sent.start_char <= m.start_char < sent.end_char]
+        first = bisect_left(starts, sent.start_char)
+        inside = fitting[first:end]
+        end = first
         for subject in _main_subjects(sent, offset, ctx):
-            named = _named_at(subject, fitting)
+            named = _mention_at(subject.idx, fitting) or _mention_within(
+                phrase(subject), fitting, ("PERSON",)
+            )
             if named is not None:
                 return named
             if subject.lower_ in PERSON_PRONOUNS and wanted in (
@@ -283,7 +296,7 @@ def _topic(
         # "Mosman saw Santilli's words differently": an owner is rarely who speaks next.
         inside = [m for m in inside if not _owner(doc, m)]
         if inside:
-            return inside[-1]
+            return inside[-1].entity_id
         sent = doc[sent.start - 1].sent if sent.start > 0 else None
     return None
 
@@ -297,18 +310,6 @@ def _main_subjects(sent: Span, offset: int, ctx: Context) -> list[Token]:
         for c in r.children
         if c.dep_ in ("nsubj", "nsubjpass") and c.idx < offset and not _quoted(c.idx, ctx)
     ]
-
-
-def _named_at(subject: Token, fitting: Sequence[EntityMention]) -> EntityMention | None:
-    """The fitting mention naming a subject: its head word, or a name in its phrase."""
-    span = phrase(subject)
-    for m in fitting:
-        if m.start_char <= subject.idx < m.end_char:
-            return m
-    for m in fitting:
-        if span.start_char <= m.start_char and m.end_char <= span.end_char:
-            return m
-    return None
 
 
 def _gender(mention: EntityMention, ctx: Context) -> str | None:
