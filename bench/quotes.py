@@ -168,8 +168,7 @@ class SpeakerCase:
     named: bool  # the source names someone rather than being a pronoun or nominal
     nearest: str | None  # the nearest fitting entity before a pronoun or nominal source
     chained: str | None  # the nearest fitting named source before it
-    accepted_nearest: tuple[str, ...]  # names a predicted speaker may match, by either
-    accepted_chained: tuple[str, ...]
+    accepted: tuple[str, ...]  # names a predicted speaker may match besides an antecedent
 
 
 # ---------------------------------------------------------------- text normalization
@@ -479,8 +478,7 @@ def speaker_case(
         labels is None,
         nearest,
         chained,
-        (*accepted, *([nearest] if nearest else [])),
-        (*accepted, *([chained] if chained else [])),
+        accepted,
     )
 
 
@@ -584,7 +582,8 @@ def speaker_scores(
     for g, p in matched.items():
         case = cases[g]
         if case is not None:
-            accepted = case.accepted_chained if chained else case.accepted_nearest
+            antecedent = case.chained if chained else case.nearest
+            accepted = (*case.accepted, *([antecedent] if antecedent else []))
             verdicts[g] = any(names_match(preds[p].speaker, name) for name in accepted)
             if case.named:
                 named.append(g)
