@@ -145,6 +145,11 @@ DOUBLE_PRIME = re.compile(r"(?<!\d)″")
 # Typewriter double quotes: two apostrophes ('') or backticks (``), as wire and archive
 # texts (the New York Times corpus) write them; a run of three or more is something else.
 TYPED_DOUBLE_QUOTE = re.compile(r"(?<!['`])(?:''|``)(?!['`])")
+# In a line that types its quotes as '', three apostrophes are a single and a double mark
+# together: a nested quote closing with its quote (the word 'old-school,''') or opening
+# with it. Elsewhere they are something else (wiki markup's bold).
+TYPED_CLOSE_BOTH = re.compile(r"(?<=\S)'''(?=[\s.,;:!?)]|$)")
+TYPED_OPEN_BOTH = re.compile(r"(?:(?<=\s)|^)'''(?=\w)")
 
 
 def normalize_text(text: str) -> str:
@@ -170,7 +175,16 @@ def _canonical(text: str) -> str:
 
 def normalize_quotes(text: str) -> str:
     """Map exotic double quote marks to “ ” (or "), keeping straight, curly, „ and « » marks."""
-    return TYPED_DOUBLE_QUOTE.sub('"', DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS)))
+    text = DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS))
+    text = "\n".join(_typed_both(line) for line in text.split("\n"))
+    return TYPED_DOUBLE_QUOTE.sub('"', text)
+
+
+def _typed_both(line: str) -> str:
+    """A line's triple apostrophes as a single and a double mark, when it types quotes as ''."""
+    if "'''" not in line or not TYPED_DOUBLE_QUOTE.search(line):
+        return line
+    return TYPED_OPEN_BOTH.sub("\"'", TYPED_CLOSE_BOTH.sub("'\"", line))
 
 
 def _normalize_line(line: str) -> str:

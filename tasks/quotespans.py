@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from tasks.records import QuoteSpan
 
-# Opening mark -> closing marks. Straight quotes close themselves.
-MARKS = {"“": "”", '"': '"', "«": "»", "„": "“”"}
+# Opening mark -> closing marks. Straight quotes close themselves; straight and curly double
+# marks also close each other, since edited copy mixes them ("… predict,” Reid said).
+MARKS = {"“": '”"', '"': '"”', "«": "»", "„": "“”"}
 # Words between two quoted parts of one statement: an attribution ("he said,") and no more.
 WORD = re.compile(r"[^\W\d_]+")
 # The attribution between two parts is one sentence: "…,” he told Reuters in Macau. “…”;
@@ -150,7 +151,8 @@ def _closing(text: str, start: int, opener: str, closers: str) -> int:
 def _trim(body: str, raw: _Raw) -> QuoteSpan:
     """The text inside the marks, without surrounding spaces and a trailing comma."""
     start, end = raw.open_at + 1, raw.close_at
-    while start < end and body[start].isspace():
+    # A doubled opening mark ("“You …,” Rubio said) is one mark typed twice.
+    while start < end and (body[start].isspace() or body[start] in MARKS):
         start += 1
     while end > start and (body[end - 1].isspace() or body[end - 1] == ","):
         end -= 1

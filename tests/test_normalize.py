@@ -98,6 +98,11 @@ def test_typewriter_double_quotes_become_straight_quotes() -> None:
     assert normalize_text("a '''b''' c") == "a '''b''' c"  # not a pair of typed quotes
 
 
+def test_three_apostrophes_close_a_nested_and_a_typed_quote() -> None:
+    text = "''I would use the word 'old-school,''' said Gregory W. Slayton."
+    assert normalize_text(text) == "\"I would use the word 'old-school,'\" said Gregory W. Slayton."
+
+
 def test_title_is_one_normalized_line() -> None:
     result = article(clean_doc(title="  Storm\u00a0hits\n coast  ", title_source="first_line"))
     assert (result.title, result.title_source) == ("Storm hits coast", "first_line")
