@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span, Token
 
 from tasks import nlp
+from tasks.names import TITLE_WORDS
 from tasks.records import Article, Entity, EntityMention, Mention, ParsedBatch, short_hash
 
 
@@ -29,67 +30,6 @@ class EntitySettings:
     max_acronym_len: int = 6
 
 
-# Words of a job title: a span made only of them is a title ("State" in "Secretary of
-# State"), never an entity, and they are not part of a person's name.
-TITLE_WORDS = frozenset(
-    [
-        "president",
-        "vice",
-        "prime",
-        "minister",
-        "secretary",
-        "state",
-        "foreign",
-        "defense",
-        "defence",
-        "interior",
-        "deputy",
-        "assistant",
-        "acting",
-        "under",
-        "senator",
-        "sen.",
-        "rep.",
-        "representative",
-        "governor",
-        "chancellor",
-        "ambassador",
-        "spokesperson",
-        "spokesman",
-        "spokeswoman",
-        "general",
-        "gen.",
-        "chairman",
-        "chairwoman",
-        "chair",
-        "mayor",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "pope",
-        "judge",
-        "justice",
-        "mr.",
-        "mrs.",
-        "ms.",
-        "dr.",
-        "sir",
-        "lord",
-        "lady",
-        "premier",
-        "envoy",
-        "commissioner",
-        "director",
-        "minister-president",
-        "of",
-        "for",
-        "the",
-        "and",
-        "affairs",
-        "european",
-    ]
-)
 # Ignored when an acronym is compared with a long name's initials ("UN" = United Nations).
 ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "on", "in", "de", "&"})
 # Labels the model wrongly gives to bare surnames; see _majority_labels.

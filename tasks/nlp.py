@@ -9,6 +9,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
+from tasks import names
 from tasks.records import ParsedBatch
 
 # What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
@@ -45,6 +46,8 @@ def load_model(name: str) -> Language:
     # and a speaker or an antecedent is then looked for in the wrong sentence.
     if "parser" in model.pipe_names:
         model.add_pipe("paragraph_breaks", before="parser")
+    if "ner" in model.pipe_names:
+        model.add_pipe(names.known_names.__name__, after="ner")
     return model
 
 

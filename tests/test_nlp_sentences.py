@@ -1,4 +1,4 @@
-"""The shared spaCy pipeline: sentences never run across a line break."""
+"""The shared spaCy pipeline: no sentence across a line break, surnames found again."""
 
 from __future__ import annotations
 
@@ -16,3 +16,26 @@ def test_a_sentence_never_runs_across_a_paragraph_break() -> None:
     starts = [s.text.split()[0] for s in doc.sents]
     assert starts == ["Republicans", "Sanders", "On"]
     assert all("\n" not in s.text.strip() for s in doc.sents)
+
+
+def ents(text: str) -> list[tuple[str, str]]:
+    """(text, label) of the shared pipeline's entities."""
+    doc = nlp.load_model(EntitySettings().model)(text)
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_a_surname_named_before_is_a_person_wherever_it_recurs() -> None:
+    found = ents(
+        "Bernie Sanders spoke in Iowa.\n\n"
+        "Sanders appeared to dismiss the email issue in October.\n\n"
+        "Rubio donor Luther Stan Pate IV paid for it. Pate and his allies denied it."
+    )
+    assert ("Sanders", "PERSON") in found and ("Pate", "PERSON") in found
+
+
+def test_a_surname_starting_a_sentence_stays_a_word_the_article_uses() -> None:
+    found = ents(
+        "State Department spokesman Ned Price spoke on Monday.\n\n"
+        "Price increases hurt families, and the price of bread rose again."
+    )
+    assert ("Price", "PERSON") not in found

@@ -1,0 +1,195 @@
+"""Person names: titles, first-name genders, and a document rule after spaCy's NER."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+import gender_guesser.detector as gender_detector
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+# Words of a job title: a span made only of them is a title ("State" in "Secretary of
+# State"), never an entity, and they are not part of a person's name.
+TITLE_WORDS = frozenset(
+    [
+        "president",
+        "vice",
+        "prime",
+        "minister",
+        "secretary",
+        "state",
+        "foreign",
+        "defense",
+        "defence",
+        "interior",
+        "deputy",
+        "assistant",
+        "acting",
+        "under",
+        "senator",
+        "sen.",
+        "rep.",
+        "representative",
+        "governor",
+        "gov.",
+        "chancellor",
+        "ambassador",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "general",
+        "gen.",
+        "chairman",
+        "chairwoman",
+        "chair",
+        "mayor",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "judge",
+        "justice",
+        "mr.",
+        "mrs.",
+        "ms.",
+        "dr.",
+        "sir",
+        "lord",
+        "lady",
+        "premier",
+        "envoy",
+        "commissioner",
+        "director",
+        "minister-president",
+        "of",
+        "for",
+        "the",
+        "and",
+        "affairs",
+        "european",
+    ]
+)
+# Ends of a name that are not its surname: "Luther Stan Pate IV", "Martin Luther King Jr.".
+NAME_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
+# Labels the small model gives a surname it does not recognise as a person ("Sanders" ORG,
+# "Ivanka" PRODUCT). Places keep theirs: "Jordan" the country is not Jim Jordan.
+RELABELED = frozenset({"ORG", "NORP", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT", "PERSON"})
+
+
+@lru_cache(maxsize=1)
+def _detector() -> gender_detector.Detector:
+    """The first-name table shipped with the gender-guesser package."""
+    return gender_detector.Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=8192)
+def _first_name_kind(name: str) -> str:
+    """What the first-name table says of a word: a gender, "andy", or "unknown"."""
+    return str(_detector().get_gender(name))
+
+
+def first_name_gender(name: str) -> str | None:
+    """ "male" or "female" for a first name the gender-guesser lists as such, else None."""
+    # "mostly_female" ("Bernie") and "andy" stay unknown: a wrong guess would skip the speaker.
+    found = _first_name_kind(name)
+    return found if found in ("male", "female") else None
+
+
+def is_first_name(name: str) -> bool:
+    """True for a word the first-name table lists, of any gender."""
+    return _first_name_kind(name) != "unknown"
+
+
+@Language.component("known_names")
+def known_names(doc: Doc) -> Doc:
+    """Tag every recurrence of a person's surname in a document as that person.
+
+    The small model finds "Marty Walz" but misses "Walz approaches it …" three paragraphs
+    on, or tags "Sanders" ORG: a news article names a person in full once, then by surname.
+    """
+    surnames = _surnames(doc)
+    if not surnames:
+        return doc
+    # A sentence's first word is a surname only if the article never writes it in lower
+    # case: "Sanders appeared …" in an article about him, not "Price increases …".
+    lowered = {t.text for t in doc if t.is_lower}
+    initial = frozenset(n for n in surnames if n.lower() not in lowered)
+    found = [
+        span
+        for run in _name_runs(doc, surnames, initial)
+        if (span := _person_span(doc, run, surnames)) is not None
+    ]
+    if found:
+        kept = [e for e in doc.ents if not any(_overlap(e, s) for s in found)]
+        doc.ents = filter_spans([*kept, *found])
+    return doc
+
+
+def _surnames(doc: Doc) -> frozenset[str]:
+    """Surnames of the persons the model found: of a full name whose first word is a
+    listed first name or follows a title, or a lone name tagged PERSON twice."""
+    found: set[str] = set()
+    alone: Counter[str] = Counter()
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        words = [t for t in ent if t.text[:1].isupper() and t.lower_ not in NAME_SUFFIXES]
+        if len(words) == 1 and len(ent) == 1:
+            alone[words[0].text] += 1
+        titled = ent.start > 0 and doc[ent.start - 1].lower_ in TITLE_WORDS
+        if len(words) >= 2 and (is_first_name(words[0].text) or titled):
+            found.add(words[-1].text)
+    found |= {name for name, n in alone.items() if n >= 2}
+    return frozenset(n for n in found if n.isalpha() and len(n) > 1)
+
+
+def _name_runs(doc: Doc, surnames: frozenset[str], initial: frozenset[str]) -> list[Span]:
+    """Runs of capitalized proper nouns or known surnames."""
+    runs: list[Span] = []
+    start: int | None = None
+    for token in doc:
+        if _name_word(token, surnames, initial):
+            start = token.i if start is None else start
+            continue
+        if start is not None:
+            runs.append(doc[start : token.i])
+            start = None
+    if start is not None:
+        runs.append(doc[start:])
+    return runs
+
+
+def _name_word(token: Token, surnames: frozenset[str], initial: frozenset[str]) -> bool:
+    """A capitalized word that can be part of a name; the tagger often calls a surname a
+    noun ("Sanders" NNS), which counts inside a sentence and, if `initial`, at its start."""
+    if not token.text[:1].isupper() or not (token.is_alpha or token.text.endswith(".")):
+        return False
+    return token.pos_ == "PROPN" or token.text in (initial if token.is_sent_start else surnames)
+
+
+def _person_span(doc: Doc, run: Span, surnames: frozenset[str]) -> Span | None:
+    """The run as a person (titles dropped) when it ends with a known surname and the
+    entities it overlaps may be relabeled; None otherwise."""
+    words = [t for t in run if t.lower_ not in NAME_SUFFIXES]
+    if not words or words[-1].text not in surnames:
+        return None
+    start = run.start
+    while start < words[-1].i and doc[start].lower_ in TITLE_WORDS:
+        start += 1
+    span = Span(doc, start, run.end, label="PERSON")
+    for ent in doc.ents:
+        if not _overlap(ent, span):
+            continue
+        if ent.label_ not in RELABELED or ent.start < span.start or ent.end > span.end:
+            return None  # a place ("Jordan"), or a longer name ("the Sanders Institute")
+        if ent.label_ == "PERSON" and (ent.start, ent.end) == (span.start, span.end):
+            return None
+    return span
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    """True when two spans share a token."""
+    return a.start < b.end and b.start < a.end
