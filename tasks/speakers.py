@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-import gender_guesser.detector as gender_detector
 from spacy.tokens import Doc, Span, Token
 
 from tasks.entities import normalize_name
+from tasks.names import first_name_gender
 from tasks.quotespans import Quoted
 from tasks.records import EntityMention, SpeakerType
 
@@ -26,6 +26,11 @@ GROUP_PRONOUNS = frozenset({"they", "them", "we"})
 RELATIVES = frozenset({"who", "that", "which"})
 PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
 PRONOUN_GENDER = {"he": "male", "him": "male", "she": "female", "her": "female"}
+REFERRING_GENDER = {
+    **PRONOUN_GENDER,
+    **dict.fromkeys(("his", "himself"), "male"),
+    **dict.fromkeys(("hers", "herself"), "female"),
+}
 HONORIFICS = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female", "sir": "male"}
 # Which earlier speakers a pronoun can stand for ("he added" after an unnamed official).
 PRONOUN_KINDS: dict[str, tuple[SpeakerType, ...]] = {
@@ -70,6 +75,7 @@ class Context:
     aliases: dict[str, str]  # normalized alias -> entity id (run-wide)
     surnames: dict[str, str]  # last name -> person entity id (named in this article)
     quoted: Sequence[Quoted]  # the article's quotes: antecedents are never inside them
+    genders: dict[str, str]  # person entity id -> gender the article's pronouns give it
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,9 @@ def _root(doc: Doc, mention: EntityMention) -> Token | None:
 def _modifier(doc: Doc, mention: EntityMention) -> bool:
     """True for a name used as a noun modifier ("a UN Security Council meeting")."""
     root = _root(doc, mention)
-    return root is not None and root.dep_ == "compound"
+    # A noun heading a whole sentence is the small model misreading its verb ("Ivanka Trump
+    # strode across the stage" parsed as one noun phrase): the name is its subject.
+    return root is not None and root.dep_ == "compound" and root.head.dep_ != "ROOT"
 
 
 def _owner(doc: Doc, mention: EntityMention) -> bool:
@@ -324,21 +332,36 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
     name = mention.text.split()
     if len(name) < 2:
         name = ctx.names.get(mention.entity_id, mention.text).split()
-    return first_name_gender(name[0]) if len(name) > 1 else None
+    # A person known only by one name is mostly known by the first ("Melanie said").
+    return first_name_gender(name[0]) or ctx.genders.get(mention.entity_id)
 
 
-@lru_cache(maxsize=4096)
-def first_name_gender(name: str) -> str | None:
-    """ "male" or "female" for a first name the gender-guesser lists as such, else None."""
-    # "mostly_female" ("Bernie") and "andy" stay unknown: a wrong guess would skip the speaker.
-    found = _detector().get_gender(name)
-    return found if found in ("male", "female") else None
+def text_genders(
+    doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted]
+) -> dict[str, str]:
+    """The gender an article's own pronouns give each person: "he"/"his" after the name in
+    sentences naming only that person, when they outnumber "she"/"her" two to one.
 
-
-@lru_cache(maxsize=1)
-def _detector() -> gender_detector.Detector:
-    """The first-name gender table (shipped with the gender-guesser package)."""
-    return gender_detector.Detector(case_sensitive=False)
+    First names do not always tell ("Bernie" is listed as mostly female); the text does.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    starts = [m.start_char for m in mentions]
+    for sent in doc.sents:
+        inside = mentions[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
+        people = {m.entity_id for m in inside if m.label == "PERSON"}
+        if len(people) != 1:
+            continue
+        first = min(m.start_char for m in inside if m.label == "PERSON")
+        for token in sent:
+            gender = REFERRING_GENDER.get(token.lower_)
+            if gender and token.idx > first and not _inside(token.idx, quoted):
+                votes[next(iter(people))][gender] += 1
+    found = {}
+    for entity, count in votes.items():
+        (top, n), (_, other) = [*count.most_common(), ("", 0)][:2]
+        if n >= max(2, 2 * other):  # one "his" may be someone else's
+            found[entity] = top
+    return found
 
 
 def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speaker:
@@ -349,7 +372,12 @@ def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speake
 
 def _quoted(offset: int, ctx: Context) -> bool:
     """True when an offset lies inside one of the article's quotes."""
-    return any(p.start_char <= offset < p.end_char for q in ctx.quoted for p in q.parts)
+    return _inside(offset, ctx.quoted)
+
+
+def _inside(offset: int, quoted: Sequence[Quoted]) -> bool:
+    """True when an offset lies inside one of the quotes."""
+    return any(p.start_char <= offset < p.end_char for q in quoted for p in q.parts)
 
 
 def phrase(subject: Token) -> Span:
@@ -399,6 +427,23 @@ def _person_within(subject: Token, mentions: Sequence[EntityMention]) -> str | N
     """A person named in the subject's subtree, as in "The chairman, Senator Bob Menendez,"."""
     start, end = subject.left_edge.idx, subject.right_edge.idx + len(subject.right_edge)
     people = [
-        m for m in mentions if m.label == "PERSON" and start <= m.start_char and m.end_char <= end
+        m
+        for m in mentions
+        if m.label == "PERSON"
+        and start <= m.start_char
+        and m.end_char <= end
+        and not _describes(subject, m)
     ]
     return people[0].entity_id if people else None
+
+
+def _describes(subject: Token, mention: EntityMention) -> bool:
+    """True for a name that only qualifies the subject's noun: "Grayson's spokeswoman" and
+    "some Clinton allies" speak for Grayson and Clinton, but are not them."""
+    span = subject.doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    return (
+        span is not None
+        and span.root.head == subject
+        and span.root.dep_ in ("poss", "compound")
+        and subject.pos_ == "NOUN"
+    )

@@ -357,6 +357,80 @@ def test_they_and_the_statement_point_back_to_the_organisation(
     assert "Commission" in speakers[0] and "Ministry" in speakers[1]
 
 
+def test_straight_and_curly_marks_mixed_in_one_quote(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "\"Never underestimate Trump. He's a hard guy to predict,” Reid said on Wednesday.\n\n"
+        '"“You don’t win the nomination by how many states you win,” Rubio responded.'
+    )
+    got = [(q.text, q.speaker) for q in quotes_in(make_article, body)]
+    assert got == [
+        ("Never underestimate Trump. He's a hard guy to predict", "Reid"),
+        ("You don’t win the nomination by how many states you win", "Rubio"),
+    ]
+
+
+def test_a_surname_the_model_misses_is_still_the_person(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "“We talk a lot,” said Marty Walz, chair of the advisory council.\n\n"
+        "Susan Tolman is on the other side of the question.\n\n"
+        "Walz approaches it a bit more diplomatically. She wants the money spent elsewhere.\n\n"
+        "“They are trying to defeat opportunity for kids,” she said."
+    )
+    quote = quotes_in(make_article, body)[-1]
+    assert (quote.speaker_mention, quote.speaker) == ("she", "Marty Walz")
+
+
+def test_a_name_misread_as_a_compound_still_speaks(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "On the last day of the Republican National Convention in July, Ivanka Trump strode "
+        "across the stage in a blush-toned dress from her namesake label.\n\n"
+        '"Policies that allow women with children to thrive should not be novelties," she said.'
+        "\n\nDonald Trump's eldest daughter has built her brand around this cause."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert quote.speaker == "Ivanka Trump"
+
+
+def test_the_text_tells_a_gender_the_first_name_does_not(
+    make_article: Callable[..., Article],
+) -> None:
+    # The first-name table lists "Bernie" as mostly female; "his" and "he" say otherwise.
+    body = (
+        "Hillary Clinton spoke first at the town hall.\n\n"
+        "Bernie Sanders said his plan would work, and he repeated it twice.\n\n"
+        "“We will have to wait for the count,” she said."
+    )
+    quote = quotes_in(make_article, body)[-1]
+    assert (quote.speaker_mention, quote.speaker) == ("she", "Hillary Clinton")
+
+
+def test_a_lone_first_name_has_its_gender(make_article: Callable[..., Article]) -> None:
+    body = (
+        "Donald Trump walked onto the stage.\n\n"
+        "Melanie watched from her couch and smiled at the screen.\n\n"
+        "“I love you all,” he said."
+    )
+    quote = quotes_in(make_article, body)[-1]
+    assert (quote.speaker_mention, quote.speaker) == ("he", "Donald Trump")
+
+
+def test_a_spokeswoman_speaks_for_her_boss_but_is_not_him(
+    make_article: Callable[..., Article],
+) -> None:
+    body = (
+        "Alan Grayson is running for the Senate in Florida.\n\n"
+        "“We are confident about the primary,” Grayson's spokeswoman said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert quote.speaker == "Grayson's spokeswoman"
+
+
 def test_she_is_not_the_man_named_last(make_article: Callable[..., Article]) -> None:
     body = (
         "Hillary Clinton met the press after the debate with Donald Trump.\n\n"
