@@ -21,7 +21,7 @@ from tasks.records import (
     Quote,
     short_hash,
 )
-from tasks.speakers import Context, Speaker, named_between, resolve, same_speaker, text_genders
+from tasks.speakers import Context, Speaker, article_genders, named_between, resolve, same_speaker
 
 # A name and its appositive between a quote and its verb: ",” Texas delegate Bill Eastland,
 # wearing a cowboy hat and campaign pins, said".
@@ -109,7 +109,7 @@ def extract_quotes(
                 if m.label == "PERSON"
             }
             quoted = find_quotes(article.body, settings.min_words, settings.split_gap_words)
-            genders = text_genders(doc, found, quoted)
+            genders = article_genders(doc, found, quoted, names)
             ctx = Context(found, names, labels, aliases, surnames, quoted, genders)
             out += article_quotes(article, doc, quoted, ctx, settings)
     return sorted(out, key=lambda q: (q.article_id, q.start_char))

@@ -26,6 +26,8 @@ GROUP_PRONOUNS = frozenset({"they", "them", "we"})
 RELATIVES = frozenset({"who", "that", "which"})
 PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
 PRONOUN_GENDER = {"he": "male", "him": "male", "she": "female", "her": "female"}
+# An honorific before a name outweighs a stray pronoun: "Mrs. Clinton" is a woman.
+TITLE_VOTES = 3
 REFERRING_GENDER = {
     **PRONOUN_GENDER,
     **dict.fromkeys(("his", "himself"), "male"),
@@ -321,7 +323,7 @@ def _main_subjects(sent: Span, offset: int, ctx: Context) -> list[Token]:
 
 
 def _gender(mention: EntityMention, ctx: Context) -> str | None:
-    """A person's gender when its name or title says so ("Mr.", "Hillary"), else None."""
+    """A person's gender when its title, first name or the article says so, else None."""
     if mention.label != "PERSON":
         return None
     first = mention.text.split()[0].rstrip(".").lower()
@@ -332,35 +334,45 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
     name = mention.text.split()
     if len(name) < 2:
         name = ctx.names.get(mention.entity_id, mention.text).split()
-    # A person known only by one name is mostly known by the first ("Melanie said").
-    return first_name_gender(name[0]) or ctx.genders.get(mention.entity_id)
+    listed = first_name_gender(name[0]) if len(name) > 1 else None
+    return listed or ctx.genders.get(mention.entity_id)
 
 
-def text_genders(
-    doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted]
+def article_genders(
+    doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted], names: dict[str, str]
 ) -> dict[str, str]:
-    """The gender an article's own pronouns give each person: "he"/"his" after the name in
-    sentences naming only that person, when they outnumber "she"/"her" two to one.
-
-    First names do not always tell ("Bernie" is listed as mostly female); the text does.
-    """
+    """The gender an article gives each person it names, where first names do not tell
+    ("Bernie" is listed as mostly female): by the titles before the name ("Mrs. Clinton"),
+    the pronouns after it in sentences naming only that person, and a lone first name."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    starts = [m.start_char for m in mentions]
+    people = [m for m in mentions if m.label == "PERSON"]
+    starts = [m.start_char for m in people]
     for sent in doc.sents:
-        inside = mentions[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
-        people = {m.entity_id for m in inside if m.label == "PERSON"}
-        if len(people) != 1:
+        inside = people[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
+        for m in inside:
+            title = doc.char_span(m.start_char, m.start_char + 1, alignment_mode="expand")
+            before = doc[title.start - 1].lower_.rstrip(".") if title and title.start else ""
+            if before in HONORIFICS:
+                votes[m.entity_id][HONORIFICS[before]] += TITLE_VOTES
+        if len({m.entity_id for m in inside}) != 1:
             continue
-        first = min(m.start_char for m in inside if m.label == "PERSON")
         for token in sent:
             gender = REFERRING_GENDER.get(token.lower_)
-            if gender and token.idx > first and not _inside(token.idx, quoted):
-                votes[next(iter(people))][gender] += 1
+            if gender and token.idx > inside[0].start_char and not _inside(token.idx, quoted):
+                votes[inside[0].entity_id][gender] += 1
     found = {}
     for entity, count in votes.items():
         (top, n), (_, other) = [*count.most_common(), ("", 0)][:2]
         if n >= max(2, 2 * other):  # one "his" may be someone else's
             found[entity] = top
+    # Someone known by one name only ("Melanie said") by the first name, unless that name
+    # is also a surname here ("Clinton" is a listed first name).
+    surnames = {m.text.split()[-1] for m in people if len(m.text.split()) > 1}
+    for m in people:
+        name = names.get(m.entity_id, m.text)
+        lone = m.entity_id not in found and " " not in name and name not in surnames
+        if lone and (listed := first_name_gender(name)) is not None:
+            found[m.entity_id] = listed
     return found
 
 

@@ -420,6 +420,19 @@ def test_a_lone_first_name_has_its_gender(make_article: Callable[..., Article]) 
     assert (quote.speaker_mention, quote.speaker) == ("he", "Donald Trump")
 
 
+def test_an_honorific_before_a_surname_tells_the_gender(
+    make_article: Callable[..., Article],
+) -> None:
+    # "Clinton" alone is listed as a man's first name; "Mrs." before it says otherwise.
+    body = (
+        "The most telling promise Mrs. Clinton has made in clinching the nomination is that "
+        "she will not overpromise.\n\n"
+        "“We don't need any more of that,” she said."
+    )
+    [quote] = quotes_in(make_article, body)
+    assert (quote.speaker_mention, quote.speaker) == ("she", "Clinton")
+
+
 def test_a_spokeswoman_speaks_for_her_boss_but_is_not_him(
     make_article: Callable[..., Article],
 ) -> None:
