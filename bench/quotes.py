@@ -18,8 +18,9 @@ listed first name tells ("she" is not "Mr. Smith"):
   kind of speech) that holds a fitting entity, i.e. the speaker chain the annotators marked.
 Both are blind guesses at what the pronoun refers to, so a third figure scores the sampled
 pronoun and nominal sources whose referent was resolved by hand from the text
-(`bench/polnear_antecedents.tsv`, our annotation) and extrapolates the overall accuracy
-from that rate and the named sources.
+(our annotation: `bench/polnear_antecedents.tsv`, 60 read while developing the resolver, and
+`bench/polnear_antecedents_check.tsv`, 100 more held out from it and resolved without seeing
+any prediction) and extrapolates the overall accuracy from that rate and the named sources.
 `--dump FILE` writes one JSON line per gold and per false positive, for error analysis.
 """
 
@@ -42,10 +43,14 @@ from spacy.tokens import Doc
 
 from tasks import nlp
 from tasks.entities import EntitySettings
-from tasks.speakers import first_name_gender
+from tasks.names import first_name_gender
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-HAND_PATH = Path(__file__).with_name("polnear_antecedents.tsv")
+# Hand-resolved referents: a sample read while developing, and a larger one held out from it.
+HAND_SAMPLES = {
+    "development sample": Path(__file__).with_name("polnear_antecedents.tsv"),
+    "held-out sample": Path(__file__).with_name("polnear_antecedents_check.tsv"),
+}
 THRESHOLDS = (0.8, 0.3)
 SPEAKER_THRESHOLD = 0.3  # speakers are scored on the pairs matched at this coverage
 MIN_PREFIX = 20  # shortest normalized prefix accepted when a part is not found whole
@@ -641,16 +646,16 @@ def print_report(
         print(f"  speaker_type  {shown}")
 
 
-def print_hand(hand: tuple[int, int], speakers: SpeakerScores) -> None:
-    """Pronoun and nominal speakers on the hand-resolved sample, and the overall estimate."""
+def print_hand(name: str, path: Path, hand: tuple[int, int], speakers: SpeakerScores) -> None:
+    """Pronoun and nominal speakers on a hand-resolved sample, and the overall estimate."""
     right, total = hand
     if not total:
         return
     other = speakers.total - speakers.named
     estimate = (speakers.named_right + right / total * other) / speakers.total
     print(
-        f"  pronoun/nominal speakers on the hand-resolved sample {ratio(right, total)}"
-        f" ({right}/{total}, {HAND_PATH.name})   overall with that rate {estimate:.3f}"
+        f"  pronoun/nominal speakers, hand-resolved {name} {ratio(right, total)}"
+        f" ({right}/{total}, {path.name})   overall with that rate {estimate:.3f}"
     )
 
 
@@ -743,7 +748,10 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
         preds, matches[SPEAKER_THRESHOLD], cases, chained=False
     )
     speakers = {"nearest named source": chained, "nearest entity": nearest}
-    hand = hand_scores(preds, golds, matches[SPEAKER_THRESHOLD], hand_antecedents(HAND_PATH))
+    hands = {
+        name: hand_scores(preds, golds, matches[SPEAKER_THRESHOLD], hand_antecedents(path))
+        for name, path in HAND_SAMPLES.items()
+    }
     unmapped = sum(not p.chars for p in preds)
     prefix = sum(p.parts_prefix for p in preds)
     lost = sum(p.parts_unmapped for p in preds)
@@ -754,7 +762,10 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
         f" (parts: {lost} unmapped, {prefix} by prefix)  pipeline {seconds:.1f}s"
     )
     print_report(header, quote_scores, speakers, Counter(p.speaker_type for p in preds))
-    print_hand(hand, chained)
+    for name, path in HAND_SAMPLES.items():
+        print_hand(name, path, hands[name], chained)
+    both = tuple(map(sum, zip(*hands.values(), strict=True)))
+    print_hand("samples together", Path("both files"), (both[0], both[1]), chained)
     if dump_path is not None:
         matched = matches[SPEAKER_THRESHOLD]
         neutral = neutral_preds(preds, mixed, matched.values())
