@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -535,20 +535,43 @@ def hand_antecedents(path: Path) -> dict[tuple[str, int], str]:
     return {(r[0], int(r[1])): r[3] for r in data if r[3] != "?"}
 
 
+@dataclass(frozen=True)
+class HandScores:
+    """Speakers on a hand-resolved sample, and how often each proxy finds its referents."""
+
+    right: int
+    total: int
+    nearest_agrees: int  # the nearest-entity antecedent is the hand-resolved referent
+    chained_agrees: int  # the nearest-named-source antecedent is
+
+
 def hand_scores(
     preds: Sequence[Pred],
     golds: Sequence[Gold],
     matched: dict[int, int],
+    cases: dict[int, SpeakerCase | None],
     hand: dict[tuple[str, int], str],
-) -> tuple[int, int]:
-    """Right and scored speakers among the matched golds with a hand-resolved referent."""
+) -> HandScores:
+    """Scores on the matched golds with a hand-resolved referent."""
     referents = {
         g: hand[(golds[g].article, start)]
         for g in matched
         if (start := golds[g].source_start) is not None and (golds[g].article, start) in hand
     }
-    right = sum(names_match(preds[matched[g]].speaker, name) for g, name in referents.items())
-    return right, len(referents)
+
+    def agrees(g: int, chained: bool) -> bool:
+        case = cases[g]
+        if case is None:
+            return False
+        antecedent = case.chained if chained else case.nearest
+        return any(names_match(n, referents[g]) for n in (*case.accepted, antecedent))
+
+    return HandScores(
+        right=sum(names_match(preds[matched[g]].speaker, name) for g, name in referents.items()),
+        total=len(referents),
+        nearest_agrees=sum(agrees(g, chained=False) for g in referents),
+        chained_agrees=sum(agrees(g, chained=True) for g in referents),
+    )
 
 
 def parse_texts(articles: Sequence[dict[str, Any]]) -> dict[str, Doc]:
@@ -646,16 +669,20 @@ def print_report(
         print(f"  speaker_type  {shown}")
 
 
-def print_hand(name: str, path: Path, hand: tuple[int, int], speakers: SpeakerScores) -> None:
+def print_hand(name: str, path: str, hand: HandScores, speakers: SpeakerScores) -> None:
     """Pronoun and nominal speakers on a hand-resolved sample, and the overall estimate."""
-    right, total = hand
-    if not total:
+    if not hand.total:
         return
     other = speakers.total - speakers.named
-    estimate = (speakers.named_right + right / total * other) / speakers.total
+    estimate = (speakers.named_right + hand.right / hand.total * other) / speakers.total
     print(
-        f"  pronoun/nominal speakers, hand-resolved {name} {ratio(right, total)}"
-        f" ({right}/{total}, {path.name})   overall with that rate {estimate:.3f}"
+        f"  pronoun/nominal speakers, hand-resolved {name} {ratio(hand.right, hand.total)}"
+        f" ({hand.right}/{hand.total}, {path})   overall with that rate {estimate:.3f}"
+    )
+    print(
+        f"    the proxies' antecedent is the hand-resolved referent: nearest entity"
+        f" {hand.nearest_agrees}/{hand.total}, nearest named source"
+        f" {hand.chained_agrees}/{hand.total}"
     )
 
 
@@ -749,7 +776,7 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
     )
     speakers = {"nearest named source": chained, "nearest entity": nearest}
     hands = {
-        name: hand_scores(preds, golds, matches[SPEAKER_THRESHOLD], hand_antecedents(path))
+        name: hand_scores(preds, golds, matches[SPEAKER_THRESHOLD], cases, hand_antecedents(path))
         for name, path in HAND_SAMPLES.items()
     }
     unmapped = sum(not p.chars for p in preds)
@@ -763,9 +790,9 @@ def bench_polnear(data: Path, limit: int | None, dump_path: Path | None) -> None
     )
     print_report(header, quote_scores, speakers, Counter(p.speaker_type for p in preds))
     for name, path in HAND_SAMPLES.items():
-        print_hand(name, path, hands[name], chained)
-    both = tuple(map(sum, zip(*hands.values(), strict=True)))
-    print_hand("samples together", Path("both files"), (both[0], both[1]), chained)
+        print_hand(name, path.name, hands[name], chained)
+    both = HandScores(*map(sum, zip(*(astuple(h) for h in hands.values()), strict=True)))
+    print_hand("samples together", "both files", both, chained)
     if dump_path is not None:
         matched = matches[SPEAKER_THRESHOLD]
         neutral = neutral_preds(preds, mixed, matched.values())
