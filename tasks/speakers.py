@@ -77,7 +77,7 @@ class Context:
     aliases: dict[str, str]  # normalized alias -> entity id (run-wide)
     surnames: dict[str, str]  # last name -> person entity id (named in this article)
     quoted: Sequence[Quoted]  # the article's quotes: antecedents are never inside them
-    genders: dict[str, str]  # person entity id -> gender the article's pronouns give it
+    genders: dict[str, str]  # person entity id -> gender the article gives it
 
 
 @dataclass(frozen=True)
@@ -342,26 +342,10 @@ def article_genders(
     doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted], names: dict[str, str]
 ) -> dict[str, str]:
     """The gender an article gives each person it names, where first names do not tell
-    ("Bernie" is listed as mostly female): by the titles before the name ("Mrs. Clinton"),
-    the pronouns after it in sentences naming only that person, and a lone first name."""
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    ("Bernie" is listed as mostly female): by titles and pronouns, or a lone first name."""
     people = [m for m in mentions if m.label == "PERSON"]
-    starts = [m.start_char for m in people]
-    for sent in doc.sents:
-        inside = people[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
-        for m in inside:
-            title = doc.char_span(m.start_char, m.start_char + 1, alignment_mode="expand")
-            before = doc[title.start - 1].lower_.rstrip(".") if title and title.start else ""
-            if before in HONORIFICS:
-                votes[m.entity_id][HONORIFICS[before]] += TITLE_VOTES
-        if len({m.entity_id for m in inside}) != 1:
-            continue
-        for token in sent:
-            gender = REFERRING_GENDER.get(token.lower_)
-            if gender and token.idx > inside[0].start_char and not _inside(token.idx, quoted):
-                votes[inside[0].entity_id][gender] += 1
     found = {}
-    for entity, count in votes.items():
+    for entity, count in _gender_votes(doc, people, quoted).items():
         (top, n), (_, other) = [*count.most_common(), ("", 0)][:2]
         if n >= max(2, 2 * other):  # one "his" may be someone else's
             found[entity] = top
@@ -374,6 +358,29 @@ def article_genders(
         if lone and (listed := first_name_gender(name)) is not None:
             found[m.entity_id] = listed
     return found
+
+
+def _gender_votes(
+    doc: Doc, people: Sequence[EntityMention], quoted: Sequence[Quoted]
+) -> dict[str, Counter[str]]:
+    """Votes per person: the honorific before each mention ("Mrs. Clinton"), and "he",
+    "his", "she", "her" after the name in sentences naming only that person."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    starts = [m.start_char for m in people]
+    for sent in doc.sents:
+        inside = people[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
+        for m in inside:
+            first = doc.char_span(m.start_char, m.start_char + 1, alignment_mode="expand")
+            before = doc[first.start - 1].lower_.rstrip(".") if first and first.start else ""
+            if before in HONORIFICS:
+                votes[m.entity_id][HONORIFICS[before]] += TITLE_VOTES
+        if len({m.entity_id for m in inside}) != 1:
+            continue
+        for token in sent:
+            gender = REFERRING_GENDER.get(token.lower_)
+            if gender and token.idx > inside[0].start_char and not _inside(token.idx, quoted):
+                votes[inside[0].entity_id][gender] += 1
+    return votes
 
 
 def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speaker:
