@@ -105,10 +105,13 @@ def cluster_quotes(found: Sequence[Quote], settings: Settings) -> list[Quote]:
 
 @task(cache_policy=NO_CACHE)
 def link_articles(
-    articles: Sequence[Article], settings: Settings
+    articles: Sequence[Article],
+    mentions: Sequence[EntityMention],
+    found: Sequence[Quote],
+    settings: Settings,
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
-    """Link duplicates, excerpts and stories across the run."""
-    return dedup.link_articles(articles, settings.dedup)
+    """Link duplicates, excerpts, rewrites and stories across the run."""
+    return dedup.link_articles(articles, settings.dedup, mentions, found)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -155,7 +158,7 @@ def _run(
         raise FileNotFoundError(f"input folder {input_dir} does not exist")
     inputs, articles, rejects = _prepare(input_dir, day, settings)
     mentions, known, found_quotes = _analyse(articles, settings)
-    linked, links, stories = link_articles(articles, settings)
+    linked, links, stories = link_articles(articles, mentions, found_quotes, settings)
     get_run_logger().info(
         "%d mentions of %d entities, %d quotes, %d links, %d stories",
         len(mentions), len(known), len(found_quotes), len(links), len(stories),

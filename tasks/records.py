@@ -183,7 +183,7 @@ class Quote:
     quote_cluster_id: str  # the same quote in other articles (small wording changes) shares it
 
 
-Relation = Literal["exact_duplicate", "near_duplicate", "excerpt", "same_story"]
+Relation = Literal["exact_duplicate", "near_duplicate", "excerpt", "rewrite", "same_story"]
 
 
 @dataclass(frozen=True)

@@ -279,7 +279,7 @@ ARTICLE_LINKS = pa.schema(
         col(
             "relation",
             pa.string(),
-            "`exact_duplicate`, `near_duplicate`, `excerpt` or `same_story`.",
+            "`exact_duplicate`, `near_duplicate`, `excerpt`, `rewrite` (the same quotes and cast, reworded) or `same_story`.",
         ),
         col(
             "score",

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tasks.dedup import DedupSettings, link_articles
+from tasks.entities import EntitySettings, canonicalize, extract_mentions
+from tasks.quotes import QuoteSettings, cluster_quotes, extract_quotes
 from tasks.records import Article
 
 SETTINGS = DedupSettings()
@@ -211,3 +213,45 @@ def test_links_do_not_depend_on_input_order(make_article: Callable[..., Article]
     _, links, stories = link_articles(arts, SETTINGS)
     _, links_again, stories_again = link_articles(list(reversed(arts)), SETTINGS)
     assert links and (links, stories) == (links_again, stories_again)
+
+
+WIRE = (
+    "Foreign Minister Catherine Colonna said France would ask the United Nations Security "
+    "Council to meet on Armenia and Azerbaijan after the offensive in Nagorno-Karabakh.\n\n"
+    "“This is illegal, unjustifiable and unacceptable,” Colonna told reporters in Paris.\n\n"
+    "Secretary of State Antony Blinken called Ilham Aliyev and Nikol Pashinyan.\n\n"
+    "“We urge Azerbaijan to stop its military actions at once,” Blinken said in New York."
+)
+REWORDED = (
+    "Paris wants the Security Council of the United Nations to hold talks on Azerbaijan and "
+    "Armenia, Catherine Colonna said, as fighting broke out in Nagorno-Karabakh.\n\n"
+    "“This is illegal, unjustifiable and unacceptable,” the French minister Colonna said.\n\n"
+    "Antony Blinken spoke by phone to Nikol Pashinyan and Ilham Aliyev, officials said.\n\n"
+    "“We urge Azerbaijan to stop its military actions at once,” said Blinken in New York."
+)
+FOLLOW_UP = (
+    "Refugees from Nagorno-Karabakh crossed into Armenia at Kornidzor on Monday, and Samantha "
+    "Power of USAID met families in Goris as Yerevan asked Moscow and Brussels for help.\n\n"
+    "“This is illegal, unjustifiable and unacceptable,” Colonna had told reporters in Paris.\n\n"
+    "The Red Cross and UNHCR said the road through the Lachin corridor was open again.\n\n"
+    "“We urge Azerbaijan to stop its military actions at once,” Blinken said in New York."
+)
+
+
+def test_a_rewrite_shares_the_quotes_and_the_cast(make_article: Callable[..., Article]) -> None:
+    # A follow-up repeats the same two quotes but brings other people and places: no rewrite.
+    arts = [
+        make_article(body, uri)
+        for uri, body in (("wire.txt", WIRE), ("rewrite.txt", REWORDED), ("later.txt", FOLLOW_UP))
+    ]
+    mentions, parsed = extract_mentions(arts, EntitySettings())
+    linked, entities = canonicalize(mentions, EntitySettings())
+    found = cluster_quotes(
+        extract_quotes(arts, parsed, linked, entities, QuoteSettings()), QuoteSettings()
+    )
+    _, links, _ = link_articles(arts, SETTINGS, linked, found)
+    uri = {a.article_id: a.source_uri for a in arts}
+    got = {frozenset({uri[ln.article_id], uri[ln.other_article_id]}): ln.relation for ln in links}
+    assert got[frozenset({"wire.txt", "rewrite.txt"})] == "rewrite"
+    assert got.get(frozenset({"wire.txt", "later.txt"})) != "rewrite"
+    assert got.get(frozenset({"rewrite.txt", "later.txt"})) != "rewrite"

@@ -196,6 +196,19 @@ def test_001_is_an_excerpt_of_000(con: duckdb.DuckDBPyConnection) -> None:
     assert s0 == s1
 
 
+def test_002_is_a_rewrite_of_003(con: duckdb.DuckDBPyConnection) -> None:
+    a002, a003 = article_id(con, "002_"), article_id(con, "003_")
+    [(relation,)] = rows(
+        con,
+        "SELECT relation FROM article_links WHERE article_id IN (?, ?) AND other_article_id IN (?, ?)",
+        a002,
+        a003,
+        a002,
+        a003,
+    )
+    assert relation == "rewrite"
+
+
 def test_reports_run(con: duckdb.DuckDBPyConnection) -> None:
     for name in query.report_names():
         columns, result = query.fetch(con, query.report_sql(name))
