@@ -56,6 +56,12 @@ TITLE_WORDS = frozenset(
         "mrs.",
         "ms.",
         "dr.",
+        # British style writes honorifics without the full stop ("Mr Blunkett").
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "miss",
         "sir",
         "lord",
         "lady",
@@ -176,9 +182,11 @@ def _person_span(doc: Doc, run: Span, surnames: frozenset[str]) -> Span | None:
     words = [t for t in run if t.lower_ not in NAME_SUFFIXES]
     if not words or words[-1].text not in surnames:
         return None
-    start = run.start
-    while start < words[-1].i and doc[start].lower_ in TITLE_WORDS:
-        start += 1
+    # The name is the surname and the given names or initials right before it: "Labour MP
+    # Eric Joyce" is "Eric Joyce", "Mr Blunkett" is "Blunkett".
+    start = words[-1].i
+    while start > run.start and _given(doc[start - 1]):
+        start -= 1
     span = Span(doc, start, run.end, label="PERSON")
     for ent in doc.ents:
         if not _overlap(ent, span):
@@ -188,6 +196,13 @@ def _person_span(doc: Doc, run: Span, surnames: frozenset[str]) -> Span | None:
         if ent.label_ == "PERSON" and (ent.start, ent.end) == (span.start, span.end):
             return None
     return span
+
+
+def _given(token: Token) -> bool:
+    """A listed first name or an initial ("J.")."""
+    return token.lower_ not in TITLE_WORDS and (
+        is_first_name(token.text) or (len(token.text) == 2 and token.text.endswith("."))
+    )
 
 
 def _overlap(a: Span, b: Span) -> bool:

@@ -39,3 +39,14 @@ def test_a_surname_starting_a_sentence_stays_a_word_the_article_uses() -> None:
         "Price increases hurt families, and the price of bread rose again."
     )
     assert ("Price", "PERSON") not in found
+
+
+def test_a_found_again_name_keeps_only_given_names_before_the_surname() -> None:
+    found = ents(
+        "Home Secretary David Blunkett spoke on Monday.\n\n"
+        "Mr Blunkett said the plan would work, and Labour MP Eric Joyce agreed with Mr Joyce's "
+        "colleagues."
+    )
+    people = {text for text, label in found if label == "PERSON"}
+    assert "Blunkett" in people and "Mr Blunkett" not in people
+    assert not any(p.startswith(("Labour", "MP")) for p in people)
