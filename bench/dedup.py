@@ -52,9 +52,8 @@ def run_links(files: dict[str, bytes]) -> tuple[dict[Pair, str], dict[str, str],
             " JOIN articles b ON b.article_id = l.other_article_id"
         ).fetchall()
         stories = con.execute("SELECT source_uri, story_id FROM articles").fetchall()
-    stem = lambda uri: Path(uri).stem  # noqa: E731
-    found = {pair(stem(a), stem(b)): rel for a, b, rel in links}
-    return found, {stem(uri): sid for uri, sid in stories}, len(stories), seconds
+    found = {pair(Path(a).stem, Path(b).stem): rel for a, b, rel in links}
+    return found, {Path(uri).stem: sid for uri, sid in stories}, len(stories), seconds
 
 
 def precision_recall(predicted: set[Pair], gold: set[Pair]) -> str:

@@ -173,6 +173,11 @@ def _candidates(
     return pairs
 
 
+def _indexed_pairs(index: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """Every pair of keys filed under one entry of an index (a term, a quote cluster)."""
+    return {_pair(a, b) for keys in index.values() for a, b in combinations(keys, 2)}
+
+
 def _pair(a: str, b: str) -> tuple[str, str]:
     """An unordered pair in canonical order."""
     return (a, b) if a < b else (b, a)
@@ -212,9 +217,8 @@ def rewrite_links(
     for article_id in sorted(said):
         for cluster in said[article_id]:
             sharing[cluster].append(article_id)
-    pairs = {_pair(a, b) for ids in sharing.values() for a, b in combinations(ids, 2)}
     links = []
-    for a, b in sorted(pairs):
+    for a, b in sorted(_indexed_pairs(sharing)):
         shared = len(said[a] & said[b])
         entities = len(cast[a] & cast[b]) / (len(cast[a] | cast[b]) or 1)
         score = _cosine(vectors.get(a, {}), vectors.get(b, {}))
@@ -248,9 +252,8 @@ def story_links(vectors: dict[str, dict[str, float]], settings: DedupSettings) -
     for key, vec in vectors.items():
         for term in sorted(vec, key=lambda t: (-vec[t], t))[: settings.candidate_terms]:
             index[term].append(key)
-    pairs = {_pair(a, b) for keys in index.values() for a, b in combinations(sorted(keys), 2)}
     links = []
-    for a, b in sorted(pairs):
+    for a, b in sorted(_indexed_pairs(index)):
         score = _cosine(vectors[a], vectors[b])
         if score >= settings.same_story_cosine:
             links.append(ArticleLink(a, b, "same_story", round(score, 6)))

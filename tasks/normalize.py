@@ -176,7 +176,8 @@ def _canonical(text: str) -> str:
 def normalize_quotes(text: str) -> str:
     """Map exotic double quote marks to “ ” (or "), keeping straight, curly, „ and « » marks."""
     text = DOUBLE_PRIME.sub('"', text.translate(QUOTE_MARKS))
-    text = "\n".join(_typed_both(line) for line in text.split("\n"))
+    if "'''" in text:
+        text = "\n".join(_typed_both(line) for line in text.split("\n"))
     return TYPED_DOUBLE_QUOTE.sub('"', text)
 
 

@@ -326,10 +326,8 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
     """A person's gender when its title, first name or the article says so, else None."""
     if mention.label != "PERSON":
         return None
-    first = mention.text.split()[0].rstrip(".").lower()
-    if first in HONORIFICS:
-        return HONORIFICS[first]
-    # The mention's own first name before its entity's: "Ivanka Trump" may have been merged
+    # A title is never part of a mention (the span rules drop it); the one before it votes
+    # in article_genders. The mention's own first name before its entity's: "Ivanka Trump" may have been merged
     # into the entity of another Trump.
     name = mention.text.split()
     if len(name) < 2:
@@ -459,10 +457,10 @@ def _person_within(subject: Token, mentions: Sequence[EntityMention]) -> str | N
 def _describes(subject: Token, mention: EntityMention) -> bool:
     """True for a name that only qualifies the subject's noun: "Grayson's spokeswoman" and
     "some Clinton allies" speak for Grayson and Clinton, but are not them."""
-    span = subject.doc.char_span(mention.start_char, mention.end_char, alignment_mode="expand")
+    root = _root(subject.doc, mention)
     return (
-        span is not None
-        and span.root.head == subject
-        and span.root.dep_ in ("poss", "compound")
+        root is not None
+        and root.head == subject
+        and root.dep_ in ("poss", "compound")
         and subject.pos_ == "NOUN"
     )
