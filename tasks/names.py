@@ -10,6 +10,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from tasks import gazetteer
+
 # Words of a job title: a span made only of them is a title ("State" in "Secretary of
 # State"), never an entity, and they are not part of a person's name.
 TITLE_WORDS = frozenset(
@@ -81,8 +83,11 @@ TITLE_WORDS = frozenset(
 # Ends of a name that are not its surname: "Luther Stan Pate IV", "Martin Luther King Jr.".
 NAME_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
 # Labels the small model gives a surname it does not recognise as a person ("Sanders" ORG,
-# "Ivanka" PRODUCT). Places keep theirs: "Jordan" the country is not Jim Jordan.
+# "Ivanka" PRODUCT).
 RELABELED = frozenset({"ORG", "NORP", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT", "PERSON"})
+# It tags foreign surnames as places too ("O'Gara" LOC, "Orquera" GPE); countries and
+# their regions keep their label: "Jordan" the country is not Jim Jordan.
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +154,12 @@ def _surnames(doc: Doc) -> frozenset[str]:
         if len(words) >= 2 and (is_first_name(words[0].text) or titled):
             found.add(words[-1].text)
     found |= {name for name, n in alone.items() if n >= 2}
-    return frozenset(n for n in found if n.isalpha() and len(n) > 1)
+    return frozenset(n for n in found if _is_word(n) and len(n) > 1)
+
+
+def _is_word(text: str) -> bool:
+    """Letters, with the apostrophes and hyphens of names ("O'Gara", "Smith-Jones")."""
+    return text.replace("'", "").replace("’", "").replace("-", "").isalpha()
 
 
 def _name_runs(doc: Doc, surnames: frozenset[str], initial: frozenset[str]) -> list[Span]:
@@ -171,7 +181,7 @@ def _name_runs(doc: Doc, surnames: frozenset[str], initial: frozenset[str]) -> l
 def _name_word(token: Token, surnames: frozenset[str], initial: frozenset[str]) -> bool:
     """A capitalized word that can be part of a name; the tagger often calls a surname a
     noun ("Sanders" NNS), which counts inside a sentence and, if `initial`, at its start."""
-    if not token.text[:1].isupper() or not (token.is_alpha or token.text.endswith(".")):
+    if not token.text[:1].isupper() or not (_is_word(token.text) or token.text.endswith(".")):
         return False
     return token.pos_ == "PROPN" or token.text in (initial if token.is_sent_start else surnames)
 
@@ -191,11 +201,18 @@ def _person_span(doc: Doc, run: Span, surnames: frozenset[str]) -> Span | None:
     for ent in doc.ents:
         if not _overlap(ent, span):
             continue
-        if ent.label_ not in RELABELED or ent.start < span.start or ent.end > span.end:
+        if not _relabeled(ent) or ent.start < span.start or ent.end > span.end:
             return None  # a place ("Jordan"), or a longer name ("the Sanders Institute")
         if ent.label_ == "PERSON" and (ent.start, ent.end) == (span.start, span.end):
             return None
     return span
+
+
+def _relabeled(ent: Span) -> bool:
+    """True for an entity whose label a known surname overrules."""
+    return ent.label_ in RELABELED or (
+        ent.label_ in PLACE_LABELS and not gazetteer.is_region(ent.text)
+    )
 
 
 def _given(token: Token) -> bool:

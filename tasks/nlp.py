@@ -9,7 +9,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
-from tasks import names
+from tasks import gazetteer, names
 from tasks.records import ParsedBatch
 
 # What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
@@ -47,7 +47,8 @@ def load_model(name: str) -> Language:
     if "parser" in model.pipe_names:
         model.add_pipe("paragraph_breaks", before="parser")
     if "ner" in model.pipe_names:
-        model.add_pipe(names.known_names.__name__, after="ner")
+        model.add_pipe(gazetteer.entity_labels.__name__, after="ner")
+        model.add_pipe(names.known_names.__name__, after=gazetteer.entity_labels.__name__)
     return model
 
 
