@@ -33,6 +33,8 @@ from tasks.records import (
 from tasks.settings import Settings
 
 T = TypeVar("T")
+# The user's alias file, beside the Parquet tables: one alias per line, applied every run.
+ALIAS_FILE = "aliases.csv"
 
 
 class InvariantError(Exception):
@@ -79,10 +81,11 @@ def mentions_batch(
 
 @task(cache_policy=NO_CACHE)
 def canonicalize_entities(
-    mentions: Sequence[Mention], settings: Settings
+    mentions: Sequence[Mention], articles: Sequence[Article], settings: Settings
 ) -> tuple[list[EntityMention], list[Entity]]:
     """Merge the run's mentions into canonical entities."""
-    return entities.canonicalize(mentions, settings.entities)
+    published = {a.article_id: a.published_at for a in articles if a.published_at is not None}
+    return entities.canonicalize(mentions, settings.entities, published)
 
 
 @task(cache_policy=NO_CACHE)
@@ -107,11 +110,12 @@ def cluster_quotes(found: Sequence[Quote], settings: Settings) -> list[Quote]:
 def link_articles(
     articles: Sequence[Article],
     mentions: Sequence[EntityMention],
+    known: Sequence[Entity],
     found: Sequence[Quote],
     settings: Settings,
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
     """Link duplicates, excerpts, rewrites and stories across the run."""
-    return dedup.link_articles(articles, settings.dedup, mentions, found)
+    return dedup.link_articles(articles, settings.dedup, mentions, found, known)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -156,9 +160,10 @@ def _run(
     """The body of the flow: prepare articles, analyse them, write every table once."""
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} does not exist")
+    settings = with_aliases(settings, warehouse / ALIAS_FILE)
     inputs, articles, rejects = _prepare(input_dir, day, settings)
     mentions, known, found_quotes = _analyse(articles, settings)
-    linked, links, stories = link_articles(articles, mentions, found_quotes, settings)
+    linked, links, stories = link_articles(articles, mentions, known, found_quotes, settings)
     get_run_logger().info(
         "%d mentions of %d entities, %d quotes, %d links, %d stories",
         len(mentions), len(known), len(found_quotes), len(links), len(stories),
@@ -168,6 +173,15 @@ def _run(
     summary = write.summarize(out, run_id, flow_run.id, str(input_dir), started, datetime.now(UTC))
     write_warehouse(warehouse, write.run_tables(out, summary), day, write.attempt_name(started))
     return summary
+
+
+def with_aliases(settings: Settings, path: Path) -> Settings:
+    """Add the warehouse's alias file, read afresh on every run, to the entity settings."""
+    found = entities.read_aliases(path)
+    if found:
+        get_run_logger().info("%d aliases from %s", len(found), path)
+    merged = replace(settings.entities, aliases=settings.entities.aliases + found)
+    return replace(settings, entities=merged)
 
 
 def _prepare(
@@ -208,7 +222,7 @@ def _analyse(
         found, batch = mentions_batch(chunk, settings)
         mentions += found
         parsed.append((chunk, batch))
-    linked, known = canonicalize_entities(mentions, settings)
+    linked, known = canonicalize_entities(mentions, articles, settings)
     found_quotes: list[Quote] = []
     for chunk, batch in parsed:
         found_quotes += quotes_batch(chunk, batch, linked, known, settings)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 
 from datasketch import MinHash, MinHashLSH, MinHashLSHEnsemble
@@ -17,6 +17,7 @@ from tasks.groups import components
 from tasks.records import (
     Article,
     ArticleLink,
+    Entity,
     EntityMention,
     Quote,
     Relation,
@@ -25,6 +26,8 @@ from tasks.records import (
 )
 
 WORD = re.compile(r"\w+")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY = re.compile(rf"\b({'|'.join(WEEKDAY_NAMES)})\b", re.IGNORECASE)
 UNDATED = datetime.max.replace(tzinfo=UTC)
 # Strongest first: a pair keeps only its strongest relation.
 STRENGTH: dict[Relation, int] = {
@@ -56,13 +59,22 @@ class DedupSettings:
     # LSH candidate thresholds sit below the verified ones so that MinHash estimation error
     # does not lose true pairs; every candidate is verified exactly afterwards.
     lsh_slack: float = 0.15
-    # TF-IDF cosine of content words above which two articles report the same event. Rewrites
-    # of one wire story score 0.5+, articles on one event from different angles ~0.35, and
-    # different stories of one beat (two unrelated economy stories) stay below ~0.25.
-    same_story_cosine: float = 0.33
+    # TF-IDF cosine of content words above which two articles of one time window report the
+    # same event: coverage of one event by different outlets scores 0.25-0.6, and different
+    # stories of one beat on one day (two unrelated economy stories) stay below ~0.25.
+    same_story_cosine: float = 0.25
+    # Words can't tell one event from its follow-ups: BBC follow-ups days apart share quotes,
+    # passages and 0.4-0.8 cosine. So a same-story pair must also be close in time: both
+    # published within this many days (wire coverage of an event lands the same or next day).
+    story_window_days: int = 2
+    # An undated article still dates its event in its lead ("rushed Tuesday to ..."): that
+    # weekday, within the window of a dated article, is the time evidence of the pair.
+    lead_words: int = 80
     # Only the top terms of each article index same-story candidates: pairs sharing none of
-    # their most distinctive terms are not compared, which keeps linking near-linear.
-    candidate_terms: int = 12
+    # their most distinctive terms are not compared, which keeps linking near-linear. 20, not
+    # fewer: in a small batch idf is flat, and two reports of one event (seeds 001 and 004)
+    # share none of their top 12 terms.
+    candidate_terms: int = 20
     # Articles with fewer content words are too thin to judge a story by word overlap.
     min_story_terms: int = 30
     # A rewrite reports the same facts in other words: what cannot be reworded stays. It
@@ -74,6 +86,8 @@ class DedupSettings:
     rewrite_entity_jaccard: float = 0.6
     # and its content words still say the same thing (TF-IDF cosine, as for same_story).
     rewrite_cosine: float = 0.33
+    # Entities listed per story: enough to say who and where, few enough for a dashboard cell.
+    story_top_entities: int = 5
 
 
 def link_articles(
@@ -81,6 +95,7 @@ def link_articles(
     settings: DedupSettings,
     mentions: Sequence[EntityMention] = (),
     quotes: Sequence[Quote] = (),
+    entities: Sequence[Entity] = (),
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
     """Link the run's articles (with their entities and clustered quotes) into stories."""
     ordered = sorted(articles, key=lambda a: (a.source_uri, a.article_id))
@@ -90,7 +105,7 @@ def link_articles(
             *exact_links(ordered),
             *shingle_links(ordered, settings),
             *rewrite_links(vectors, mentions, quotes, settings),
-            *story_links(vectors, settings),
+            *story_links(ordered, vectors, settings),
         ]
     )
     duplicate_of = {
@@ -101,7 +116,7 @@ def link_articles(
         replace(a, duplicate_of=duplicate_of.get(a.article_id), story_id=story_of[a.article_id])
         for a in articles
     ]
-    return linked, links, stories(linked)
+    return linked, links, stories(linked, mentions, entities, settings.story_top_entities)
 
 
 def exact_links(ordered: Sequence[Article]) -> list[ArticleLink]:
@@ -246,18 +261,44 @@ def term_vectors(
     return _tfidf({k: t for k, t in terms.items() if sum(t.values()) >= settings.min_story_terms})
 
 
-def story_links(vectors: dict[str, dict[str, float]], settings: DedupSettings) -> list[ArticleLink]:
-    """Same-story pairs: TF-IDF cosine of content words over candidates sharing top terms."""
+def story_links(
+    ordered: Sequence[Article], vectors: dict[str, dict[str, float]], settings: DedupSettings
+) -> list[ArticleLink]:
+    """Same-story pairs: close in time, and alike in TF-IDF over candidates sharing top terms."""
     index: dict[str, list[str]] = defaultdict(list)
     for key, vec in vectors.items():
         for term in sorted(vec, key=lambda t: (-vec[t], t))[: settings.candidate_terms]:
             index[term].append(key)
+    when = {a.article_id: event_time(a, settings) for a in ordered}
     links = []
     for a, b in sorted(_indexed_pairs(index)):
+        if not same_time(when[a], when[b], settings.story_window_days):
+            continue
         score = _cosine(vectors[a], vectors[b])
         if score >= settings.same_story_cosine:
             links.append(ArticleLink(a, b, "same_story", round(score, 6)))
     return links
+
+
+def event_time(article: Article, settings: DedupSettings) -> date | int | None:
+    """When an article's event happened: its publication date, else the weekday its lead names."""
+    if article.published_at is not None:
+        return article.published_at.date()
+    lead = " ".join(f"{article.title or ''} {article.body}".split()[: settings.lead_words])
+    found = WEEKDAY.search(lead)
+    return WEEKDAY_NAMES.index(found.group(1).lower()) if found else None
+
+
+def same_time(a: date | int | None, b: date | int | None, window: int) -> bool:
+    """Two event times within the window; a weekday matches a date near one of that weekday."""
+    if isinstance(a, int) and isinstance(b, date):
+        a, b = b, a
+    if isinstance(a, date) and isinstance(b, date):
+        return abs((a - b).days) <= window
+    if isinstance(a, date) and isinstance(b, int):
+        return any((a + timedelta(days=d)).weekday() == b for d in range(-window, window + 1))
+    # Two weekdays, or nothing: no date anchors the pair, and a weekday recurs every week.
+    return False
 
 
 def _tfidf(terms: dict[str, Counter[str]]) -> dict[str, dict[str, float]]:
@@ -299,15 +340,43 @@ def _components(ids: Sequence[str], links: Iterable[ArticleLink]) -> dict[str, s
     return {i: short_hash(root) for i, root in roots.items()}
 
 
-def stories(articles: Sequence[Article]) -> list[Story]:
-    """One Story per story id, with its representative title, outlets and first date."""
+def stories(
+    articles: Sequence[Article],
+    mentions: Sequence[EntityMention] = (),
+    entities: Sequence[Entity] = (),
+    top: int = 5,
+) -> list[Story]:
+    """One Story per story id: representative title, outlets, dates and top entities."""
     members: dict[str, list[Article]] = defaultdict(list)
     for a in articles:
         members[a.story_id or a.article_id].append(a)
-    return [_story(sid, group) for sid, group in sorted(members.items())]
+    story_of = {a.article_id: a.story_id or a.article_id for a in articles}
+    # Per story and entity: the articles mentioning it, then its mentions.
+    reach: dict[str, dict[str, tuple[set[str], list[int]]]] = defaultdict(dict)
+    for m in mentions:
+        if m.article_id in story_of:
+            seen = reach[story_of[m.article_id]].setdefault(m.entity_id, (set(), [0]))
+            seen[0].add(m.article_id)
+            seen[1][0] += 1
+    names = {e.entity_id: e.canonical_name for e in entities}
+    return [
+        _story(sid, group, _top_entities(reach[sid], names, top))
+        for sid, group in sorted(members.items())
+    ]
 
 
-def _story(story_id: str, group: Sequence[Article]) -> Story:
+def _top_entities(
+    reach: dict[str, tuple[set[str], list[int]]], names: Mapping[str, str], top: int
+) -> tuple[str, ...]:
+    """The story's most widely mentioned entities: most articles, then most mentions."""
+    ranked = sorted(
+        (e for e in reach if e in names),
+        key=lambda e: (-len(reach[e][0]), -reach[e][1][0], names[e]),
+    )
+    return tuple(names[e] for e in ranked[:top])
+
+
+def _story(story_id: str, group: Sequence[Article], top_entities: tuple[str, ...]) -> Story:
     """Summarize one story's articles."""
     dates = [a.published_at for a in group if a.published_at is not None]
     # The earliest dated titled article names the story; undated ones only when none is dated.
@@ -321,4 +390,6 @@ def _story(story_id: str, group: Sequence[Article]) -> Story:
         article_count=len(group),
         outlets=tuple(sorted({a.outlet for a in group if a.outlet})),
         first_published_at=min(dates) if dates else None,
+        last_published_at=max(dates) if dates else None,
+        top_entities=top_entities,
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
@@ -28,10 +31,26 @@ class EntitySettings:
     labels: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT")
     # Acronyms are short: "UN", "NATO", "UNESCO"; longer all-caps tokens are words in caps.
     max_acronym_len: int = 6
+    # The user's alias file (warehouse/aliases.csv), read by the flow on every run.
+    aliases: tuple[Alias, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One line of the alias file: a name, the entity it means, and optionally its label."""
+
+    name: str
+    canonical: str
+    label: str | None = None
 
 
 # Ignored when an acronym is compared with a long name's initials ("UN" = United Nations).
 ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "on", "in", "de", "&"})
+# Words that join the words of a title and never start or end one.
+CONNECTORS = frozenset({"of", "for", "the", "and"})
+# Honorifics are forms of address, not roles: "Mr" Blunkett has no job called "Mr".
+HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "miss", "mr.", "mrs.", "ms.", "dr.", "sir"})
+ROLE_WORDS = TITLE_WORDS - HONORIFICS
 # Labels the model wrongly gives to bare surnames; see _majority_labels.
 SURNAME_MISLABELS = frozenset({"ORG", "NORP"})
 POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
@@ -60,8 +79,24 @@ def doc_mentions(article_id: str, doc: Doc, settings: EntitySettings) -> list[Me
         span = fix_span(doc, ent)
         if span is None:
             continue
-        found.append(Mention(article_id, span.text, ent.label_, span.start_char, span.end_char))
+        role = person_role(doc, span) if ent.label_ == "PERSON" else None
+        found.append(
+            Mention(article_id, span.text, ent.label_, span.start_char, span.end_char, role)
+        )
     return found
+
+
+def person_role(doc: Doc, name: Span) -> str | None:
+    """The title written right before a person's name: "Secretary of State" Antony Blinken."""
+    start = name.start
+    while start > 0 and doc[start - 1].lower_ in ROLE_WORDS:
+        start -= 1
+    words = list(doc[start : name.start])
+    while words and words[0].lower_ in CONNECTORS:
+        words.pop(0)
+    while words and words[-1].lower_ in CONNECTORS:
+        words.pop()
+    return " ".join(t.text for t in words) or None
 
 
 def fix_span(doc: Doc, ent: Span) -> Span | None:
@@ -71,6 +106,10 @@ def fix_span(doc: Doc, ent: Span) -> Span | None:
         start += 1
     while end > start and (doc[end - 1].is_punct or POSSESSIVE.fullmatch(doc[end - 1].text)):
         end -= 1
+    if ent.label_ == "EVENT":
+        # The year is not part of the name: "2006 World Cup" is the World Cup of 2006.
+        while start < end - 1 and doc[start].like_num:
+            start += 1
     if ent.label_ == "PERSON":
         while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
             start += 1
@@ -105,28 +144,52 @@ def normalize_name(text: str) -> str:
     return " ".join(PUNCT.sub(" ", key).split())
 
 
-def entity_id(label: str, canonical: str) -> str:
-    """Stable id of an entity: hash of its label and normalized canonical name."""
-    return short_hash(f"{label}:{normalize_name(canonical)}")
+def entity_id(group: str) -> str:
+    """Stable id of an entity: hash of its group key ("PERSON:antony blinken")."""
+    return short_hash(group)
+
+
+def read_aliases(path: Path) -> tuple[Alias, ...]:
+    """The alias file: CSV with columns name, canonical and an optional label; none if absent."""
+    if not path.is_file():
+        return ()
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if (r.get("name") or "").strip()]
+    return tuple(
+        Alias(
+            r["name"].strip(),
+            (r.get("canonical") or "").strip(),
+            (r.get("label") or "").strip() or None,
+        )
+        for r in rows
+        if not r["name"].lstrip().startswith("#") and (r.get("canonical") or "").strip()
+    )
 
 
 def canonicalize(
-    mentions: Sequence[Mention], settings: EntitySettings
+    mentions: Sequence[Mention],
+    settings: EntitySettings,
+    published: Mapping[str, datetime] | None = None,
 ) -> tuple[list[EntityMention], list[Entity]]:
-    """Merge the run's mentions into canonical entities and link every mention to one."""
-    labels = _majority_labels(mentions)
-    groups = _group_keys(mentions, labels, settings)
+    """Merge the run's mentions into canonical entities and link every mention to one.
+
+    `published` gives the publication time of the dated articles, for `first_seen_at`.
+    """
+    aliases = {normalize_name(a.name): a for a in settings.aliases}
+    keyed = [(m, _alias_key(normalize_name(m.text), aliases)) for m in mentions]
+    labels = _majority_labels(keyed, aliases)
+    groups = _group_keys(keyed, labels, settings)
     named: dict[str, set[str]] = defaultdict(set)
-    for m in mentions:
-        named[m.article_id].add(groups.full.get(normalize_name(m.text), ""))
-    by_group: dict[str, list[Mention]] = defaultdict(list)
+    for m, key in keyed:
+        named[m.article_id].add(groups.full.get(key, ""))
+    by_group: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
     linked: list[tuple[Mention, str]] = []
-    for m in mentions:
-        key = normalize_name(m.text)
+    for m, key in keyed:
         group = _resolve(key, labels[key], groups, named[m.article_id])
-        by_group[group].append(m)
+        by_group[group].append((m, key))
         linked.append((m, group))
-    entities = {g: _entity(g, ms, labels) for g, ms in by_group.items()}
+    canonical = {normalize_name(a.canonical): a.canonical for a in settings.aliases}
+    entities = {g: _entity(g, ms, labels, canonical, published or {}) for g, ms in by_group.items()}
     out = [
         EntityMention(
             m.article_id, entities[g].entity_id, m.text, entities[g].label, m.start_char, m.end_char
@@ -136,12 +199,25 @@ def canonicalize(
     return out, sorted(entities.values(), key=lambda e: e.entity_id)
 
 
-def _majority_labels(mentions: Iterable[Mention]) -> dict[str, str]:
-    """One label per name key: the most frequent (ties: alphabetical), with surnames fixed."""
+def _alias_key(key: str, aliases: Mapping[str, Alias]) -> str:
+    """The name key a mention is merged under: its alias's canonical name, else its own."""
+    alias = aliases.get(key)
+    return normalize_name(alias.canonical) if alias is not None else key
+
+
+def _majority_labels(
+    keyed: Iterable[tuple[Mention, str]], aliases: Mapping[str, Alias]
+) -> dict[str, str]:
+    """One label per name key: the alias file's, else the most frequent (ties: alphabetical),
+    with surnames fixed."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in mentions:
-        votes[normalize_name(m.text)][m.label] += 1
+    for m, key in keyed:
+        votes[key][m.label] += 1
     labels = {k: min(c, key=lambda lab: (-c[lab], lab)) for k, c in votes.items()}
+    for alias in aliases.values():
+        key = normalize_name(alias.canonical)
+        if alias.label is not None and key in labels:
+            labels[key] = alias.label
     surnames = {
         k.split()[-1] for k, lab in labels.items() if lab == "PERSON" and len(k.split()) >= 2
     }
@@ -169,10 +245,10 @@ def _person_key(key: str) -> str:
 
 
 def _group_keys(
-    mentions: Sequence[Mention], labels: dict[str, str], settings: EntitySettings
+    keyed: Sequence[tuple[Mention, str]], labels: dict[str, str], settings: EntitySettings
 ) -> _Groups:
     """Decide the groups of multiword person names, surnames and acronyms."""
-    keys = sorted({normalize_name(m.text) for m in mentions})
+    keys = sorted({key for _, key in keyed})
     full: dict[str, str] = {}
     surnames: dict[str, set[str]] = defaultdict(set)
     for key in keys:
@@ -186,9 +262,8 @@ def _group_keys(
     long_names = {
         _initials(k): full[k] for k in keys if len(k.split()) >= 2 and labels[k] != "PERSON"
     }
-    for m in mentions:
+    for m, key in keyed:
         compact = m.text.replace(".", "")
-        key = normalize_name(m.text)
         if compact.isupper() and 2 <= len(compact) <= settings.max_acronym_len:
             target = long_names.get(compact.lower())
             if target is not None and labels[key] != "PERSON":
@@ -215,18 +290,34 @@ def _resolve(key: str, label: str, groups: _Groups, named_here: set[str]) -> str
     return groups.full[key]
 
 
-def _entity(group: str, mentions: Sequence[Mention], labels: dict[str, str]) -> Entity:
+def _entity(
+    group: str,
+    keyed: Sequence[tuple[Mention, str]],
+    labels: dict[str, str],
+    canonical: Mapping[str, str],
+    published: Mapping[str, datetime],
+) -> Entity:
     """Build one canonical entity from its mentions."""
+    mentions = [m for m, _ in keyed]
     forms = Counter(m.text for m in mentions)
-    # The fullest written form names the entity ("Antony J. Blinken" over "Blinken").
-    canonical = min(forms, key=lambda f: (-len(normalize_name(f).split()), -forms[f], -len(f), f))
-    label_votes = Counter(labels[normalize_name(m.text)] for m in mentions)
+    # The alias file's name, else the fullest written form ("Antony J. Blinken" over "Blinken").
+    named = [canonical[k] for _, k in keyed if k in canonical]
+    name = (
+        named[0]
+        if named
+        else min(forms, key=lambda f: (-len(normalize_name(f).split()), -forms[f], -len(f), f))
+    )
+    label_votes = Counter(labels[key] for _, key in keyed)
     label = min(label_votes, key=lambda lab: (-label_votes[lab], lab))
+    roles = Counter(m.role for m in mentions if m.role)
+    dates = [published[m.article_id] for m in mentions if m.article_id in published]
     return Entity(
-        entity_id=entity_id(label, canonical),
-        canonical_name=canonical,
+        entity_id=entity_id(group),
+        canonical_name=name,
         label=label,
         aliases=tuple(sorted(forms)),
         mention_count=len(mentions),
         article_count=len({m.article_id for m in mentions}),
+        role=min(roles, key=lambda r: (-roles[r], r)) if roles else None,
+        first_seen_at=min(dates) if dates else None,
     )

@@ -119,6 +119,7 @@ class Mention:
     label: str  # PERSON, ORG, GPE, LOC, NORP, ... (spaCy labels)
     start_char: int  # offsets into Article.body, end exclusive
     end_char: int
+    role: str | None = None  # the title written before a person ("Secretary of State")
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ class Entity:
     aliases: tuple[str, ...]
     mention_count: int
     article_count: int
+    role: str | None  # a person's most frequent title
+    first_seen_at: datetime | None  # earliest publication time of an article mentioning it
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,8 @@ class Story:
     article_count: int
     outlets: tuple[str, ...]
     first_published_at: datetime | None
+    last_published_at: datetime | None
+    top_entities: tuple[str, ...]  # canonical names, most widely mentioned first
 
 
 @dataclass(frozen=True)

@@ -183,12 +183,13 @@ ENTITIES = pa.schema(
         col(
             "entity_id",
             pa.string(),
-            "Stable id: hash of the label and the normalized canonical name.",
+            "Stable id: hash of the entity's group key, its label and normalized name (a "
+            "person's first and last name only, so middle names and initials do not change it).",
         ),
         col(
             "canonical_name",
             pa.string(),
-            'Fullest name among the merged mentions ("Antony J. Blinken").',
+            'The alias file\'s name for it, else the fullest name among the merged mentions ("Antony J. Blinken").',
         ),
         col("label", pa.string(), "Entity type."),
         col(
@@ -198,6 +199,18 @@ ENTITIES = pa.schema(
         ),
         col("mention_count", pa.int32(), "Mentions in this run."),
         col("article_count", pa.int32(), "Articles of this run mentioning it."),
+        col(
+            "role",
+            pa.string(),
+            'A person\'s most frequent title, as written before the name ("Secretary of State").',
+            nullable=True,
+        ),
+        col(
+            "first_seen_at",
+            TS,
+            "Earliest publication time of this run's articles mentioning it (none dated: null).",
+            nullable=True,
+        ),
         _run_id(),
         _run_date(),
     ]
@@ -304,6 +317,13 @@ STORIES = pa.schema(
         col("outlets", pa.list_(pa.string()), "Distinct outlets covering the story, sorted."),
         col(
             "first_published_at", TS, "Earliest publication time among its articles.", nullable=True
+        ),
+        col("last_published_at", TS, "Latest publication time among its articles.", nullable=True),
+        col(
+            "top_entities",
+            pa.list_(pa.string()),
+            "Canonical names of its most widely mentioned entities (most articles, then most "
+            "mentions), at most five.",
         ),
         _run_id(),
         _run_date(),

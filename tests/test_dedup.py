@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
-from tasks.dedup import DedupSettings, link_articles
+import pytest
+
+from tasks.dedup import DedupSettings, link_articles, stories
 from tasks.entities import EntitySettings, canonicalize, extract_mentions
 from tasks.quotes import QuoteSettings, cluster_quotes, extract_quotes
-from tasks.records import Article
+from tasks.records import Article, Entity, EntityMention
 
 SETTINGS = DedupSettings()
 WORDS = [
@@ -178,6 +181,14 @@ def test_distinct_stories_are_not_linked(make_article: Callable[..., Article]) -
     assert got == {}
 
 
+RATES_REWORDED = (
+    "interest rates went up by half a point on thursday as the central bank pointed to "
+    "persistent inflation in energy and housing prices and officials said further increases "
+    "could come this year should wage growth stay strong in the service sector while "
+    "economists expected a smaller move after weak retail figures and markets fell in afternoon trading"
+)
+
+
 def test_rewrite_is_same_story_and_story_fields(make_article: Callable[..., Article]) -> None:
     first = make_article(
         _text(WORDS),
@@ -186,14 +197,8 @@ def test_rewrite_is_same_story_and_story_fields(make_article: Callable[..., Arti
         outlet="Daily",
         published_at=datetime(2024, 5, 2, tzinfo=UTC),
     )
-    reworded = (
-        "interest rates went up by half a point on thursday as the central bank pointed to "
-        "persistent inflation in energy and housing prices and officials said further increases "
-        "could come this year should wage growth stay strong in the service sector while "
-        "economists expected a smaller move after weak retail figures and markets fell in afternoon trading"
-    )
     second = make_article(
-        reworded,
+        RATES_REWORDED,
         "b.txt",
         title="Rates up again",
         outlet="Herald",
@@ -206,6 +211,58 @@ def test_rewrite_is_same_story_and_story_fields(make_article: Callable[..., Arti
     assert story.title == "Rates up again"  # the earliest published titled article
     assert story.outlets == ("Daily", "Herald")
     assert story.first_published_at == datetime(2024, 5, 1, tzinfo=UTC)
+    assert story.last_published_at == datetime(2024, 5, 2, tzinfo=UTC)
+
+
+def test_story_top_entities_rank_by_articles_then_mentions(
+    make_article: Callable[..., Article],
+) -> None:
+    arts = [
+        replace(make_article("x", "a.txt"), story_id="s"),
+        replace(make_article("y", "b.txt"), story_id="s"),
+    ]
+    a, b = (x.article_id for x in arts)
+    mentions = [
+        EntityMention(a, "blinken", "Blinken", "PERSON", 0, 1),
+        EntityMention(b, "blinken", "Blinken", "PERSON", 0, 1),
+        EntityMention(a, "baku", "Baku", "GPE", 0, 1),
+        EntityMention(a, "baku", "Baku", "GPE", 0, 1),
+        EntityMention(a, "baku", "Baku", "GPE", 0, 1),
+        EntityMention(a, "un", "UN", "ORG", 0, 1),
+    ]
+    known = [
+        Entity(i, name, label, (name,), 1, 1, None, None)
+        for i, name, label in [("blinken", "Antony Blinken", "PERSON"), ("baku", "Baku", "GPE"),
+                               ("un", "United Nations", "ORG")]
+    ]  # fmt: skip
+    [story] = stories(arts, mentions, known, top=2)
+    assert story.top_entities == ("Antony Blinken", "Baku")  # two articles beat three mentions
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same_story"),
+    [
+        pytest.param(date(2024, 5, 2), date(2024, 5, 4), True, id="two-days-apart"),
+        pytest.param(date(2024, 5, 2), date(2024, 5, 20), False, id="follow-up-weeks-later"),
+        pytest.param(None, None, False, id="both-undated"),
+        # Both leads say "thursday": 2024-05-02 is a Thursday, 2024-05-13 a Monday.
+        pytest.param(date(2024, 5, 2), None, True, id="weekday-of-the-date"),
+        pytest.param(date(2024, 5, 13), None, False, id="weekday-not-near-the-date"),
+    ],
+)
+def test_same_story_needs_time_evidence(
+    make_article: Callable[..., Article], first: date | None, second: date | None, same_story: bool
+) -> None:
+    def at(day: date | None) -> datetime | None:
+        return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    arts = [
+        make_article(_text(WORDS), "a.txt", published_at=at(first)),
+        make_article(RATES_REWORDED, "b.txt", published_at=at(second)),
+    ]
+    _, links, stories = link_articles(arts, SETTINGS)
+    assert [ln.relation for ln in links] == (["same_story"] if same_story else [])
+    assert len(stories) == (1 if same_story else 2)
 
 
 def test_links_do_not_depend_on_input_order(make_article: Callable[..., Article]) -> None:

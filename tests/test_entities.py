@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
-from tasks.entities import EntitySettings, canonicalize, extract_mentions, normalize_name
+from tasks.entities import (
+    EntitySettings,
+    canonicalize,
+    extract_mentions,
+    normalize_name,
+    read_aliases,
+)
 from tasks.records import Article, Entity, EntityMention, Mention
 
 SETTINGS = EntitySettings()
@@ -92,3 +101,58 @@ def test_skipped_articles_are_not_parsed(make_article: Callable[..., Article]) -
     )
     mentions, parsed = extract_mentions([article], SETTINGS)
     assert mentions == [] and parsed.article_ids == ()
+
+
+def test_role_is_the_most_frequent_title(make_article: Callable[..., Article]) -> None:
+    articles = [
+        make_article(
+            "Secretary of State Antony J. Blinken spoke on Monday. Mr Blinken left later.", "a.txt"
+        ),
+        make_article("US Secretary of State Antony Blinken called Baku.", "b.txt"),
+        make_article("Antony Blinken, the diplomat, met Mr Pashinyan.", "c.txt"),
+    ]
+    _, entities = _run(articles)
+    assert entities["Antony J. Blinken"].role == "Secretary of State"
+    assert entities["Pashinyan"].role is None  # "Mr" is a form of address, not a role
+
+
+def test_first_seen_at_is_the_earliest_dated_article() -> None:
+    mentions = [
+        Mention("a", "Kremlin", "ORG", 0, 7),
+        Mention("b", "Kremlin", "ORG", 0, 7),
+        Mention("c", "Kremlin", "ORG", 0, 7),
+    ]
+    published = {"a": datetime(2024, 5, 2, tzinfo=UTC), "b": datetime(2024, 4, 30, tzinfo=UTC)}
+    [kremlin] = canonicalize(mentions, SETTINGS, published)[1]
+    assert kremlin.first_seen_at == datetime(2024, 4, 30, tzinfo=UTC)
+    [undated] = canonicalize(mentions[2:], SETTINGS, published)[1]
+    assert undated.first_seen_at is None
+
+
+def test_person_id_ignores_middle_names_across_runs() -> None:
+    first, _ = canonicalize([Mention("a", "Antony J. Blinken", "PERSON", 0, 17)], SETTINGS)
+    second, _ = canonicalize([Mention("b", "Antony Blinken", "PERSON", 0, 14)], SETTINGS)
+    assert first[0].entity_id == second[0].entity_id
+
+
+def test_alias_file_merges_names_and_sets_the_label(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.csv"
+    path.write_text(
+        "name,canonical,label\nArtsakh,Nagorno-Karabakh,GPE\nUNSC,UN Security Council,\n",
+        encoding="utf-8",
+    )
+    aliases = read_aliases(path)
+    assert aliases[1].label is None
+    mentions = [
+        Mention("a", "Artsakh", "GPE", 0, 7),
+        Mention("b", "Nagorno-Karabakh", "ORG", 0, 16),
+        Mention("b", "Nagorno-Karabakh", "ORG", 20, 36),
+        Mention("c", "UNSC", "ORG", 0, 4),
+    ]
+    linked, entities = canonicalize(mentions, replace(SETTINGS, aliases=aliases))
+    by_name = {e.canonical_name: e for e in entities}
+    karabakh = by_name["Nagorno-Karabakh"]
+    assert (karabakh.label, karabakh.aliases) == ("GPE", ("Artsakh", "Nagorno-Karabakh"))
+    assert {m.entity_id for m in linked[:3]} == {karabakh.entity_id}
+    assert "UN Security Council" in by_name  # the file's name, though only "UNSC" was written
+    assert read_aliases(tmp_path / "absent.csv") == ()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from spacy.tokens import Span
 
 from tasks import gazetteer, nlp

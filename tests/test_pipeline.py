@@ -41,6 +41,8 @@ BOILERPLATE = [
 def warehouse(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Path:
     """A warehouse written by one real run over the seeds."""
     target = tmp_path_factory.mktemp("warehouse")
+    # The repository's alias file, as a user's warehouse has it.
+    shutil.copy(Path(__file__).parents[1] / "warehouse" / "aliases.csv", target)
     news_etl(input_dir=seeds_dir, warehouse=target, run_date=DAY)
     return target
 
@@ -207,6 +209,30 @@ def test_002_is_a_rewrite_of_003(con: duckdb.DuckDBPyConnection) -> None:
         a003,
     )
     assert relation == "rewrite"
+
+
+def test_the_five_seeds_are_one_story(con: duckdb.DuckDBPyConnection) -> None:
+    [(stories, articles, first, last)] = rows(
+        con,
+        """SELECT count(DISTINCT a.story_id), any_value(s.article_count),
+                  any_value(s.first_published_at)::DATE, any_value(s.last_published_at)::DATE
+           FROM articles a JOIN stories s USING (story_id, run_date)""",
+    )
+    assert (stories, articles) == (1, 5)
+    # Dated 2023-09-19 (001's title line) and 2023-09-20 (004's dateline).
+    assert (str(first), str(last)) == ("2023-09-19", "2023-09-20")
+
+
+def test_alias_file_and_roles_on_the_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    [(label, aliases)] = rows(
+        con, "SELECT label, aliases FROM entities WHERE canonical_name = 'Nagorno-Karabakh'"
+    )
+    assert label == "GPE" and "Artsakh" in aliases  # type: ignore[operator]
+    assert rows(con, "SELECT role FROM entities WHERE canonical_name = 'Antony J. Blinken'") == [
+        ("Secretary of State",)
+    ]
+    [(top,)] = rows(con, "SELECT top_entities FROM stories")
+    assert {"Nagorno-Karabakh", "Azerbaijan"} <= set(top)  # type: ignore[arg-type]
 
 
 def test_reports_run(con: duckdb.DuckDBPyConnection) -> None:

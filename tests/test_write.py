@@ -30,7 +30,9 @@ def test_every_table_declares_descriptions_and_one_partition_column() -> None:
 
 
 def test_to_table_uses_declared_schema_and_rejects_missing_columns() -> None:
-    entity = Entity("e1", "Antony J. Blinken", "PERSON", ("Blinken", "Antony J. Blinken"), 3, 2)
+    entity = Entity(
+        "e1", "Antony J. Blinken", "PERSON", ("Blinken", "Antony J. Blinken"), 3, 2, None, None
+    )
     table = write.to_table("entities", [entity], {"run_id": "r1"})
     assert table.schema == schemas.file_schema(schemas.ENTITIES)
     assert table.column("aliases").to_pylist() == [["Blinken", "Antony J. Blinken"]]
