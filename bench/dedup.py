@@ -13,6 +13,12 @@ together, and every link of any relation between two distinct stories.
 
 Seeds: the five sample articles, their relations pairwise, and how many stories they form
 (the goal: one story; 000/001 `excerpt`; 002/003 `rewrite`).
+
+`--mixed`: one run of about 2,000 articles from every corpus of the data folder (BBC News,
+PolNeAR as JSONL with its publication dates and publishers, the plain-text pages, the HTML
+pages of both extraction benchmarks, the seeds). A link is false between two BBC articles
+of distinct stories, and between two corpora, except a plain-text page and the HTML it was
+made from. Links inside PolNeAR and the web pages have no truth: they are counted and shown.
 """
 
 from __future__ import annotations
@@ -114,12 +120,82 @@ def bench_seeds(seeds: Sequence[Path]) -> None:
         print(f"  {a[:3]} {b[:3]} {rel}")
 
 
+def mixed_files(data: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    """About 2,000 inputs from every corpus, and the page each web input comes from."""
+    files: dict[str, bytes] = {}
+    page: dict[str, str] = {}
+    with gzip.open(data / "bbc_news" / "articles.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for a in map(json.loads, fh):
+            files["bbc_" + file_name(a["id"])] = a["raw"].encode("utf-8")
+    with gzip.open(data / "polnear" / "articles.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for a in map(json.loads, fh):
+            row = {"text": a["text"], "title": a["title"], "source": a["publisher"],
+                   "published_at": a["publication_date"]}  # fmt: skip
+            files[f"polnear_{a['id']}.jsonl"] = json.dumps(row).encode("utf-8")
+    with gzip.open(data / "plaintext_boilerplate" / "items.jsonl.gz", "rt") as fh:
+        for n, item in enumerate(map(json.loads, fh)):
+            files[f"plain_{n:04d}.txt"] = item["page_text"].encode("utf-8")
+            page[f"plain_{n:04d}"] = item["id"]
+    for path in sorted((data / "article_extraction_benchmark" / "html").glob("*.html.gz")):
+        stem = path.name.removesuffix(".html.gz")
+        files[f"aeb_{stem}.html.gz"] = path.read_bytes()
+        page[f"aeb_{stem}"] = f"aeb:{stem}"
+    evaldata = json.loads((data / "trafilatura_eval" / "evaldata.json").read_text("utf-8"))
+    for n, (key, item) in enumerate(sorted(evaldata.items())):
+        files[f"traf_{n:04d}.html.gz"] = (
+            data / "trafilatura_eval" / item["html_file"]
+        ).read_bytes()
+        page[f"traf_{n:04d}"] = f"traf:{key}"
+    for path in sorted(SEEDS.glob("0*.txt")):
+        files[f"seed_{path.name}"] = path.read_bytes()
+    return files, page
+
+
+def bench_mixed(data: Path) -> None:
+    """Links of one run over every corpus: false ones between corpora and distinct BBC stories."""
+    files, page = mixed_files(data)
+    tiers = {
+        pair("bbc_" + r["a"].replace("/", "_"), "bbc_" + r["b"].replace("/", "_"))
+        for r in map(json.loads, (data / "bbc_news" / "near_duplicate_pairs.jsonl").open())
+    }
+    found, stories, written, seconds = run_links(files)
+    print(f"mixed  inputs={len(files)} articles={written} stories={len(set(stories.values()))}"
+          f" links={dict(Counter(found.values()))}  pipeline {seconds:.1f}s")  # fmt: skip
+    kinds: Counter[tuple[str, str]] = Counter()
+    false = []
+    for (x, y), rel in sorted(found.items()):
+        a, b = x.split(".")[0], y.split(".")[0]  # "aeb_<id>.html" (of .html.gz) is "aeb_<id>"
+        ca, cb = a.split("_", 1)[0], b.split("_", 1)[0]
+        web = {ca, cb} <= {"plain", "aeb", "traf"}
+        if ca == cb == "bbc":
+            verdict = "true" if (a, b) in tiers else "false"
+        elif ca != cb:
+            same_page = web and page.get(a, a) == page.get(b, b)
+            verdict = "true" if same_page else "false"
+        else:
+            verdict = "unjudged"
+        kinds[(verdict, rel)] += 1
+        if verdict == "false":
+            false.append((rel, a, b))
+    print(f"  links by verdict and relation: {dict(sorted(kinds.items()))}")
+    print(f"  false links (distinct BBC stories, or across corpora): {len(false)}")
+    for rel, a, b in false[:20]:
+        print(f"    {rel:15} {a} {b}")
+    shown = [(p, r) for p, r in sorted(found.items()) if p[0].startswith("polnear")][:8]
+    for (a, b), rel in shown:
+        print(f"    polnear {rel:12} {a[8:50]} {b[8:50]}")
+
+
 def main() -> None:
     """Score article links on BBC News (when the data is there) and on the seeds."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="BBC articles (default: all)")
+    parser.add_argument("--mixed", action="store_true", help="one ~2,000-article run instead")
     args = parser.parse_args()
+    if args.mixed:
+        bench_mixed(args.data)
+        return
     if args.data.is_dir():
         bench_bbc(args.data, args.limit)
     else:

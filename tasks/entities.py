@@ -154,16 +154,13 @@ def read_aliases(path: Path) -> tuple[Alias, ...]:
     if not path.is_file():
         return ()
     with path.open(encoding="utf-8", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if (r.get("name") or "").strip()]
-    return tuple(
-        Alias(
-            r["name"].strip(),
-            (r.get("canonical") or "").strip(),
-            (r.get("label") or "").strip() or None,
-        )
-        for r in rows
-        if not r["name"].lstrip().startswith("#") and (r.get("canonical") or "").strip()
-    )
+        rows = list(csv.DictReader(fh))
+    aliases = []
+    for row in rows:
+        name, canonical = (row.get("name") or "").strip(), (row.get("canonical") or "").strip()
+        if name and canonical and not name.startswith("#"):  # "#..." comments a line out
+            aliases.append(Alias(name, canonical, (row.get("label") or "").strip() or None))
+    return tuple(aliases)
 
 
 def canonicalize(
