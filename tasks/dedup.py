@@ -347,31 +347,29 @@ def stories(
     top: int = 5,
 ) -> list[Story]:
     """One Story per story id: representative title, outlets, dates and top entities."""
+    story_of = {a.article_id: a.story_id or a.article_id for a in articles}
     members: dict[str, list[Article]] = defaultdict(list)
     for a in articles:
-        members[a.story_id or a.article_id].append(a)
-    story_of = {a.article_id: a.story_id or a.article_id for a in articles}
-    # Per story and entity: the articles mentioning it, then its mentions.
-    reach: dict[str, dict[str, tuple[set[str], list[int]]]] = defaultdict(dict)
+        members[story_of[a.article_id]].append(a)
+    in_story: dict[str, list[EntityMention]] = defaultdict(list)
     for m in mentions:
         if m.article_id in story_of:
-            seen = reach[story_of[m.article_id]].setdefault(m.entity_id, (set(), [0]))
-            seen[0].add(m.article_id)
-            seen[1][0] += 1
+            in_story[story_of[m.article_id]].append(m)
     names = {e.entity_id: e.canonical_name for e in entities}
     return [
-        _story(sid, group, _top_entities(reach[sid], names, top))
+        _story(sid, group, _top_entities(in_story[sid], names, top))
         for sid, group in sorted(members.items())
     ]
 
 
 def _top_entities(
-    reach: dict[str, tuple[set[str], list[int]]], names: Mapping[str, str], top: int
+    mentions: Sequence[EntityMention], names: Mapping[str, str], top: int
 ) -> tuple[str, ...]:
     """The story's most widely mentioned entities: most articles, then most mentions."""
+    mentioned = Counter(m.entity_id for m in mentions)
+    reach = Counter(entity for entity, _ in {(m.entity_id, m.article_id) for m in mentions})
     ranked = sorted(
-        (e for e in reach if e in names),
-        key=lambda e: (-len(reach[e][0]), -reach[e][1][0], names[e]),
+        (e for e in mentioned if e in names), key=lambda e: (-reach[e], -mentioned[e], names[e])
     )
     return tuple(names[e] for e in ranked[:top])
 

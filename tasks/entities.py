@@ -172,9 +172,15 @@ def canonicalize(
 
     `published` gives the publication time of the dated articles, for `first_seen_at`.
     """
-    aliases = {normalize_name(a.name): a for a in settings.aliases}
-    keyed = [(m, _alias_key(normalize_name(m.text), aliases)) for m in mentions]
-    labels = _majority_labels(keyed, aliases)
+    # Name keys of the alias file: alias -> canonical key, and each canonical key's name and label.
+    merged = {normalize_name(a.name): normalize_name(a.canonical) for a in settings.aliases}
+    canonical = {normalize_name(a.canonical): a.canonical for a in settings.aliases}
+    fixed = {normalize_name(a.canonical): a.label for a in settings.aliases if a.label}
+    keyed: list[tuple[Mention, str]] = []
+    for m in mentions:
+        key = normalize_name(m.text)
+        keyed.append((m, merged.get(key, key)))
+    labels = _majority_labels(keyed, fixed)
     groups = _group_keys(keyed, labels, settings)
     named: dict[str, set[str]] = defaultdict(set)
     for m, key in keyed:
@@ -185,7 +191,6 @@ def canonicalize(
         group = _resolve(key, labels[key], groups, named[m.article_id])
         by_group[group].append((m, key))
         linked.append((m, group))
-    canonical = {normalize_name(a.canonical): a.canonical for a in settings.aliases}
     entities = {g: _entity(g, ms, labels, canonical, published or {}) for g, ms in by_group.items()}
     out = [
         EntityMention(
@@ -196,25 +201,15 @@ def canonicalize(
     return out, sorted(entities.values(), key=lambda e: e.entity_id)
 
 
-def _alias_key(key: str, aliases: Mapping[str, Alias]) -> str:
-    """The name key a mention is merged under: its alias's canonical name, else its own."""
-    alias = aliases.get(key)
-    return normalize_name(alias.canonical) if alias is not None else key
-
-
 def _majority_labels(
-    keyed: Iterable[tuple[Mention, str]], aliases: Mapping[str, Alias]
+    keyed: Iterable[tuple[Mention, str]], fixed: Mapping[str, str]
 ) -> dict[str, str]:
     """One label per name key: the alias file's, else the most frequent (ties: alphabetical),
     with surnames fixed."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for m, key in keyed:
         votes[key][m.label] += 1
-    labels = {k: min(c, key=lambda lab: (-c[lab], lab)) for k, c in votes.items()}
-    for alias in aliases.values():
-        key = normalize_name(alias.canonical)
-        if alias.label is not None and key in labels:
-            labels[key] = alias.label
+    labels = {k: fixed.get(k) or min(c, key=lambda lab: (-c[lab], lab)) for k, c in votes.items()}
     surnames = {
         k.split()[-1] for k, lab in labels.items() if lab == "PERSON" and len(k.split()) >= 2
     }

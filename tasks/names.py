@@ -85,9 +85,6 @@ NAME_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
 # Labels the small model gives a surname it does not recognise as a person ("Sanders" ORG,
 # "Ivanka" PRODUCT).
 RELABELED = frozenset({"ORG", "NORP", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT", "PERSON"})
-# It tags foreign surnames as places too ("O'Gara" LOC, "Orquera" GPE); countries and
-# their regions keep their label: "Jordan" the country is not Jim Jordan.
-PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 @lru_cache(maxsize=1)
@@ -210,8 +207,10 @@ def _person_span(doc: Doc, run: Span, surnames: frozenset[str]) -> Span | None:
 
 def _relabeled(ent: Span) -> bool:
     """True for an entity whose label a known surname overrules."""
+    # The model tags foreign surnames as places too ("O'Gara" LOC, "Orquera" GPE); countries
+    # and their regions keep their label: "Jordan" the country is not Jim Jordan.
     return ent.label_ in RELABELED or (
-        ent.label_ in PLACE_LABELS and not gazetteer.is_region(ent.text)
+        ent.label_ in gazetteer.PLACE_LABELS and not gazetteer.is_region(ent.text)
     )
 
 
