@@ -6,7 +6,8 @@ import csv
 import json
 import sys
 import time
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -17,6 +18,8 @@ from rich.table import Table
 
 from flows import PROJECT_ROOT
 from tasks import query, schemas
+from tasks.records import RunSummary
+from tasks.write import WarehouseLockedError
 
 app = typer.Typer(
     help="Batch ETL for news articles: seeds in, Parquet warehouse out.", no_args_is_help=True
@@ -40,6 +43,15 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not YYYY-MM-DD") from err
 
 
+DaskOpt = Annotated[
+    str | None,
+    typer.Option("--dask", help="Address of a running Dask scheduler to send batches to."),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", help="Start a local Dask cluster of N worker processes.")
+]
+
+
 @app.command()
 def run(
     input_dir: InputOpt = PROJECT_ROOT / "seeds",
@@ -47,18 +59,80 @@ def run(
     run_date: Annotated[
         str | None, typer.Option("--date", help="Logical date YYYY-MM-DD (default: today).")
     ] = None,
+    dask: DaskOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
-    """Run the news_etl flow over an input folder into the warehouse."""
-    from flows.pipeline import news_etl
+    """Run the news_etl flow for one logical date (input INPUT/DATE/ when that folder layout is used)."""
+    from flows.pipeline import engine
 
     day = _parse_date(run_date)
     started = time.perf_counter()
-    summary = news_etl(input_dir=input_dir, warehouse=warehouse, run_date=day)
-    seconds = time.perf_counter() - started
+    summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day))
+    _print_summary(summary, time.perf_counter() - started)
+    console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First logical date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last logical date, YYYY-MM-DD (included).")],
+    input_dir: InputOpt = PROJECT_ROOT / "seeds",
+    warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
+    force: Annotated[
+        bool, typer.Option("--force", help="Run dates that are already complete too.")
+    ] = False,
+    dask: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Run each logical date from --start to --end, skipping complete dates unless --force."""
+    from flows.pipeline import engine
+    from tasks import write
+
+    first, last = _parse_date(start), _parse_date(end)
+    assert first is not None and last is not None
+    if last < first:
+        raise typer.BadParameter(f"--end {last} is before --start {first}")
+    runner = engine(dask, workers)
+    failed: list[str] = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        if not force and write.committed_attempts(warehouse).get(day.isoformat()):
+            console.print(f"{day}: complete, skipped (--force to run it again)")
+            continue
+        try:
+            summary = runner(input_dir, warehouse, day)
+        except WarehouseLockedError as err:
+            _fail(err)
+        except Exception as err:  # one failed date must not stop the others, as in Airflow
+            console.print(f"[red]{day}: failed: {type(err).__name__}: {err}[/red]")
+            failed.append(day.isoformat())
+            continue
+        console.print(
+            f"{day}: {summary.articles} articles ({summary.reused_articles} reused), "
+            f"{summary.rejects} rejects"
+        )
+    if failed:
+        console.print(f"[red]failed dates: {', '.join(failed)}[/red]")
+        raise typer.Exit(1)
+
+
+def _guarded(call: Callable[[], RunSummary]) -> RunSummary:
+    """Run the flow; a locked warehouse or a failed check is one clear line, not a traceback."""
+    from flows.pipeline import DataCheckError
+
+    try:
+        return call()
+    except (WarehouseLockedError, DataCheckError) as err:
+        _fail(err)
+
+
+def _print_summary(summary: RunSummary, seconds: float) -> None:
+    """Print a run's counts."""
     table = Table(title=f"newsetl run {summary.run_id}", show_header=False)
     for label, value in (
         ("inputs", summary.inputs),
         ("articles", summary.articles),
+        ("reused articles", summary.reused_articles),
         ("rejects", summary.rejects),
         ("removed lines", summary.removed_lines),
         ("entity mentions", summary.entity_mentions),
@@ -66,11 +140,27 @@ def run(
         ("quotes", summary.quotes),
         ("article links", summary.article_links),
         ("stories", summary.stories),
+        ("warnings", "; ".join(summary.warnings) or "none"),
         ("seconds", f"{seconds:.1f}"),
     ):
         table.add_row(label, str(value))
     console.print(table)
-    console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")
+
+
+@app.command()
+def check(warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse") -> None:
+    """Run the data-quality checks of warehouse/checks/ over the whole warehouse."""
+    try:
+        with query.connect(warehouse) as con:
+            results = query.run_checks(con, query.check_files())
+    except (query.WarehouseError, duckdb.Error) as err:
+        _fail(err)
+    table = Table("check", "severity", "failing rows", "first failing row")
+    for r in results:
+        table.add_row(r.name, r.severity, str(r.failing_rows), r.sample)
+    console.print(table)
+    if any(r.failing_rows and r.severity == "error" for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

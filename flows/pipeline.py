@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
 
-from tasks import clean, dedup, entities, ingest, normalize, query, quotes, write
+from tasks import clean, dedup, entities, ingest, normalize, query, quotes, reuse, write
 from tasks.records import (
     Article,
     ArticleLink,
@@ -30,15 +33,28 @@ from tasks.records import (
     RunSummary,
     Story,
 )
-from tasks.settings import Settings
+from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
 
 T = TypeVar("T")
 # The user's alias file, beside the Parquet tables: one alias per line, applied every run.
 ALIAS_FILE = "aliases.csv"
 
 
+# Loads and writes touch the file system, where a transient error (NFS, a full disk being
+# freed) is worth waiting for: three tries, 2 s then 4 s apart, with jitter.
+IO_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": exponential_backoff(2),
+    "retry_jitter_factor": 0.5,
+}
+
+
 class InvariantError(Exception):
     """The run lost track of an input: inputs != articles + rejects."""
+
+
+class DataCheckError(Exception):
+    """An error-level data-quality check found rows; the run is not committed."""
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -47,12 +63,12 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_batch(
-    paths: Sequence[Path], input_dir: Path, settings: Settings
+    paths: Sequence[Path], input_dir: Path, settings: Settings, salt: str
 ) -> tuple[list[RawDocument], list[Reject]]:
     """Read and decode a batch of input files."""
-    return ingest.read_inputs(paths, input_dir, settings.ingest)
+    return ingest.read_inputs(paths, input_dir, settings.ingest, salt)
 
 
 @task(cache_policy=NO_CACHE)
@@ -118,14 +134,33 @@ def link_articles(
     return dedup.link_articles(articles, settings.dedup, mentions, found, known)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def load_reused(warehouse: Path, wanted: Sequence[reuse.Stored]) -> reuse.Reused:
+    """Read back the rows of articles already in the warehouse."""
+    return reuse.load(warehouse, wanted)
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
 def write_warehouse(
     warehouse: Path, tables: dict[str, pa.Table], run_date: date, attempt: str
 ) -> dict[str, int]:
-    """Replace the run date's partitions and refresh the DuckDB views file."""
+    """Write the run's files, commit them with the `runs` row, refresh the DuckDB views file."""
     counts = write.write_tables(warehouse, tables, run_date, attempt)
     query.write_database(warehouse)
     return counts
+
+
+@task(cache_policy=NO_CACHE)
+def check_tables(tables: dict[str, pa.Table], run_id: str, checks: Sequence[Path]) -> list[str]:
+    """Run the data-quality checks on the run's tables before they are committed."""
+    with query.connect_tables(tables, run_id) as con:
+        results = query.run_checks(con, checks)
+    failed = [r for r in results if r.failing_rows and r.severity == "error"]
+    if failed:
+        raise DataCheckError("; ".join(
+            f"check {r.name} failed: {r.failing_rows} rows (first: {r.sample})" for r in failed
+        ))  # fmt: skip
+    return [f"{r.name}: {r.failing_rows} rows" for r in results if r.failing_rows]
 
 
 def logical_date(run_date: date | None) -> date:
@@ -136,43 +171,97 @@ def logical_date(run_date: date | None) -> date:
     return scheduled.date() if scheduled is not None else datetime.now(UTC).date()
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every step of one run needs besides its data."""
+
+    input_dir: Path
+    warehouse: Path
+    day: date
+    settings: Settings
+    started: datetime
+    concurrency: int  # batches in flight at once (1: one after the other, in this process)
+
+
 @flow(name="news_etl", log_prints=True)
 def news_etl(
     input_dir: Path = Path("seeds"),
     warehouse: Path = Path("warehouse"),
     run_date: date | None = None,
     settings: Settings | None = None,
+    concurrency: int = 1,
+    checks: Sequence[Path] | None = None,
 ) -> RunSummary:
-    """Ingest, clean, normalize, extract entities and quotes, link stories, write Parquet."""
-    settings = settings or Settings()
-    day = logical_date(run_date)
-    started = datetime.now(UTC)
-    try:
-        return _run(Path(input_dir), Path(warehouse), day, settings, started)
-    except Exception as err:
-        _record_failure(Path(input_dir), Path(warehouse), day, started, err)
-        raise
+    """Ingest, clean, normalize, extract entities and quotes, link stories, write Parquet.
+
+    `concurrency` > 1 submits that many batches at once to the flow's task runner (Dask);
+    `checks` overrides the data-quality checks of warehouse/checks/.
+    """
+    ctx = Context(Path(input_dir), Path(warehouse), logical_date(run_date),
+                  settings or Settings(), datetime.now(UTC), max(1, concurrency))  # fmt: skip
+    with write.warehouse_lock(ctx.warehouse):
+        try:
+            return _run(ctx, query.check_files() if checks is None else list(checks))
+        except Exception as err:
+            _record_failure(ctx, err)
+            raise
 
 
-def _run(
-    input_dir: Path, warehouse: Path, day: date, settings: Settings, started: datetime
-) -> RunSummary:
-    """The body of the flow: prepare articles, analyse them, write every table once."""
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"input folder {input_dir} does not exist")
-    settings = with_aliases(settings, warehouse / ALIAS_FILE)
-    inputs, articles, rejects = _prepare(input_dir, day, settings)
-    mentions, known, found_quotes = _analyse(articles, settings)
-    linked, links, stories = link_articles(articles, mentions, known, found_quotes, settings)
+def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
+    """The body of the flow: reuse or prepare articles, analyse them, commit every table once."""
+    if not ctx.input_dir.is_dir():
+        raise FileNotFoundError(f"input folder {ctx.input_dir} does not exist")
+    pruned = write.prune(ctx.warehouse)  # what a killed run left behind
+    if pruned:
+        get_run_logger().info("removed %d files of unfinished attempts", len(pruned))
+    ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE))
+    version = package_version()
+    prepared = _prepare(ctx, extraction_fingerprint(ctx.settings, version))
+    run_id = write.run_id_for(ctx.day, prepared.articles, prepared.rejects,
+                              run_fingerprint(ctx.settings, version))  # fmt: skip
+    attempt = write.attempt_name(ctx.started)
+    committed = write.committed_run(ctx.warehouse, ctx.day)
+    if committed is not None and committed[1].run_id == run_id:
+        return _recommit(ctx, committed, attempt, len(prepared.articles))
+    mentions, known, found_quotes = _analyse(ctx, prepared)
+    linked, links, stories = link_articles(
+        prepared.articles, mentions, known, found_quotes, ctx.settings
+    )
     get_run_logger().info(
         "%d mentions of %d entities, %d quotes, %d links, %d stories",
         len(mentions), len(known), len(found_quotes), len(links), len(stories),
     )  # fmt: skip
-    out = RunOutput(inputs, linked, rejects, mentions, known, found_quotes, links, stories)
-    run_id = write.run_id_for(day, linked, rejects)
-    summary = write.summarize(out, run_id, flow_run.id, str(input_dir), started, datetime.now(UTC))
-    write_warehouse(warehouse, write.run_tables(out, summary), day, write.attempt_name(started))
+    out = RunOutput(prepared.inputs, linked, prepared.rejects, mentions, known, found_quotes,
+                    links, stories)  # fmt: skip
+    summary = write.summarize(out, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
+                              datetime.now(UTC))  # fmt: skip
+    summary = replace(summary, reused_articles=len(prepared.reused.articles))
+    warnings = check_tables(write.run_tables(out, summary), run_id, checks)
+    summary = replace(summary, warnings=tuple(warnings), finished_at=datetime.now(UTC))
+    write_warehouse(ctx.warehouse, write.run_tables(out, summary), ctx.day, attempt)
     return summary
+
+
+def _recommit(
+    ctx: Context, committed: tuple[str, RunSummary], attempt: str, articles: int
+) -> RunSummary:
+    """An unchanged rerun: same inputs and settings as the committed run, so its rows stand."""
+    old_attempt, old = committed
+    get_run_logger().info("run %s is up to date (%s): nothing to extract", old.run_id, old_attempt)
+    summary = replace(old, flow_run_id=flow_run.id, input_dir=str(ctx.input_dir),
+                      started_at=ctx.started, finished_at=datetime.now(UTC),
+                      reused_articles=articles)  # fmt: skip
+    runs = write.to_table("runs", [summary], {})
+    write.recommit(ctx.warehouse, ctx.day, old_attempt, attempt, runs)
+    return summary
+
+
+def package_version() -> str:
+    """The installed newsetl version: part of the fingerprint, so a new release re-extracts."""
+    try:
+        return metadata.version("newsetl")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def with_aliases(settings: Settings, path: Path) -> Settings:
@@ -184,61 +273,102 @@ def with_aliases(settings: Settings, path: Path) -> Settings:
     return replace(settings, entities=merged)
 
 
-def _prepare(
-    input_dir: Path, day: date, settings: Settings
-) -> tuple[int, list[Article], list[Reject]]:
-    """Ingest, clean and normalize every input in batches; check that none is lost."""
+@dataclass(frozen=True)
+class Prepared:
+    """The run's articles in input order, which of them were reused, and its rejects."""
+
+    inputs: int
+    articles: list[Article]
+    rejects: list[Reject]
+    reused: reuse.Reused
+
+
+def _prepare(ctx: Context, salt: str) -> Prepared:
+    """Ingest every input in batches; clean and normalize only those not in the warehouse yet."""
     log = get_run_logger()
-    paths = ingest.discover(input_dir)
-    log.info("run_date=%s: %d input files in %s", day, len(paths), input_dir)
+    folder = ingest.day_folder(ctx.input_dir, ctx.day)
+    paths = ingest.discover(folder) if folder is not None else []
+    log.info("run_date=%s: %d input files in %s", ctx.day, len(paths), folder or ctx.input_dir)
+    stored = reuse.index(ctx.warehouse)
     # Publication dates after the logical day are impossible for that day's collection.
-    reference_time = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-    articles: list[Article] = []
-    rejects: list[Reject] = []
-    inputs = 0
-    for n, chunk in enumerate(batched(paths, settings.batch_size), start=1):
-        raw, bad = ingest_batch(chunk, input_dir, settings)
-        cleaned, bad_clean = clean_batch(raw, settings)
-        normal, bad_norm = normalize_batch(cleaned, settings, reference_time)
-        inputs += len(raw) + len(bad)
-        articles += normal
-        rejects += bad + bad_clean + bad_norm
-        log.info("batch %d: %d files -> %d articles, %d rejects", n, len(chunk), len(normal),
-                 len(bad) + len(bad_clean) + len(bad_norm))  # fmt: skip
-    if inputs != len(articles) + len(rejects):
+    reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
+    s = ctx.settings
+    out = Prepared(0, [], [], reuse.Reused({}, {}, {}))
+    for window in batched(list(batched(paths, s.batch_size)), ctx.concurrency):
+        read = _map(ingest_batch, [(chunk, ctx.input_dir, s, salt) for chunk in window], ctx)
+        fresh = [[d for d in raw if d.source_hash not in stored] for raw, _ in read]
+        cleaned = _map(clean_batch, [(docs, s) for docs in fresh], ctx)
+        normal = _map(normalize_batch, [(docs, s, reference_time) for docs, _ in cleaned], ctx)
+        old = [stored[d.source_hash] for raw, _ in read for d in raw if d.source_hash in stored]
+        reused = load_reused(ctx.warehouse, old) if old else reuse.Reused({}, {}, {})
+        for (raw, bad), (_, bad_clean), (new, bad_norm) in zip(read, cleaned, normal, strict=True):
+            by_hash = {a.source_hash: a for a in new} | reused.articles
+            out.articles.extend(by_hash[d.source_hash] for d in raw if d.source_hash in by_hash)
+            out.rejects.extend(bad + bad_clean + bad_norm)
+            out = replace(out, inputs=out.inputs + len(raw) + len(bad))
+        out.reused.articles.update(reused.articles)
+        out.reused.mentions.update(reused.mentions)
+        out.reused.quotes.update(reused.quotes)
+    log.info("%d inputs -> %d articles (%d already in the warehouse), %d rejects",
+             out.inputs, len(out.articles), len(out.reused.articles), len(out.rejects))  # fmt: skip
+    if out.inputs != len(out.articles) + len(out.rejects):
         raise InvariantError(
-            f"inputs {inputs} != articles {len(articles)} + rejects {len(rejects)}"
+            f"inputs {out.inputs} != articles {len(out.articles)} + rejects {len(out.rejects)}"
         )
-    return inputs, articles, rejects
+    return out
+
+
+def _map(fn: Any, calls: Sequence[tuple[Any, ...]], ctx: Context) -> list[Any]:
+    """Call a task on each batch: in this process, or submitted together to the task runner."""
+    if ctx.concurrency == 1:
+        return [fn(*args) for args in calls]
+    futures = [fn.submit(*args) for args in calls]
+    return [f.result() for f in futures]
 
 
 def _analyse(
-    articles: Sequence[Article], settings: Settings
+    ctx: Context, prepared: Prepared
 ) -> tuple[list[EntityMention], list[Entity], list[Quote]]:
-    """Parse each batch once for mentions, merge entities run-wide, then find quotes."""
-    mentions: list[Mention] = []
+    """Parse the new articles once for mentions, merge entities run-wide, then find quotes."""
+    reused_ids = {a.article_id for a in prepared.reused.articles.values()}
+    new = [a for a in prepared.articles if a.article_id not in reused_ids]
+    s = ctx.settings
+    found: dict[str, list[Mention]] = defaultdict(list, prepared.reused.mentions)
     parsed: list[tuple[Sequence[Article], ParsedBatch]] = []
-    for chunk in batched(articles, settings.batch_size):
-        found, batch = mentions_batch(chunk, settings)
-        mentions += found
-        parsed.append((chunk, batch))
-    linked, known = canonicalize_entities(mentions, articles, settings)
-    found_quotes: list[Quote] = []
-    for chunk, batch in parsed:
-        found_quotes += quotes_batch(chunk, batch, linked, known, settings)
-    return linked, known, cluster_quotes(found_quotes, settings)
+    for window in batched(list(batched(new, s.batch_size)), ctx.concurrency):
+        for chunk, (mentions, batch) in zip(
+            window, _map(mentions_batch, [(chunk, s) for chunk in window], ctx), strict=True
+        ):
+            for m in mentions:
+                found[m.article_id].append(m)
+            parsed.append((chunk, batch))
+    # Article order, as a run that extracted every article would have them.
+    ordered = [m for a in prepared.articles for m in found.get(a.article_id, ())]
+    linked, known = canonicalize_entities(ordered, prepared.articles, s)
+    quoted: dict[str, list[Quote]] = defaultdict(list, prepared.reused.quotes)
+    by_article: dict[str, list[EntityMention]] = defaultdict(list)
+    for em in linked:
+        by_article[em.article_id].append(em)
+    for group in batched(parsed, ctx.concurrency):
+        # Each batch gets only its own mentions: the run's would be shipped to every worker.
+        calls = [(chunk, batch, [m for a in chunk for m in by_article[a.article_id]], known, s)
+                 for chunk, batch in group]  # fmt: skip
+        for quotes_found in _map(quotes_batch, calls, ctx):
+            for q in quotes_found:
+                quoted[q.article_id].append(q)
+    ordered_quotes = [q for a in prepared.articles for q in quoted.get(a.article_id, ())]
+    return linked, known, cluster_quotes(ordered_quotes, s)
 
 
-def _record_failure(
-    input_dir: Path, warehouse: Path, day: date, started: datetime, err: Exception
-) -> None:
+def _record_failure(ctx: Context, err: Exception) -> None:
     """Record a failed run in `runs` so schedules and dashboards see it."""
     nothing = RunOutput(0, (), (), (), (), (), (), ())
-    run_id = f"{day.isoformat()}-failed"
-    done = write.summarize(nothing, run_id, flow_run.id, str(input_dir), started, datetime.now(UTC))
+    run_id = f"{ctx.day.isoformat()}-failed"
+    done = write.summarize(nothing, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
+                           datetime.now(UTC))  # fmt: skip
     summary = replace(done, status="failed", error=f"{type(err).__name__}: {err}")
     table = write.to_table("runs", [summary], {})
-    write.write_partition(warehouse, "runs", table, day, write.attempt_name(started))
+    write.write_partition(ctx.warehouse, "runs", table, ctx.day, write.attempt_name(ctx.started))
 
 
 def deployment(
@@ -250,4 +380,40 @@ def deployment(
         name=name,
         cron=cron,
         parameters={"input_dir": str(input_dir.resolve()), "warehouse": str(warehouse.resolve())},
+    )
+
+
+def engine(
+    dask: str | None = None, workers: int | None = None, settings: Settings | None = None
+) -> Callable[..., RunSummary]:
+    """news_etl on this process, on the Dask scheduler at `dask`, or on a local cluster of `workers`.
+
+    Returns a function of (input_dir, warehouse, run_date).
+    """
+    if dask is None and not workers:
+        return lambda input_dir, warehouse, day: news_etl(input_dir, warehouse, day, settings)
+    from distributed import Client
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if dask is not None:
+        with Client(dask) as client:  # type: ignore[no-untyped-call]
+            slots = sum(client.nthreads().values())
+        runner = DaskTaskRunner(address=dask)
+    else:
+        assert workers is not None
+        slots = workers
+        # One thread per worker process, BLAS included: spaCy and trafilatura hold the GIL,
+        # and a multithreaded BLAS in each of N workers would oversubscribe N cores.
+        single = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "env": single,
+            }
+        )
+    parallel = news_etl.with_options(task_runner=runner)  # type: ignore[arg-type]
+    return lambda input_dir, warehouse, day: parallel(
+        input_dir, warehouse, day, settings, concurrency=slots
     )

@@ -178,6 +178,7 @@ def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         outlet=_outlet(doc.outlet, report.site_name, doc.url),
         url=doc.url,
         author=report.author,
+        source_hash=doc.source_hash,
     )
 
 
@@ -656,6 +657,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         url=doc.url or extract.url,
         author=author or extract.author or report.author,
         standfirst=standfirst or None,
+        source_hash=doc.source_hash,
     )
 
 

@@ -194,7 +194,14 @@ def canonicalize(
     entities = {g: _entity(g, ms, labels, canonical, published or {}) for g, ms in by_group.items()}
     out = [
         EntityMention(
-            m.article_id, entities[g].entity_id, m.text, entities[g].label, m.start_char, m.end_char
+            m.article_id,
+            entities[g].entity_id,
+            m.text,
+            entities[g].label,
+            m.start_char,
+            m.end_char,
+            m.label,
+            m.role,
         )
         for m, g in linked
     ]

@@ -64,6 +64,8 @@ BLOCK_TAGS = frozenset({
     "tr", "ul", "button", "label", "option",
 })
 # fmt: on
+# libxml2 refuses to nest elements deeper than this (its default, without huge_tree).
+PARSER_MAX_DEPTH = 255
 CELL_TAGS = frozenset({"td", "th"})
 # Source line breaks inside HTML text are plain spaces; only blocks start visible lines.
 WHITESPACE = re.compile(r"\s+")
@@ -124,6 +126,16 @@ def _render(element: HtmlElement, out: list[str]) -> None:
         out.append(WHITESPACE.sub(" ", element.tail))
 
 
+def tree_depth(tree: HtmlElement) -> int:
+    """The deepest nesting of elements in a tree."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 def extract_main_text(
     tree: HtmlElement, url: str | None, settings: HtmlSettings, date_max_chars: int
 ) -> HtmlExtract:
@@ -136,6 +148,10 @@ def extract_main_text(
     blocks = list(_extract_paragraphs(body)) if body is not None else []
     paragraphs = [text for _tag, text, _links in blocks]
     if document is None or not paragraphs:
+        depth = tree_depth(tree)
+        if depth >= PARSER_MAX_DEPTH:
+            # libxml2 stops building the tree at this depth, so the text below it is lost.
+            raise CleanError("html_too_deep", f"elements nested {depth} deep; text below is lost")
         raise CleanError("extraction_failed", "trafilatura found no main text")
     return HtmlExtract(
         paragraphs=paragraphs,

@@ -6,12 +6,13 @@ import json
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from tasks.records import ContentType, RawDocument, Reject
+from tasks.records import ContentType, RawDocument, Reject, short_hash
 
 STAGE = "ingest"
 HTML_SUFFIXES = (".html", ".htm")
@@ -19,6 +20,9 @@ TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
 SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + JSONL_SUFFIXES
 GZIP_MAGIC = b"\x1f\x8b"
+DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+# 128 bits: an incremental run trusts an equal hash to mean an equal input.
+SOURCE_HASH_CHARS = 32
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 CJK_ENCODINGS = frozenset(
@@ -77,10 +81,26 @@ def discover(input_dir: Path) -> list[Path]:
     )
 
 
+def day_folder(input_dir: Path, day: date) -> Path | None:
+    """The folder of a logical day: `INPUT/YYYY-MM-DD/` in the dated layout, else the whole input.
+
+    In the dated layout a day without a folder has no input (None), so a backfill never
+    reads every day's files into one partition.
+    """
+    dated = [p for p in input_dir.iterdir() if p.is_dir() and DAY_FOLDER.fullmatch(p.name)]
+    if not dated:
+        return input_dir
+    folder = input_dir / day.isoformat()
+    return folder if folder.is_dir() else None
+
+
 def read_inputs(
-    paths: Sequence[Path], input_dir: Path, settings: IngestSettings
+    paths: Sequence[Path], input_dir: Path, settings: IngestSettings, salt: str = ""
 ) -> tuple[list[RawDocument], list[Reject]]:
-    """Read a batch of files into documents; every file yields documents or a reject."""
+    """Read a batch of files into documents; every file yields documents or a reject.
+
+    `salt` (the extraction settings' fingerprint) goes into each document's `source_hash`.
+    """
     docs: list[RawDocument] = []
     rejects: list[Reject] = []
     for path in paths:
@@ -88,7 +108,7 @@ def read_inputs(
         try:
             for item in _read_file(path, uri, settings):
                 if isinstance(item, RawDocument):
-                    docs.append(item)
+                    docs.append(replace(item, source_hash=source_hash(item, salt)))
                 else:
                     rejects.append(item)
         except InputError as err:
@@ -96,6 +116,16 @@ def read_inputs(
         except OSError as err:
             rejects.append(Reject(uri, "unreadable_file", str(err), STAGE))
     return docs, rejects
+
+
+def source_hash(doc: RawDocument, salt: str) -> str:
+    """Hash of an input's content and given metadata under one set of extraction settings.
+
+    Equal hashes mean the same article would come out again, so an incremental run reuses it.
+    """
+    parts = (salt, doc.source_uri, doc.content_type, doc.content, doc.url, doc.title,
+             doc.published_at, doc.outlet)  # fmt: skip
+    return short_hash("\x00".join(p or "" for p in parts), SOURCE_HASH_CHARS)
 
 
 def _read_file(path: Path, uri: str, settings: IngestSettings) -> Iterator[RawDocument | Reject]:
@@ -147,7 +177,7 @@ def decode(data: bytes, max_control_ratio: float) -> tuple[str, str]:
 
 
 def _decode_guess(data: bytes) -> tuple[str, str]:
-    """Try the BOM, then strict UTF-8, then charset detection."""
+    """Try the BOM, then BOM-less UTF-16, the declared charset, strict UTF-8, then a guess."""
     if data.startswith(GZIP_MAGIC):
         raise InputError("binary_content", "gzip data without a .gz suffix")
     for bom, enc in BOMS:
@@ -156,14 +186,22 @@ def _decode_guess(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as err:
                 raise InputError("undecodable", f"{enc} BOM but invalid data: {err}") from err
+    head = data[:4096]
+    if b"\x00" in head:
+        if not _looks_utf16(data):
+            raise InputError("binary_content", "NUL bytes in a file that is not UTF-16")
+        # BOM-less UTF-16: the NULs are the high bytes of Latin letters, odd bytes in LE.
+        enc = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as err:
+            raise InputError("undecodable", f"looks like {enc} but: {err}") from err
     for candidate in (_declared_charset(data), "utf-8"):
         if candidate:
             try:
                 return data.decode(candidate), candidate
             except (UnicodeDecodeError, LookupError):
                 pass
-    if b"\x00" in data[:4096] and not _looks_utf16(data):
-        raise InputError("binary_content", "NUL bytes in a file that is not UTF-16")
     guess = _guess_charset(data)
     if guess is None:
         raise InputError("undecodable", "not UTF-8 and no charset guess fits")

@@ -121,6 +121,7 @@ def _normalize_one(
         content_type=doc.content_type,
         encoding=doc.encoding,
         removed=doc.removed,
+        source_hash=doc.source_hash,
     )
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from tasks import schemas
 
@@ -14,6 +17,7 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "warehouse"
 DATABASE_FILE = "newsetl.duckdb"
 PLACEHOLDER = "{{ warehouse }}"
 # The views file holds only these statements: macros, then one view per table.
+SEVERITY = re.compile(r"^--\s*severity:\s*(error|warn)\b", re.I | re.M)
 STATEMENT = re.compile(r"CREATE OR REPLACE (?P<kind>MACRO|VIEW) (?P<name>\w+).*?;", re.I | re.S)
 
 
@@ -80,3 +84,46 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tup
     if rel is None:
         return [], []
     return list(rel.columns), rel.fetchall()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One data-quality check's outcome: the rows it found, and how bad that is."""
+
+    name: str
+    severity: str  # "error" fails the run; "warn" is recorded in `runs.warnings`
+    failing_rows: int
+    sample: str  # the first failing row, for the message
+
+
+def check_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    """The data-quality checks: one SQL file each, returning the rows that fail."""
+    return sorted((sql_dir / "checks").glob("*.sql"))
+
+
+def check_severity(sql: str) -> str:
+    """A check's severity from its `-- severity: error|warn` line (error when absent)."""
+    match = SEVERITY.search(sql)
+    return match.group(1).lower() if match else "error"
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[CheckResult]:
+    """Run each check on a connection whose views are the tables to check."""
+    results = []
+    for path in files:
+        sql = path.read_text(encoding="utf-8")
+        columns, rows = fetch(con, sql)
+        sample = (
+            ", ".join(f"{c}={v!r}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
+        )
+        results.append(CheckResult(path.stem, check_severity(sql), len(rows), sample))
+    return results
+
+
+def connect_tables(tables: Mapping[str, pa.Table], run_id: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB over one run's tables before they are written, under the views' names."""
+    con = duckdb.connect()
+    for name, table in tables.items():
+        con.register(name, table)
+    con.register("committed_attempts", pa.table({"run_id": [run_id]}))
+    return con

@@ -31,6 +31,7 @@ class RawDocument:
     title: str | None = None  # given by the input (JSONL `title`), trusted over extraction
     published_at: str | None = None  # given by the input (JSONL `published_at`), unparsed
     outlet: str | None = None  # given by the input (JSONL `source`)
+    source_hash: str = ""  # hash of the input and the extraction settings; see ingest.source_hash
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class CleanDocument:
     url: str | None
     author: str | None
     standfirst: str | None = None  # the summary printed between headline and text, if marked
+    source_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class Article:
     removed: tuple[RemovedLine, ...]
     duplicate_of: str | None = None
     story_id: str | None = None
+    source_hash: str = ""  # the input it came from, for incremental runs
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,11 @@ class EntityMention:
     article_id: str
     entity_id: str
     text: str
-    label: str
+    label: str  # the entity's label
     start_char: int
     end_char: int
+    ner_label: str = ""  # the label NER and rules gave this mention, before the run-wide vote
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,8 @@ class RunSummary:
     quotes: int
     article_links: int
     stories: int
+    reused_articles: int = 0  # articles taken from the warehouse, not extracted again
+    warnings: tuple[str, ...] = ()  # warn-level checks that found rows: "name: n rows"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ def _run_id() -> pa.Field:
     return col(
         "run_id",
         pa.string(),
-        "Run id: the logical date and a hash of the inputs, so a rerun on the same input keeps it.",
+        "Run id: the logical date and a hash of the inputs, settings and version, so a rerun on "
+        "the same input keeps it.",
     )
 
 
@@ -143,6 +144,12 @@ ARTICLES = pa.schema(
             nullable=True,
         ),
         col("story_id", pa.string(), "Story this article belongs to (see `stories`)."),
+        col(
+            "source_hash",
+            pa.string(),
+            "Hash of the input (content and given metadata) and of the extraction settings and "
+            "version; an incremental run reuses the rows of an article whose input hash it has.",
+        ),
         _run_id(),
         _run_date(),
         col("ingested_at", TS, "Wall-clock time the run started.", volatile=True),
@@ -173,6 +180,17 @@ ENTITY_MENTIONS = pa.schema(
         col("label", pa.string(), "Entity type (spaCy labels: PERSON, ORG, GPE, LOC, NORP, ...)."),
         col("start_char", pa.int32(), "Start offset in `articles.body`."),
         col("end_char", pa.int32(), "End offset in `articles.body` (exclusive)."),
+        col(
+            "ner_label",
+            pa.string(),
+            "Label NER and the rules gave this mention, before the run-wide vote that sets `label`.",
+        ),
+        col(
+            "role",
+            pa.string(),
+            'Title written before a person\'s mention ("Secretary of State").',
+            nullable=True,
+        ),
         _run_id(),
         _run_date(),
     ]
@@ -367,6 +385,16 @@ RUNS = pa.schema(
         col("quotes", pa.int32(), "Quotes written."),
         col("article_links", pa.int32(), "Article links written."),
         col("stories", pa.int32(), "Stories written."),
+        col(
+            "reused_articles",
+            pa.int32(),
+            "Articles already in the warehouse with the same input hash, reused without extraction.",
+        ),
+        col(
+            "warnings",
+            pa.list_(pa.string()),
+            "Warn-level data checks that found rows, as `check_name: n rows`.",
+        ),
         _run_date(),
     ]
 )
@@ -428,11 +456,13 @@ def render_markdown() -> str:
         "",
         "Generated from `tasks/schemas.py` by `newsetl schema-doc`; do not edit by hand.",
         "",
-        "Each table is Parquet under `warehouse/<table>/run_date=YYYY-MM-DD/`, Hive-partitioned",
-        "by the run's logical date. A rerun of a date replaces that date's partition of every",
-        "table atomically (one file, written to a temp name and renamed over the old one),",
-        "except `runs`, which keeps one row per attempt. Query them through the DuckDB views",
-        "of `warehouse/views.sql` (`newsetl sql`, or `duckdb warehouse/newsetl.duckdb`).",
+        "Each table is Parquet under `warehouse/<table>/run_date=YYYY-MM-DD/<attempt>.parquet`,",
+        "Hive-partitioned by the run's logical date. Every attempt writes its own files (temp",
+        "name, then rename) and commits them by writing its `runs` row last; the DuckDB views",
+        "of `warehouse/views.sql` read only the latest committed attempt of each date, and the",
+        "next run deletes older and unfinished attempts' files. `runs` keeps one row per",
+        "attempt. Query through the views (`newsetl sql`, or `duckdb warehouse/newsetl.duckdb`);",
+        "`committed_attempts` lists each date's committed attempt and run id.",
         "",
         "Columns marked *volatile* hold wall-clock times; they are the only values that",
         "differ when the same input is run again for the same date.",

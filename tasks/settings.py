@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tasks.clean import CleanSettings
 from tasks.dedup import DedupSettings
@@ -10,6 +10,7 @@ from tasks.entities import EntitySettings
 from tasks.ingest import IngestSettings
 from tasks.normalize import NormalizeSettings
 from tasks.quotes import QuoteSettings
+from tasks.records import short_hash
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,19 @@ class Settings:
     entities: EntitySettings = field(default_factory=EntitySettings)
     quotes: QuoteSettings = field(default_factory=QuoteSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+
+
+def extraction_fingerprint(settings: Settings, version: str) -> str:
+    """Hash of what decides an article's own rows: the code version and the extraction settings.
+
+    Batch sizes do not change results, and aliases only act on the run-wide merge.
+    """
+    entities = replace(settings.entities, aliases=(), pipe_batch_size=0)
+    parts = (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
+    return short_hash(f"{version}\x00{parts!r}")
+
+
+def run_fingerprint(settings: Settings, version: str) -> str:
+    """Hash of everything that decides a run's rows besides its inputs."""
+    whole = replace(settings, batch_size=0, entities=replace(settings.entities, pipe_batch_size=0))
+    return short_hash(f"{version}\x00{whole!r}")

@@ -1,13 +1,16 @@
-"""Write stage: turn records into Arrow tables by the declared schemas and replace partitions atomically."""
+"""Write stage: records to Arrow tables by the declared schemas, one file per attempt, committed by `runs`."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,24 @@ import pyarrow.parquet as pq
 from tasks.records import Article, Reject, RunOutput, RunSummary
 from tasks.schemas import APPEND_ONLY, PARTITION, TABLES, file_schema, is_flag
 
-DATA_FILE = "data.parquet"
+# Partitions written before attempt files (newsetl 0.1) hold one `data.parquet`; the next run
+# renames it after the attempt that committed it (see `prune`).
+LEGACY_STEM = "data"
+LOCK_FILE = ".newsetl.lock"
 
 
-def run_id_for(run_date: date, articles: Sequence[Article], rejects: Sequence[Reject]) -> str:
-    """Derive the run id from the logical date and the inputs, so reruns keep it."""
-    digest = hashlib.sha256(run_date.isoformat().encode())
+class WarehouseLockedError(Exception):
+    """Another run holds the warehouse lock."""
+
+
+def run_id_for(
+    run_date: date, articles: Sequence[Article], rejects: Sequence[Reject], salt: str = ""
+) -> str:
+    """Derive the run id from the logical date, the inputs and `salt` (the settings' fingerprint).
+
+    Reruns on the same input keep it, and an equal id means an up-to-date partition.
+    """
+    digest = hashlib.sha256(f"{run_date.isoformat()}\x00{salt}".encode())
     for key in sorted(
         [a.article_id for a in articles] + [f"{r.source_uri}\x00{r.reason}" for r in rejects]
     ):
@@ -122,11 +137,10 @@ def partition_dir(warehouse: Path, name: str, run_date: date) -> Path:
 def write_partition(
     warehouse: Path, name: str, table: pa.Table, run_date: date, attempt: str
 ) -> Path:
-    """Write one table's partition atomically (temp file, fsync, rename over the old one)."""
+    """Write one table's file of an attempt atomically (temp file, fsync, rename)."""
     folder = partition_dir(warehouse, name, run_date)
     folder.mkdir(parents=True, exist_ok=True)
-    append = name in APPEND_ONLY
-    target = folder / (f"{attempt}.parquet" if append else DATA_FILE)
+    target = folder / f"{attempt}.parquet"
     # The temp name does not end in .parquet, so readers globbing *.parquet never see it.
     tmp = folder / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -136,24 +150,120 @@ def write_partition(
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    if not append:
-        for stray in folder.glob("*.parquet"):
-            if stray != target:
-                stray.unlink()
     return target
 
 
 def write_tables(
     warehouse: Path, tables: Mapping[str, pa.Table], run_date: date, attempt: str
 ) -> dict[str, int]:
-    """Write every table of a run; `runs` goes last so its row marks a complete run."""
+    """Write every table of a run, then commit it: the `runs` row goes last, then old files go.
+
+    Until the `runs` file lands, the views keep showing the date's previous committed attempt,
+    so a crash at any point leaves no partial or duplicate rows behind.
+    """
     counts: dict[str, int] = {}
     for name in sorted(tables, key=lambda n: n == "runs"):
         write_partition(warehouse, name, tables[name], run_date, attempt)
         counts[name] = tables[name].num_rows
+    prune(warehouse)
     return counts
 
 
+def recommit(warehouse: Path, run_date: date, committed: str, attempt: str, runs: pa.Table) -> None:
+    """Commit an up-to-date rerun: its attempt takes the committed files (hard links), no rewrite."""
+    for name in TABLES:
+        folder = partition_dir(warehouse, name, run_date)
+        source = folder / f"{committed}.parquet"
+        if name in APPEND_ONLY or not source.is_file():
+            continue
+        target = folder / f"{attempt}.parquet"
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(source, target)
+    write_partition(warehouse, "runs", runs, run_date, attempt)
+    prune(warehouse)
+
+
+def committed_run(warehouse: Path, run_date: date) -> tuple[str, RunSummary] | None:
+    """The committed attempt of a date and its `runs` row, if the date has one."""
+    attempt = committed_attempts(warehouse).get(run_date.isoformat())
+    if attempt is None:
+        return None
+    path = partition_dir(warehouse, "runs", run_date) / f"{attempt}.parquet"
+    row = next(r for r in pq.read_table(path).to_pylist() if r["status"] == "succeeded")
+    names = {f.name for f in fields(RunSummary)}
+    values = {k: v for k, v in row.items() if k in names}
+    values["warnings"] = tuple(values.get("warnings") or ())
+    return attempt, RunSummary(**values)
+
+
 def attempt_name(started: datetime) -> str:
-    """File stem of an append-only table's row for one attempt: sortable by start time."""
+    """File stem of one attempt's files: sortable by start time."""
     return "attempt-" + started.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def committed_attempts(warehouse: Path) -> dict[str, str]:
+    """The committed attempt of each run date: its latest succeeded `runs` file."""
+    found: dict[str, str] = {}
+    for path in sorted(warehouse.glob("runs/*/*.parquet")):
+        statuses = pq.read_table(path, columns=["status"]).column("status").to_pylist()
+        if "succeeded" in statuses:
+            # Attempt names sort by start time, so the last one seen per date is the latest.
+            found[path.parent.name.partition("=")[2]] = path.stem
+    return found
+
+
+def prune(warehouse: Path) -> list[Path]:
+    """Delete every file the views no longer read: older or uncommitted attempts, temp files."""
+    committed = committed_attempts(warehouse)
+    gone: list[Path] = []
+    for name in TABLES:
+        if name in APPEND_ONLY:
+            continue
+        for folder in warehouse.glob(f"{name}/*=*"):
+            keep = committed.get(folder.name.partition("=")[2], LEGACY_STEM)
+            _migrate_legacy(folder, keep)
+            for path in folder.iterdir():
+                stale = path.suffix == ".tmp" or (path.suffix == ".parquet" and path.stem != keep)
+                if stale:
+                    path.unlink(missing_ok=True)
+                    gone.append(path)
+    return gone
+
+
+def _migrate_legacy(folder: Path, keep: str) -> None:
+    """Give a 0.1 partition's `data.parquet` the name of the attempt that committed it."""
+    legacy, target = folder / f"{LEGACY_STEM}.parquet", folder / f"{keep}.parquet"
+    if legacy.is_file() and not target.exists():
+        os.replace(legacy, target)
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path) -> Iterator[None]:
+    """Hold the warehouse's run lock; a second run fails at once with who holds it."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    path = warehouse / LOCK_FILE
+    with path.open("a+", encoding="utf-8") as fh:
+        try:
+            # flock is released by the kernel when the holder dies, so a killed run never
+            # leaves a stale lock behind.
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise WarehouseLockedError(
+                f"warehouse {warehouse} is locked by a running newsetl ({holder}); "
+                "wait for it to finish, then run again"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)

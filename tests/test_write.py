@@ -50,8 +50,10 @@ def test_rerun_replaces_partition_and_runs_append(tmp_path: Path) -> None:
         }
         write.write_tables(tmp_path, tables, DAY, attempt)
     part = write.partition_dir(tmp_path, "rejects", DAY)
-    assert sorted(p.name for p in part.iterdir()) == ["data.parquet"]
-    assert pq.read_table(part / "data.parquet").column("source_uri").to_pylist() == ["second.txt"]
+    assert sorted(p.name for p in part.iterdir()) == ["attempt-2.parquet"]
+    assert pq.read_table(part / "attempt-2.parquet").column("source_uri").to_pylist() == [
+        "second.txt"
+    ]
     runs = sorted(p.name for p in write.partition_dir(tmp_path, "runs", DAY).iterdir())
     assert runs == ["attempt-1.parquet", "attempt-2.parquet"]
 
@@ -103,3 +105,64 @@ def test_schema_doc_is_current() -> None:
         encoding="utf-8"
     )
     assert doc == schemas.render_markdown()
+
+
+def _rejects_run(warehouse: Path, attempt: str, uris: list[str], commit: bool = True) -> None:
+    """Write a run of reject rows; without `commit`, stop before the `runs` row (a crash)."""
+    rows = [Reject(u, "empty_input", "0 bytes", "ingest") for u in uris]
+    table = write.to_table("rejects", rows, {"run_id": attempt})
+    if commit:
+        tables = {"rejects": table, "runs": write.to_table("runs", [_summary()], {})}
+        write.write_tables(warehouse, tables, DAY, attempt)
+    else:
+        write.write_partition(warehouse, "rejects", table, DAY, attempt)
+
+
+def _visible(warehouse: Path) -> list[str]:
+    with query.connect(warehouse) as con:
+        return [r[0] for r in con.sql("SELECT source_uri FROM rejects ORDER BY 1").fetchall()]
+
+
+def test_crashed_attempt_stays_invisible_and_is_pruned(tmp_path: Path) -> None:
+    _rejects_run(tmp_path, "attempt-1", ["a.txt", "b.txt"])
+    # A second attempt dies after writing its rejects file, before its `runs` row.
+    _rejects_run(tmp_path, "attempt-2", ["a.txt", "b.txt", "c.txt"], commit=False)
+    assert _visible(tmp_path) == ["a.txt", "b.txt"]
+    part = write.partition_dir(tmp_path, "rejects", DAY)
+    assert len(list(part.glob("*.parquet"))) == 2
+    # The next run's prune removes the dead attempt's file; the rerun then commits once.
+    assert [p.name for p in write.prune(tmp_path)] == ["attempt-2.parquet"]
+    _rejects_run(tmp_path, "attempt-3", ["a.txt", "b.txt", "c.txt"])
+    assert _visible(tmp_path) == ["a.txt", "b.txt", "c.txt"]
+    assert [p.name for p in part.glob("*.parquet")] == ["attempt-3.parquet"]
+
+
+def test_failed_attempt_does_not_hide_the_committed_one(tmp_path: Path) -> None:
+    _rejects_run(tmp_path, "attempt-1", ["a.txt"])
+    _rejects_run(tmp_path, "attempt-2", ["z.txt"], commit=False)
+    failed = write.to_table("runs", [_summary("failed")], {})
+    write.write_partition(tmp_path, "runs", failed, DAY, "attempt-2")
+    assert _visible(tmp_path) == ["a.txt"]
+    assert write.committed_attempts(tmp_path) == {DAY.isoformat(): "attempt-1"}
+
+
+def test_legacy_data_file_is_renamed_to_its_committed_attempt(tmp_path: Path) -> None:
+    rows = [Reject("old.txt", "empty_input", "x", "ingest")]
+    write.write_partition(
+        tmp_path, "rejects", write.to_table("rejects", rows, {"run_id": "r"}), DAY, "data"
+    )
+    write.write_partition(
+        tmp_path, "runs", write.to_table("runs", [_summary()], {}), DAY, "attempt-0"
+    )
+    write.prune(tmp_path)
+    assert _visible(tmp_path) == ["old.txt"]
+    _rejects_run(tmp_path, "attempt-1", ["new.txt"])
+    assert _visible(tmp_path) == ["new.txt"]
+
+
+def test_second_lock_holder_is_refused_with_the_holder(tmp_path: Path) -> None:
+    locked = pytest.raises(write.WarehouseLockedError, match=r"locked by a running newsetl \(pid")
+    with write.warehouse_lock(tmp_path), locked, write.warehouse_lock(tmp_path):
+        pass
+    with write.warehouse_lock(tmp_path):  # released on exit
+        pass

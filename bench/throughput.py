@@ -1,0 +1,110 @@
+"""Throughput: the bare stages against the full `newsetl run` on one corpus, and the rerun.
+
+The corpus repeats ../shared/data/bbc_news to N plain-text files, each wrapped in boilerplate
+lines of the kind the cleaner removes. "Bare" is the work a run cannot avoid: reading and
+cleaning the files and spaCy over the cleaned bodies, on as many processes as the run has
+workers, with no Prefect and no Parquet. "Full" is the real flow on a local Dask cluster of
+the same size, then the same run again (every article already in the warehouse).
+
+    .venv/bin/python bench/throughput.py --n 2000 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from flows.pipeline import engine
+from tasks import clean, ingest, nlp
+from tasks.settings import Settings
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DAY = date(2030, 1, 1)
+HEADERS = ["Download The App", "Sunday, 3 March 2024", "19.8 C", "A A+ A-", "3 MIN READ"]
+FOOTERS = ["- Advertisement -", "More Articles", "Please enter your comment!", "Latest Articles"]
+
+
+def build_corpus(folder: Path, n: int) -> int:
+    """Write N files from the BBC articles with boilerplate lines around each; return N or 0."""
+    source = DATA / "bbc_news" / "articles.jsonl.gz"
+    if not source.is_file():
+        return 0
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["raw"] for line in fh]
+    for i in range(n):
+        head = "\n".join(HEADERS[: 2 + i % 4])
+        foot = "\n".join(FOOTERS[: 1 + i % 4])
+        body = texts[i % len(texts)]
+        (folder / f"bbc_{i:06d}.txt").write_text(f"{head}\n{body}\n{foot}\n", encoding="utf-8")
+    return n
+
+
+def bare(folder: Path, workers: int) -> tuple[int, float]:
+    """Read, clean and parse every file with no orchestration and no output; articles, seconds."""
+    settings = Settings()
+    started = time.perf_counter()
+    paths = ingest.discover(folder)
+    bodies: list[str] = []
+    for start in range(0, len(paths), settings.batch_size):
+        docs, _ = ingest.read_inputs(
+            paths[start : start + settings.batch_size], folder, settings.ingest
+        )
+        cleaned, _ = clean.clean_documents(docs, settings.clean)
+        bodies += [d.body for d in cleaned]
+    model = nlp.load_model(settings.entities.model)
+    for _ in model.pipe(bodies, batch_size=settings.entities.pipe_batch_size, n_process=workers):
+        pass
+    return len(bodies), time.perf_counter() - started
+
+
+def peak_mb(who: int) -> float:
+    """Peak resident memory in MB (RUSAGE_CHILDREN: the largest finished child)."""
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def main() -> None:
+    """Build the corpus, time bare and full runs and the rerun, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="articles in the corpus")
+    parser.add_argument("--workers", type=int, default=2, help="processes (Dask workers)")
+    parser.add_argument("--skip-bare", action="store_true", help="only the full run and rerun")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, warehouse = Path(tmp) / "in", Path(tmp) / "wh"
+        folder.mkdir()
+        if not build_corpus(folder, args.n):
+            print(f"bbc_news not found under {DATA}: skipped")
+            return
+        print(f"corpus: {args.n} BBC News articles with boilerplate lines, {args.workers} workers")
+        run = engine(workers=args.workers) if args.workers > 1 else engine()
+        started = time.perf_counter()
+        first = run(folder, warehouse, DAY)
+        full_s = time.perf_counter() - started
+        started = time.perf_counter()
+        again = run(folder, warehouse, DAY)
+        rerun_s = time.perf_counter() - started
+        flow_mb, worker_mb = peak_mb(resource.RUSAGE_SELF), peak_mb(resource.RUSAGE_CHILDREN)
+        full_rate = first.articles / full_s
+        print(
+            f"full run:  {first.articles} articles in {full_s:.1f} s = {full_rate:.1f} articles/s"
+        )
+        print(f"rerun:     {again.reused_articles} reused in {rerun_s:.1f} s = "
+              f"{full_s / rerun_s:.1f}x faster")  # fmt: skip
+        if not args.skip_bare:
+            count, bare_s = bare(folder, args.workers)
+            bare_rate = count / bare_s
+            print(f"bare:      {count} articles in {bare_s:.1f} s = {bare_rate:.1f} articles/s")
+            print(f"full/bare: {full_rate / bare_rate:.2f}")
+        print(f"peak RSS of the full run: flow process {flow_mb:.0f} MB, "
+              f"largest worker {worker_mb:.0f} MB")  # fmt: skip
+        print(f"finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Operations: logical dates, backfills, incremental reruns, crash safety, the lock, checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from badcorpus import GOOD, write_corpus
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.pipeline import DataCheckError, news_etl
+from tasks import query, schemas, write
+from tasks.settings import Settings
+
+DAY = date(2025, 1, 15)
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+
+
+def _stable(warehouse: Path, name: str) -> list[dict[str, object]]:
+    """A view's rows without wall-clock columns, sorted."""
+    schema = schemas.TABLES[name]
+    keep = [f.name for f in schema if not schemas.is_flag(f, schemas.VOLATILE)]
+    with query.connect(warehouse) as con:
+        rows = con.sql(f"SELECT {', '.join(keep)} FROM {name}").fetchall()
+    return sorted((dict(zip(keep, r, strict=True)) for r in rows), key=repr)
+
+
+def _sql(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    with query.connect(warehouse) as con:
+        return con.sql(sql).fetchall()
+
+
+def _copy_seeds(folder: Path, count: int = 5) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in SEEDS[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_dated_layout_reads_only_the_days_folder(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    _copy_seeds(inputs / "2025-01-14", 2)
+    (inputs / "2025-01-15").mkdir()
+    shutil.copy(SEEDS[2], inputs / "2025-01-15" / SEEDS[2].name)
+    wh = tmp_path / "wh"
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    assert (summary.inputs, summary.articles) == (1, 1)
+    [(uri,)] = _sql(wh, "SELECT source_uri FROM articles")
+    assert uri == f"2025-01-15/{SEEDS[2].name}"
+    # A day without a folder has no input: an empty, successful run, not the whole folder.
+    empty = news_etl(input_dir=inputs, warehouse=wh, run_date=date(2025, 1, 16))
+    assert (empty.status, empty.inputs, empty.articles) == ("succeeded", 0, 0)
+
+
+def test_backfill_runs_each_date_and_skips_complete_ones(tmp_path: Path) -> None:
+    inputs, wh = tmp_path / "in", tmp_path / "wh"
+    _copy_seeds(inputs / "2025-01-14", 2)
+    _copy_seeds(inputs / "2025-01-15", 1)
+    args = ["backfill", "--start", "2025-01-14", "--end", "2025-01-16",
+            "--input", str(inputs), "--warehouse", str(wh)]  # fmt: skip
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    by_date = _sql(wh, "SELECT run_date, count(*) FROM articles GROUP BY 1 ORDER BY 1")
+    assert by_date == [(date(2025, 1, 14), 2), (date(2025, 1, 15), 1)]
+    assert len(_sql(wh, "SELECT * FROM committed_attempts")) == 3
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and again.output.count("complete, skipped") == 3
+    assert len(_sql(wh, "SELECT * FROM runs")) == 3
+    forced = CliRunner().invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0 and "skipped" not in forced.output
+    runs = _sql(wh, "SELECT run_date, reused_articles FROM runs ORDER BY started_at DESC LIMIT 3")
+    assert sorted(runs) == [(date(2025, 1, 14), 2), (date(2025, 1, 15), 1), (date(2025, 1, 16), 0)]
+    assert _sql(wh, "SELECT count(*) FROM articles") == [(3,)]
+
+
+def test_new_input_is_extracted_and_the_rest_reused(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in")
+    wh = tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    (inputs / "flood.txt").write_text(GOOD, encoding="utf-8")
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    assert (summary.articles, summary.reused_articles) == (6, 5)
+    # The same input in a fresh warehouse, every article extracted: the same rows.
+    fresh = tmp_path / "fresh"
+    assert news_etl(input_dir=inputs, warehouse=fresh, run_date=DAY).reused_articles == 0
+    for name in ("articles", "entity_mentions", "entities", "quotes", "article_links", "stories"):
+        assert _stable(wh, name) == _stable(fresh, name), name
+
+
+def test_changed_settings_extract_again(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in", 2)
+    wh = tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    settings = Settings()
+    other = replace(settings, quotes=replace(settings.quotes, cluster_min_ratio=99))
+    assert (
+        news_etl(input_dir=inputs, warehouse=wh, run_date=DAY, settings=other).reused_articles == 0
+    )
+
+
+def test_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in", 1)
+    wh = tmp_path / "wh"
+    with write.warehouse_lock(wh):
+        result = CliRunner().invoke(
+            app, ["run", "--input", str(inputs), "--warehouse", str(wh), "--date", "2025-01-15"]
+        )
+    assert result.exit_code == 2
+    assert "is locked by a running newsetl (pid" in " ".join(result.output.split())
+    assert not list(wh.glob("runs/*/*.parquet"))
+
+
+def test_killed_mid_write_leaves_no_partial_or_duplicate_rows(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in", 3)
+    wh = tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    before = {n: _stable(wh, n) for n in ("articles", "quotes", "entity_mentions")}
+    for path in SEEDS[3:]:
+        shutil.copy(path, inputs / path.name)
+    cmd = [str(Path(sys.executable).parent / "newsetl"), "run", "--input", str(inputs),
+           "--warehouse", str(wh), "--date", DAY.isoformat()]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PREFECT_LOGGING_LEVEL": "ERROR"})  # fmt: skip
+    # Kill it as soon as the new attempt's first table file lands.
+    old = set(wh.glob("*/*/*.parquet"))
+    deadline = time.monotonic() + 240
+    while not (set(wh.glob("*/*/*.parquet")) - old) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the run never started writing"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert set(wh.glob("*/*/*.parquet")) - old, "killed before it wrote anything"
+    # Readers still see the committed run, once, and nothing of the killed one.
+    assert {n: _stable(wh, n) for n in before} == before
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    assert summary.articles == 5
+    assert _sql(wh, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(5, 5)]
+    for name in schemas.TABLES:
+        if name != "runs":
+            assert len(list(wh.glob(f"{name}/*/*.parquet"))) <= 1, name
+
+
+def test_error_check_fails_the_run_and_warnings_are_recorded(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in", 2)
+    wh = tmp_path / "wh"
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "long_articles.sql").write_text(
+        "-- severity: warn\nSELECT article_id FROM articles WHERE word_count > 10\n"
+    )
+    warned = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY, checks=sorted(checks.glob("*")))
+    assert warned.warnings == ("long_articles: 2 rows",)
+    assert _sql(wh, "SELECT warnings FROM runs") == [(["long_articles: 2 rows"],)]
+    committed = _stable(wh, "articles")
+    (inputs / "flood.txt").write_text(GOOD, encoding="utf-8")
+    (checks / "no_flood.sql").write_text(
+        "-- severity: error\nSELECT article_id FROM articles WHERE body LIKE '%flood%'\n"
+    )
+    with pytest.raises(DataCheckError, match="check no_flood failed: 1 rows"):
+        news_etl(input_dir=inputs, warehouse=wh, run_date=DAY, checks=sorted(checks.glob("*")))
+    assert _stable(wh, "articles") == committed
+    [(error,)] = _sql(wh, "SELECT error FROM runs WHERE status = 'failed'")
+    assert "no_flood" in str(error)
+
+
+def test_shipped_checks_pass_on_a_real_run_and_catch_bad_rows(tmp_path: Path) -> None:
+    inputs = _copy_seeds(tmp_path / "in", 3)
+    wh = tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    ok = CliRunner().invoke(app, ["check", "--warehouse", str(wh)])
+    assert ok.exit_code == 0, ok.output
+    # Corrupt one committed file of each checked table, as a buggy writer would.
+    attempt = write.committed_attempts(wh)[DAY.isoformat()]
+
+    def corrupt(name: str, column: str, value: object) -> None:
+        path = write.partition_dir(wh, name, DAY) / f"{attempt}.parquet"
+        table = pq.read_table(path)
+        values = table.column(column).to_pylist()
+        values[0] = value
+        index = table.schema.get_field_index(column)
+        field = table.schema.field(index)
+        fixed = table.set_column(index, field, pa.array(values, field.type))
+        pq.write_table(fixed, path)
+
+    corrupt("quotes", "end_char", 10**6)
+    corrupt("entity_mentions", "start_char", -1)
+    corrupt("articles", "body", " ")
+    corrupt("runs", "inputs", 99)
+    failed = CliRunner().invoke(app, ["check", "--warehouse", str(wh)])
+    assert failed.exit_code == 1
+    with query.connect(wh) as con:
+        results = {r.name: r.failing_rows for r in query.run_checks(con, query.check_files())}
+    assert results["quotes_outside_body"] >= 1
+    assert results["mention_offsets"] >= 1
+    assert results["empty_body"] == 1
+    assert results["inputs_accounted"] == 1
+    assert results["high_reject_share"] == 0
+
+
+def test_bad_input_corpus_is_accounted_for(tmp_path: Path) -> None:
+    inputs, wh = tmp_path / "in", tmp_path / "wh"
+    expected = write_corpus(inputs)
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    got = dict(_sql(wh, "SELECT source_uri, 'article' FROM articles UNION ALL "
+                        "SELECT source_uri, reason FROM rejects"))  # fmt: skip
+    assert got == expected
+    assert summary.inputs == len(expected) == summary.articles + summary.rejects
+    bodies = _sql(wh, "SELECT source_uri, encoding, body FROM articles")
+    assert all("\x00" not in body and "flood defences" in body for _, _, body in bodies)  # type: ignore[operator]
+    encodings = {uri: enc for uri, enc, _ in bodies}
+    assert encodings["utf-16.txt"] == "utf-16" and encodings["utf-16-no-bom.txt"] == "utf-16-le"
+    assert encodings["latin-1.txt"] != "utf-8"
+
+
+def test_local_dask_cluster_gives_the_single_process_rows(tmp_path: Path) -> None:
+    from flows.pipeline import engine
+
+    inputs = _copy_seeds(tmp_path / "in")
+    (inputs / "flood.txt").write_text(GOOD, encoding="utf-8")
+    single, parallel = tmp_path / "single", tmp_path / "dask"
+    for wh in (single, parallel):
+        wh.mkdir()
+        shutil.copy(Path(__file__).parents[1] / "warehouse" / "aliases.csv", wh)
+    small = replace(Settings(), batch_size=2)  # three batches, spread over both workers
+    news_etl(input_dir=inputs, warehouse=single, run_date=DAY, settings=small)
+    engine(workers=2, settings=small)(inputs, parallel, DAY)
+    for name in schemas.TABLES:
+        if name != "runs":
+            assert _stable(parallel, name) == _stable(single, name), name
