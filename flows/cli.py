@@ -159,7 +159,7 @@ def check(warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse") -> None:
     for r in results:
         table.add_row(r.name, r.severity, str(r.failing_rows), r.sample)
     console.print(table)
-    if any(r.failing_rows and r.severity == "error" for r in results):
+    if any(r.fails_run for r in results):
         raise typer.Exit(1)
 
 

@@ -155,7 +155,7 @@ def check_tables(tables: dict[str, pa.Table], run_id: str, checks: Sequence[Path
     """Run the data-quality checks on the run's tables before they are committed."""
     with query.connect_tables(tables, run_id) as con:
         results = query.run_checks(con, checks)
-    failed = [r for r in results if r.failing_rows and r.severity == "error"]
+    failed = [r for r in results if r.fails_run]
     if failed:
         raise DataCheckError("; ".join(
             f"check {r.name} failed: {r.failing_rows} rows (first: {r.sample})" for r in failed
@@ -236,9 +236,12 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     summary = write.summarize(out, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
                               datetime.now(UTC))  # fmt: skip
     summary = replace(summary, reused_articles=len(prepared.reused.articles))
-    warnings = check_tables(write.run_tables(out, summary), run_id, checks)
+    tables = write.run_tables(out, summary)
+    warnings = check_tables(tables, run_id, checks)
     summary = replace(summary, warnings=tuple(warnings), finished_at=datetime.now(UTC))
-    write_warehouse(ctx.warehouse, write.run_tables(out, summary), ctx.day, attempt)
+    # Only the `runs` row changes with the checks' outcome; the other tables stand as checked.
+    tables["runs"] = write.to_table("runs", [summary], {})
+    write_warehouse(ctx.warehouse, tables, ctx.day, attempt)
     return summary
 
 
@@ -294,6 +297,7 @@ def _prepare(ctx: Context, salt: str) -> Prepared:
     reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
     s = ctx.settings
     out = Prepared(0, [], [], reuse.Reused({}, {}, {}))
+    inputs = 0
     for window in batched(list(batched(paths, s.batch_size)), ctx.concurrency):
         read = _map(ingest_batch, [(chunk, ctx.input_dir, s, salt) for chunk in window], ctx)
         fresh = [[d for d in raw if d.source_hash not in stored] for raw, _ in read]
@@ -305,17 +309,17 @@ def _prepare(ctx: Context, salt: str) -> Prepared:
             by_hash = {a.source_hash: a for a in new} | reused.articles
             out.articles.extend(by_hash[d.source_hash] for d in raw if d.source_hash in by_hash)
             out.rejects.extend(bad + bad_clean + bad_norm)
-            out = replace(out, inputs=out.inputs + len(raw) + len(bad))
+            inputs += len(raw) + len(bad)
         out.reused.articles.update(reused.articles)
         out.reused.mentions.update(reused.mentions)
         out.reused.quotes.update(reused.quotes)
     log.info("%d inputs -> %d articles (%d already in the warehouse), %d rejects",
-             out.inputs, len(out.articles), len(out.reused.articles), len(out.rejects))  # fmt: skip
-    if out.inputs != len(out.articles) + len(out.rejects):
+             inputs, len(out.articles), len(out.reused.articles), len(out.rejects))  # fmt: skip
+    if inputs != len(out.articles) + len(out.rejects):
         raise InvariantError(
-            f"inputs {out.inputs} != articles {len(out.articles)} + rejects {len(out.rejects)}"
+            f"inputs {inputs} != articles {len(out.articles)} + rejects {len(out.rejects)}"
         )
-    return out
+    return replace(out, inputs=inputs)
 
 
 def _map(fn: Any, calls: Sequence[tuple[Any, ...]], ctx: Context) -> list[Any]:

@@ -95,6 +95,11 @@ class CheckResult:
     failing_rows: int
     sample: str  # the first failing row, for the message
 
+    @property
+    def fails_run(self) -> bool:
+        """An error-level check that found rows: the run must not commit."""
+        return self.failing_rows > 0 and self.severity == "error"
+
 
 def check_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     """The data-quality checks: one SQL file each, returning the rows that fail."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,10 +21,11 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Stored:
-    """Where an article of an earlier run lives: its id and its partition's run date."""
+    """Where an article of an earlier run lives: its id, and the committed attempt holding it."""
 
     article_id: str
     run_date: str
+    attempt: str
 
 
 @dataclass(frozen=True)
@@ -48,25 +50,25 @@ def index(warehouse: Path) -> dict[str, Stored]:
             table.column("source_hash").to_pylist(),
             strict=True,
         ):
-            found[source_hash] = Stored(article_id, day)
+            found[source_hash] = Stored(article_id, day, attempt)
     return found
 
 
 def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
     """Read the articles, mentions and quotes of stored articles back as records."""
-    by_day: dict[str, set[str]] = defaultdict(set)
+    by_file: dict[tuple[str, str], set[str]] = defaultdict(set)
     for item in wanted:
-        by_day[item.run_date].add(item.article_id)
-    attempts = write.committed_attempts(warehouse)
+        by_file[item.run_date, item.attempt].add(item.article_id)
     out = Reused({}, defaultdict(list), defaultdict(list))
-    for day, ids in sorted(by_day.items()):
-        rows = {name: _rows(warehouse, name, day, attempts[day], ids) for name in _READ}
+    for (day, attempt), ids in sorted(by_file.items()):
+        rows = {name: _rows(warehouse, name, day, attempt, ids) for name in _READ}
         removed: dict[str, list[RemovedLine]] = defaultdict(list)
         for row in rows["removed_lines"]:
             removed[row["article_id"]].append(_record(RemovedLine, row))
         for row in rows["articles"]:
-            article = _record(Article, row, removed=tuple(removed[row["article_id"]]))
             # Links and stories are decided run-wide again, so the old ones are not kept.
+            article = _record(Article, row, removed=tuple(removed[row["article_id"]]),
+                              duplicate_of=None, story_id=None)  # fmt: skip
             out.articles[article.source_hash] = article
         for row in rows["entity_mentions"]:
             out.mentions[row["article_id"]].append(_mention(row))
@@ -81,7 +83,7 @@ _READ = ("articles", "removed_lines", "entity_mentions", "quotes")
 
 def _file(warehouse: Path, name: str, day: str, attempt: str) -> Path | None:
     """The committed file of one table and date, if the table has one."""
-    path = warehouse / name / f"run_date={day}" / f"{attempt}.parquet"
+    path = write.partition_dir(warehouse, name, date.fromisoformat(day)) / f"{attempt}.parquet"
     return path if path.is_file() else None
 
 
@@ -108,5 +110,4 @@ def _record(cls: type[R], row: Mapping[str, Any], **given: Any) -> R:
     """Build a record from a row's columns of the same names, with some fields given."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     values = {k: v for k, v in row.items() if k in names and k not in given}
-    defaults = {"duplicate_of": None, "story_id": None} if cls is Article else {}
-    return cls(**{**values, **defaults, **given})
+    return cls(**values, **given)
