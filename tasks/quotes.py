@@ -126,12 +126,12 @@ def article_quotes(
     quotes: list[Quote] = []
     previous: tuple[int, Speaker] | None = None
     for quote in quoted:
-        sent = _sentences(doc, quote)
+        sent = _sentences(doc, article.body, quote)
         partial = _is_partial(article.body, sent, quote)
         if partial and _is_title(article.body[quote.start : quote.end], settings):
             continue
         speaker = _attribution(sent, quote, partial, ctx, settings)
-        if partial and speaker.verb is None and _is_term(doc, quote, settings):
+        if partial and speaker.verb is None and _is_term(doc, article.body, quote, settings):
             continue
         if (
             previous
@@ -174,12 +174,15 @@ def _quote(article: Article, quote: Quoted, speaker: Speaker, partial: bool) -> 
     )
 
 
-def _sentences(doc: Doc, quote: Quoted) -> Span:
+def _sentences(doc: Doc, text: str, quote: Quoted) -> Span:
     """The sentences around a quote's attribution: those of its first part, and of the words
-    up to its second part when an attribution splits it."""
+    up to its second part when an attribution splits it.
+
+    `text` is the doc's text, which spaCy would rebuild from every token on each `doc.text`.
+    """
     end = (
         quote.parts[1].end_char
-        if len(quote.parts) > 1 and _same_line(doc, quote)
+        if len(quote.parts) > 1 and _same_line(text, quote)
         else quote.parts[0].end_char
     )
     first = doc.char_span(quote.start, end, alignment_mode="expand")
@@ -189,13 +192,13 @@ def _sentences(doc: Doc, quote: Quoted) -> Span:
     # The parser often ends a sentence at the closing mark (or at a colon before the opening
     # one): the attribution right after it (",” Reid said") or before it ("Reid said: “")
     # belongs to the quote all the same.
-    if stop < len(doc) and _touching(doc.text[end : doc[stop].sent.start_char]):
+    if stop < len(doc) and _touching(text[end : doc[stop].sent.start_char]):
         stop = doc[stop].sent.end
     previous = doc[start - 1].sent if start > 0 else None
     if (
         previous is not None
         and previous.text.rstrip().endswith(":")
-        and _touching(doc.text[previous.end_char : quote.start])
+        and _touching(text[previous.end_char : quote.start])
     ):
         start = previous.start
     return doc[start:stop]
@@ -206,19 +209,19 @@ def _touching(gap: str) -> bool:
     return "\n" not in gap and len(gap.strip()) <= 3
 
 
-def _same_line(doc: Doc, quote: Quoted) -> bool:
+def _same_line(text: str, quote: Quoted) -> bool:
     """True when the first two parts are in one paragraph (split by an attribution)."""
-    return "\n" not in doc.text[quote.parts[0].end_char : quote.parts[1].start_char]
+    return "\n" not in text[quote.parts[0].end_char : quote.parts[1].start_char]
 
 
-def _is_term(doc: Doc, quote: Quoted, settings: QuoteSettings) -> bool:
+def _is_term(doc: Doc, text: str, quote: Quoted, settings: QuoteSettings) -> bool:
     """A few quoted words without a verb, and no reporting verb: a term ("fiscal cliff").
 
     "France has “utterly condemned”" quotes a predicate and stays; "charged “ethnic
     cleansing”" has its reporting verb and stays.
     """
     span = doc.char_span(quote.start, quote.end, alignment_mode="expand")
-    if span is None or len(quote.text_words(doc.text)) > settings.term_max_words:
+    if span is None or len(quote.text_words(text)) > settings.term_max_words:
         return False
     return not any(t.pos_ in ("VERB", "AUX") for t in span)
 

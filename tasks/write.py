@@ -31,16 +31,14 @@ class WarehouseLockedError(Exception):
 
 
 def run_id_for(
-    run_date: date, articles: Sequence[Article], rejects: Sequence[Reject], salt: str = ""
+    run_date: date, article_ids: Sequence[str], rejects: Sequence[Reject], salt: str = ""
 ) -> str:
     """Derive the run id from the logical date, the inputs and `salt` (the settings' fingerprint).
 
     Reruns on the same input keep it, and an equal id means an up-to-date partition.
     """
     digest = hashlib.sha256(f"{run_date.isoformat()}\x00{salt}".encode())
-    for key in sorted(
-        [a.article_id for a in articles] + [f"{r.source_uri}\x00{r.reason}" for r in rejects]
-    ):
+    for key in sorted([*article_ids, *(f"{r.source_uri}\x00{r.reason}" for r in rejects)]):
         digest.update(key.encode() + b"\n")
     return f"{run_date.isoformat()}-{digest.hexdigest()[:12]}"
 

@@ -234,7 +234,59 @@ def test_local_dask_cluster_gives_the_single_process_rows(tmp_path: Path) -> Non
         shutil.copy(Path(__file__).parents[1] / "warehouse" / "aliases.csv", wh)
     small = replace(Settings(), batch_size=2)  # three batches, spread over both workers
     news_etl(input_dir=inputs, warehouse=single, run_date=DAY, settings=small)
-    engine(workers=2, settings=small)(inputs, parallel, DAY)
+    run = engine(workers=2, settings=small)
+    first = run(inputs, parallel, DAY)
     for name in schemas.TABLES:
         if name != "runs":
             assert _stable(parallel, name) == _stable(single, name), name
+    again = run(inputs, parallel, DAY)
+    assert again.reused_articles == again.articles == first.articles
+    # Up to date: the inputs are read in the flow process and nothing goes to the workers.
+    assert set(_task_runs(again.flow_run_id, until="ingest_batch")) == {"ingest_batch"}
+
+
+def _task_runs(flow_run_id: str | None, until: str, timeout: float = 20.0) -> list[str]:
+    """Names of a flow run's task runs in the API, once one named `until` is recorded."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    assert flow_run_id is not None
+    wanted = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:  # the server records task runs from their events, a moment later
+            names = [
+                r.name.rsplit("-", 1)[0]
+                for r in client.read_task_runs(
+                    flow_run_filter=wanted, sort=TaskRunSort.NAME_ASC, limit=200
+                )
+            ]
+            if until in names or time.monotonic() > deadline:
+                return names
+            time.sleep(0.5)
+
+
+def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming() -> None:
+    from dask import config as dask_config
+    from distributed import Client, LocalCluster
+
+    from flows.pipeline import LOCAL_WORKER_CONFIG, local_cluster
+
+    kwargs = local_cluster(1)
+    assert local_cluster(1)["env"] == kwargs["env"]  # one temporary server, started once
+    with (
+        dask_config.set(LOCAL_WORKER_CONFIG),
+        LocalCluster(**kwargs, dashboard_address=None) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        names = ("PREFECT_API_URL", "MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
+        env = {n: next(iter(client.run(os.getenv, n).values())) for n in names}  # type: ignore[no-untyped-call]
+        [profiling] = client.run(dask_config.get, "distributed.worker.profile.enabled").values()  # type: ignore[no-untyped-call]
+    # Else each worker starts a Prefect server of its own, taking CPU from the batches.
+    assert env["PREFECT_API_URL"] == kwargs["env"]["PREFECT_API_URL"]
+    # Dask's default of 65536 costs spaCy a fifth of its time in page faults.
+    assert env["MALLOC_TRIM_THRESHOLD_"] is None
+    assert env["OMP_NUM_THREADS"] == "1" and profiling is False
