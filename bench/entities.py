@@ -119,13 +119,14 @@ def read_bbc(data: Path) -> list[Document]:
 def ours(docs: Sequence[Document]) -> list[frozenset[Span]]:
     """Spans of the entities stage: pipeline model, known_names, span rules, every label."""
     settings = replace(EntitySettings(), labels=tuple(CONLL_TYPE))
-    parsed = nlp.parse([d.text for d in docs], settings.model, settings.pipe_batch_size)
-    return [
-        frozenset(
-            (m.start_char, m.end_char, CONLL_TYPE[m.label]) for m in doc_mentions("", p, settings)
-        )
-        for p in parsed
-    ]
+    with nlp.parsed([d.text for d in docs], settings.model, settings.pipe_batch_size) as parsed:
+        return [
+            frozenset(
+                (m.start_char, m.end_char, CONLL_TYPE[m.label])
+                for m in doc_mentions("", p, settings)
+            )
+            for p in parsed
+        ]
 
 
 def bare(docs: Sequence[Document]) -> list[frozenset[Span]]:

@@ -63,11 +63,10 @@ def extract_mentions(
 ) -> tuple[list[Mention], ParsedBatch]:
     """Parse each article once and find its entity mentions; skipped articles are not parsed."""
     todo = [a for a in articles if a.nlp_skip_reason is None]
-    docs = nlp.parse([a.body for a in todo], settings.model, settings.pipe_batch_size)
-    mentions = [
-        m for a, d in zip(todo, docs, strict=True) for m in doc_mentions(a.article_id, d, settings)
-    ]
-    return mentions, nlp.to_batch([a.article_id for a in todo], docs)
+    with nlp.parsed([a.body for a in todo], settings.model, settings.pipe_batch_size) as docs:
+        mentions = [m for a, d in zip(todo, docs, strict=True)
+                    for m in doc_mentions(a.article_id, d, settings)]  # fmt: skip
+        return mentions, nlp.to_batch([a.article_id for a in todo], docs)
 
 
 def doc_mentions(article_id: str, doc: Doc, settings: EntitySettings) -> list[Mention]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 
 import spacy
@@ -57,9 +58,16 @@ def _blank_vocab() -> Language:
     return spacy.blank("en")
 
 
-def parse(texts: Sequence[str], model: str, batch_size: int = 64) -> list[Doc]:
-    """Run the pipeline over texts in one streamed pass."""
-    return list(load_model(model).pipe(texts, batch_size=batch_size))
+@contextmanager
+def parsed(texts: Sequence[str], model: str, batch_size: int = 64) -> Iterator[list[Doc]]:
+    """Parse texts in one streamed pass; the docs are valid inside the block only.
+
+    Every new word of a batch would otherwise stay in the pipeline's vocabulary for the
+    life of the process: a worker's memory would grow with each batch of fresh articles.
+    """
+    pipeline = load_model(model)
+    with pipeline.memory_zone():
+        yield list(pipeline.pipe(texts, batch_size=batch_size))
 
 
 def to_batch(article_ids: Sequence[str], docs: Sequence[Doc]) -> ParsedBatch:
@@ -70,7 +78,10 @@ def to_batch(article_ids: Sequence[str], docs: Sequence[Doc]) -> ParsedBatch:
     return ParsedBatch(article_ids=tuple(article_ids), docbin=bin_.to_bytes())
 
 
-def from_batch(parsed: ParsedBatch) -> dict[str, Doc]:
-    """Unpack a ParsedBatch into docs keyed by article id."""
-    docs = DocBin().from_bytes(parsed.docbin).get_docs(_blank_vocab().vocab)
-    return dict(zip(parsed.article_ids, docs, strict=True))
+@contextmanager
+def unpacked(batch: ParsedBatch) -> Iterator[dict[str, Doc]]:
+    """Unpack a ParsedBatch into docs keyed by article id, valid inside the block only."""
+    blank = _blank_vocab()
+    with blank.memory_zone():
+        docs = DocBin().from_bytes(batch.docbin).get_docs(blank.vocab)
+        yield dict(zip(batch.article_ids, docs, strict=True))

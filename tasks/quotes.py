@@ -89,7 +89,6 @@ def extract_quotes(
     settings: QuoteSettings,
 ) -> list[Quote]:
     """Find the quotes of every analysed article of a batch."""
-    docs = nlp.from_batch(parsed)
     names = {e.entity_id: e.canonical_name for e in entities}
     labels = {e.entity_id: e.label for e in entities}
     aliases = {
@@ -99,9 +98,11 @@ def extract_quotes(
     for m in mentions:
         by_article[m.article_id].append(m)
     out: list[Quote] = []
-    for article in articles:
-        doc = docs.get(article.article_id)
-        if article.nlp_skip_reason is None and doc is not None:
+    with nlp.unpacked(parsed) as docs:
+        for article in articles:
+            doc = docs.get(article.article_id)
+            if article.nlp_skip_reason is not None or doc is None:
+                continue
             found = sorted(by_article[article.article_id], key=lambda m: m.start_char)
             surnames = {
                 normalize_name(m.text).split()[-1]: m.entity_id

@@ -156,3 +156,18 @@ def test_alias_file_merges_names_and_sets_the_label(tmp_path: Path) -> None:
     assert {m.entity_id for m in linked[:3]} == {karabakh.entity_id}
     assert "UN Security Council" in by_name  # the file's name, though only "UNSC" was written
     assert read_aliases(tmp_path / "absent.csv") == ()
+
+
+def test_a_batch_leaves_the_vocabularies_as_they_were(make_article: Callable[..., Article]) -> None:
+    from tasks import nlp
+    from tasks.quotes import QuoteSettings, extract_quotes
+
+    model, blank = nlp.load_model(SETTINGS.model).vocab, nlp._blank_vocab().vocab
+    fresh = make_article("“Qorvelt zandiquo,” Brenxa Vultimor told Zyphrandia reporters.", "b.txt")
+    mentions, parsed = extract_mentions([fresh], SETTINGS)
+    found = extract_quotes([fresh], parsed, [], [], QuoteSettings())
+    # A worker parses batch after batch of new words: none of them may stay behind.
+    new_words = {"Qorvelt", "zandiquo", "Brenxa", "Vultimor", "Zyphrandia"}
+    assert not {w for w in new_words if w in model.strings or w in blank.strings}
+    assert "Brenxa Vultimor" in {m.text for m in mentions}
+    assert [q.text for q in found] == ["Qorvelt zandiquo"]
