@@ -75,6 +75,10 @@ class DedupSettings:
     # fewer: in a small batch idf is flat, and two reports of one event (seeds 001 and 004)
     # share none of their top 12 terms.
     candidate_terms: int = 20
+    # A term among the top terms of more articles than this names a beat ("government",
+    # "league"), not one event: its pairs would grow with the square of the run, and the
+    # articles of one event still share their rarer terms.
+    max_term_articles: int = 200
     # Articles with fewer content words are too thin to judge a story by word overlap.
     min_story_terms: int = 30
     # A rewrite reports the same facts in other words: what cannot be reworded stays. It
@@ -99,15 +103,21 @@ def link_articles(
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
     """Link the run's articles (with their entities and clustered quotes) into stories."""
     ordered = sorted(articles, key=lambda a: (a.source_uri, a.article_id))
-    vectors = term_vectors(ordered, settings)
+    # An exact copy is in its original's story through its exact_duplicate link: comparing
+    # it again with every other article would square the pairs of a run full of wire copies.
+    first = {a.content_hash: a for a in reversed(ordered)}
+    originals = sorted(first.values(), key=lambda a: (a.source_uri, a.article_id))
+    kept = {a.article_id for a in originals}
+    vectors = term_vectors(originals, settings)
     links = _strongest(
         [
             *exact_links(ordered),
-            *shingle_links(ordered, settings),
-            *rewrite_links(vectors, mentions, quotes, settings),
-            *story_links(ordered, vectors, settings),
+            *shingle_links(originals, settings),
+            *rewrite_links(vectors, [m for m in mentions if m.article_id in kept],
+                           [q for q in quotes if q.article_id in kept], settings),
+            *story_links(originals, vectors, settings),
         ]
-    )
+    )  # fmt: skip
     duplicate_of = {
         ln.article_id: ln.other_article_id for ln in links if ln.relation == "exact_duplicate"
     }
@@ -139,9 +149,7 @@ def shingles(text: str, size: int) -> set[str]:
 
 def shingle_links(ordered: Sequence[Article], settings: DedupSettings) -> list[ArticleLink]:
     """Near duplicates and excerpts: MinHash LSH candidates, verified on exact shingle sets."""
-    unique = {a.content_hash: a for a in reversed(ordered)}  # exact copies are linked already
-    docs = sorted(unique.values(), key=lambda a: (a.source_uri, a.article_id))
-    sets = {a.article_id: shingles(a.body, settings.shingle_words) for a in docs}
+    sets = {a.article_id: shingles(a.body, settings.shingle_words) for a in ordered}
     sigs = _minhashes(sets, settings)
     links = []
     for a_id, b_id in sorted(_candidates(sets, sigs, settings)):
@@ -269,9 +277,10 @@ def story_links(
     for key, vec in vectors.items():
         for term in sorted(vec, key=lambda t: (-vec[t], t))[: settings.candidate_terms]:
             index[term].append(key)
+    distinctive = {t: keys for t, keys in index.items() if len(keys) <= settings.max_term_articles}
     when = {a.article_id: event_time(a, settings) for a in ordered}
     links = []
-    for a, b in sorted(_indexed_pairs(index)):
+    for a, b in sorted(_indexed_pairs(distinctive)):
         if not same_time(when[a], when[b], settings.story_window_days):
             continue
         score = _cosine(vectors[a], vectors[b])

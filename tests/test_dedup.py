@@ -312,3 +312,30 @@ def test_a_rewrite_shares_the_quotes_and_the_cast(make_article: Callable[..., Ar
     assert got[frozenset({"wire.txt", "rewrite.txt"})] == "rewrite"
     assert got.get(frozenset({"wire.txt", "later.txt"})) != "rewrite"
     assert got.get(frozenset({"rewrite.txt", "later.txt"})) != "rewrite"
+
+
+def test_copies_join_the_story_through_their_original(make_article: Callable[..., Article]) -> None:
+    day = datetime(2024, 5, 2, tzinfo=UTC)
+    wire = make_article(_text(WORDS), "a.txt", published_at=day)
+    copies = [make_article(wire.body, f"copy{i}.txt", published_at=day) for i in range(3)]
+    other = make_article(RATES_REWORDED, "b.txt", published_at=day)
+    linked, links, found = link_articles([wire, *copies, other], SETTINGS)
+    got = sorted((ln.article_id, ln.other_article_id, ln.relation) for ln in links)
+    # Each copy points to the original; only the original is compared with the other report.
+    first, second = sorted((wire.article_id, other.article_id))
+    copied = [(c.article_id, wire.article_id, "exact_duplicate") for c in copies]
+    assert got == sorted([*copied, (first, second, "same_story")])
+    assert len(found) == 1 and len({a.story_id for a in linked}) == 1
+
+
+def test_a_term_of_too_many_articles_proposes_no_pairs(
+    make_article: Callable[..., Article],
+) -> None:
+    day = datetime(2024, 5, 2, tzinfo=UTC)
+    arts = [
+        make_article(_text(WORDS), "a.txt", published_at=day),
+        make_article(RATES_REWORDED, "b.txt", published_at=day),
+    ]
+    assert [ln.relation for ln in link_articles(arts, SETTINGS)[1]] == ["same_story"]
+    beat = replace(SETTINGS, max_term_articles=1)  # every shared term is a beat now
+    assert link_articles(arts, beat)[1] == []
