@@ -1,8 +1,9 @@
 """The model's attribute_ruler rules (tag to POS, morphology, lemma exceptions) as array lookups.
 
 spaCy's AttributeRuler runs a Matcher with 179 patterns over every token: 8 ms of the 66 ms
-an article takes in en_core_web_sm here. The same rules evaluated with numpy over the doc's
-attribute arrays give the same annotations (tests/test_attributes.py compares them).
+a BBC article takes in en_core_web_sm here (per-component timing of 300 articles). The same
+rules evaluated with numpy over the doc's attribute arrays give the same annotations
+(tests/test_attributes.py compares them).
 """
 
 from __future__ import annotations

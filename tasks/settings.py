@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
 
 from tasks.clean import CleanSettings
 from tasks.dedup import DedupSettings
@@ -28,6 +29,28 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
 
 
+def canonical(value: Any) -> str:
+    """A text of settings that is the same in every process.
+
+    `repr` of a frozenset follows string hashing, which Python seeds afresh in each process:
+    a fingerprint from it changes from run to run, and no run would find its inputs stored.
+    """
+    if is_dataclass(value) and not isinstance(value, type):
+        inner = ", ".join(f"{f.name}={canonical(getattr(value, f.name))}" for f in fields(value))
+        return f"{type(value).__name__}({inner})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(canonical(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(sorted(f"{canonical(k)}: {canonical(v)}" for k, v in value.items()))
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(canonical(v) for v in value) + ")"
+    return repr(value)
+
+
 def extraction_fingerprint(settings: Settings, version: str) -> str:
     """Hash of what decides an article's own rows: the code version and the extraction settings.
 
@@ -35,10 +58,10 @@ def extraction_fingerprint(settings: Settings, version: str) -> str:
     """
     entities = replace(settings.entities, aliases=(), pipe_batch_size=0)
     parts = (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
-    return short_hash(f"{version}\x00{parts!r}")
+    return short_hash(f"{version}\x00{canonical(parts)}")
 
 
 def run_fingerprint(settings: Settings, version: str) -> str:
     """Hash of everything that decides a run's rows besides its inputs."""
     whole = replace(settings, batch_size=0, entities=replace(settings.entities, pipe_batch_size=0))
-    return short_hash(f"{version}\x00{whole!r}")
+    return short_hash(f"{version}\x00{canonical(whole)}")

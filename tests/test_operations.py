@@ -290,3 +290,23 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
     # Dask's default of 65536 costs spaCy a fifth of its time in page faults.
     assert env["MALLOC_TRIM_THRESHOLD_"] is None
     assert env["OMP_NUM_THREADS"] == "1" and profiling is False
+
+
+def test_settings_fingerprints_are_the_same_in_every_process() -> None:
+    # String hashing is seeded afresh per process: a fingerprint that followed it would make
+    # every scheduled run (a new process) find none of its inputs already stored.
+    code = (
+        "from tasks.settings import Settings, extraction_fingerprint, run_fingerprint; "
+        "print(extraction_fingerprint(Settings(), 'v'), run_fingerprint(Settings(), 'v'))"
+    )
+    printed = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(printed) == 1 and len(printed.pop().split()) == 2
