@@ -24,6 +24,7 @@ Mask = Callable[[Mapping[int, np.ndarray], Mapping[int, set[int]]], np.ndarray |
 # What the rules test, and what they set: the columns read from and written to each doc.
 READ = (TAG, LOWER, DEP, IS_SPACE)
 WRITE = (POS, MORPH, LEMMA, TAG, DEP)
+WRITE_COLUMN = {attr: i for i, attr in enumerate(WRITE)}
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,12 @@ class ArrayAttributeRuler:
         columns = {attr: read[:, i] for i, attr in enumerate(READ)}
         present = {TAG: set(columns[TAG].tolist()), LOWER: set(columns[LOWER].tolist())}
         out = doc.to_array(list(WRITE))
-        where = {attr: i for i, attr in enumerate(WRITE)}
         for rule in self.rules:
             hits = _matches(rule, columns, present, len(doc))
             if hits is None:
                 continue
             for attr, value in rule.values:
-                out[hits, where[attr]] = value
+                out[hits, WRITE_COLUMN[attr]] = value
         doc.from_array(list(WRITE), out)  # type: ignore[arg-type]  # uint64, as to_array gave
         return doc
 

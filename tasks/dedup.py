@@ -103,15 +103,16 @@ def link_articles(
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
     """Link the run's articles (with their entities and clustered quotes) into stories."""
     ordered = sorted(articles, key=lambda a: (a.source_uri, a.article_id))
+    exact = exact_links(ordered)
     # An exact copy is in its original's story through its exact_duplicate link: comparing
     # it again with every other article would square the pairs of a run full of wire copies.
-    first = {a.content_hash: a for a in reversed(ordered)}
-    originals = sorted(first.values(), key=lambda a: (a.source_uri, a.article_id))
+    copies = {ln.article_id for ln in exact}
+    originals = [a for a in ordered if a.article_id not in copies]
     kept = {a.article_id for a in originals}
     vectors = term_vectors(originals, settings)
     links = _strongest(
         [
-            *exact_links(ordered),
+            *exact,
             *shingle_links(originals, settings),
             *rewrite_links(vectors, [m for m in mentions if m.article_id in kept],
                            [q for q in quotes if q.article_id in kept], settings),
