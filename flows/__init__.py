@@ -12,3 +12,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
+
+# One BLAS thread per process: runs go parallel across worker processes, and on 2 cores
+# spaCy with two OpenBLAS threads did 21.0 articles/s against 23.1 with one. Set before
+# anything imports numpy, which reads it once.
+for _blas in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")

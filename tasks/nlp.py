@@ -10,6 +10,7 @@ import numpy
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from thinc.api import Model, NumpyOps
 
 from tasks import attributes, gazetteer, names
 from tasks.records import ParsedBatch
@@ -55,6 +56,12 @@ def drop_tensor(doc: Doc) -> Doc:
 def load_model(name: str) -> Language:
     """Load a spaCy pipeline installed as a Python package (never downloaded at run time)."""
     model = spacy.load(name)
+    _use_numpy_gemm(model)
+    return with_rules(model)
+
+
+def with_rules(model: Language) -> Language:
+    """Add our components to a loaded pipeline: array attribute rules, breaks, name rules."""
     if "attribute_ruler" in model.pipe_names:
         attributes.replace_attribute_ruler(model)
     # The parser sometimes joins a paragraph to the next ("… emails." / "On Friday, he …"),
@@ -66,6 +73,22 @@ def load_model(name: str) -> Language:
         model.add_pipe(names.known_names.__name__, after=gazetteer.entity_labels.__name__)
     model.add_pipe(drop_tensor.__name__, last=True)
     return model
+
+
+def _use_numpy_gemm(model: Language) -> None:
+    """Run the pipeline's matrix products through numpy's BLAS instead of thinc's BLIS.
+
+    On an AMD EPYC with AVX-512, one thread: BLIS 32 GFLOPS against OpenBLAS's 98 on
+    tok2vec's (8000 x 288) @ (288 x 288); the pipeline did 13.7 against 20.7 articles/s
+    on 300 BBC articles, with the same entities and parses. (The parser's own steps still
+    call BLIS: their matrices are too small to matter.)
+    """
+    ops = NumpyOps(use_blis=False)
+    for _, component in model.pipeline:
+        layers = getattr(component, "model", None)
+        if isinstance(layers, Model):
+            for layer in layers.walk():
+                layer.ops = ops
 
 
 @lru_cache(maxsize=1)

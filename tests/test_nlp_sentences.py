@@ -1,9 +1,35 @@
-"""The shared spaCy pipeline: no sentence across a line break, surnames found again."""
+"""The shared spaCy pipeline: numpy matrix products, no sentence across a line break, surnames found again."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import spacy
+from thinc.api import Model
+
 from tasks import nlp
 from tasks.entities import EntitySettings
+
+
+def _layers(model: spacy.language.Language) -> list[Model]:  # type: ignore[type-arg]
+    return [layer for _, c in model.pipeline if isinstance(getattr(c, "model", None), Model)
+            for layer in c.model.walk()]  # fmt: skip
+
+
+def test_the_pipeline_multiplies_with_numpy_and_parses_as_the_stock_model(
+    seeds_dir: Path,
+) -> None:
+    ours = nlp.load_model(EntitySettings().model)
+    assert not any(layer.ops.use_blis for layer in _layers(ours))
+    stock = nlp.with_rules(spacy.load(EntitySettings().model))
+    assert any(layer.ops.use_blis for layer in _layers(stock))
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    assert _analyses(ours, texts) == _analyses(stock, texts)
+
+
+def _analyses(model: spacy.language.Language, texts: list[str]) -> list[tuple[object, ...]]:
+    return [(t.i, t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_, t.is_sent_start)
+            for doc in model.pipe(texts) for t in doc]  # fmt: skip
 
 
 def test_a_sentence_never_runs_across_a_paragraph_break() -> None:
