@@ -5,7 +5,9 @@ lines of the kind the cleaner removes. "Bare" is the work a run cannot avoid: re
 cleaning the files and spaCy over the cleaned bodies, on as many processes as the run has
 workers, with no Prefect and no Parquet. "Full" is the real flow on a local Dask cluster of
 the same size, from starting its Prefect API to the commit; then the same run again (every
-article already in the warehouse), in the same process and as a new `newsetl run` process.
+article already in the warehouse), in the same process and as a new `newsetl run` process,
+once starting a temporary Prefect server as a run by hand does and once against the running
+server as a deployment's runs do.
 
     .venv/bin/python bench/throughput.py --n 2000 --workers 2
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -66,15 +69,29 @@ def bare(folder: Path, workers: int) -> tuple[int, float]:
     return len(bodies), time.perf_counter() - started
 
 
-def cli_rerun(folder: Path, warehouse: Path, workers: int) -> float:
-    """Seconds of an up-to-date `newsetl run` in a process of its own (imports, API server)."""
+def cli_rerun(folder: Path, warehouse: Path, workers: int, api_url: str | None = None) -> float:
+    """Seconds of an up-to-date `newsetl run` in a process of its own.
+
+    With no `api_url` it starts a temporary Prefect server, as a `newsetl run` by hand does;
+    with one it reports to that running server, as a scheduled deployment's runs do.
+    """
     command = [str(Path(sys.executable).with_name("newsetl")), "run", "--input", str(folder),
                "--warehouse", str(warehouse), "--date", DAY.isoformat()]  # fmt: skip
     if workers > 1:
         command += ["--workers", str(workers)]
+    env = {**os.environ, "PREFECT_API_URL": api_url} if api_url else None
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - started
+
+
+def running_api() -> str:
+    """The URL of this process's temporary Prefect server (the one the full run started)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the running instance: it is one per process
+    server.start()  # no-op when running
+    return server.api_url
 
 
 def peak_mb(who: int) -> float:
@@ -103,8 +120,9 @@ def main() -> None:
         started = time.perf_counter()
         again = run(folder, warehouse, DAY)
         rerun_s = time.perf_counter() - started
-        cli_s = cli_rerun(folder, warehouse, args.workers)
         flow_mb, worker_mb = peak_mb(resource.RUSAGE_SELF), peak_mb(resource.RUSAGE_CHILDREN)
+        cli_s = cli_rerun(folder, warehouse, args.workers)
+        served_s = cli_rerun(folder, warehouse, args.workers, running_api())
         full_rate = first.articles / full_s
         print(
             f"full run:  {first.articles} articles in {full_s:.1f} s = {full_rate:.1f} articles/s"
@@ -112,6 +130,8 @@ def main() -> None:
         print(f"rerun:     {again.reused_articles} reused in {rerun_s:.1f} s = "
               f"{full_s / rerun_s:.1f}x faster")  # fmt: skip
         print(f"rerun as a new `newsetl run` process: {cli_s:.1f} s = {full_s / cli_s:.1f}x faster")
+        print(f"  the same against the running Prefect server (a deployment's runs): "
+              f"{served_s:.1f} s = {full_s / served_s:.1f}x faster")  # fmt: skip
         if not args.skip_bare:
             count, bare_s = bare(folder, args.workers)
             bare_rate = count / bare_s

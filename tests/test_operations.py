@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -310,3 +311,36 @@ def test_settings_fingerprints_are_the_same_in_every_process() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(printed) == 1 and len(printed.pop().split()) == 2
+
+
+def test_streamed_batches_come_back_in_order_with_two_per_worker_in_flight() -> None:
+    from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.pipeline import Context, _stream
+
+    @task
+    def slow(i: int) -> int:
+        time.sleep(0.3 if i % 3 == 0 else 0.01)  # every third batch is slow
+        return i
+
+    pulled: list[int] = []
+
+    def calls() -> Iterator[tuple[int]]:
+        for i in range(10):
+            pulled.append(i)
+            yield (i,)
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
+    def fan_out() -> tuple[list[int], int]:
+        ctx = Context(Path("."), Path("."), DAY, Settings(), datetime.now(UTC), concurrency=2)
+        results, ahead = [], 0
+        for result in _stream(slow, calls(), ctx):
+            ahead = max(ahead, len(pulled) - len(results))
+            results.append(result)
+        return results, ahead
+
+    results, ahead = fan_out()
+    assert results == list(range(10))
+    # Two batches per worker submitted and the next call read, never the whole run.
+    assert ahead == 2 * 2 + 1
