@@ -350,27 +350,41 @@ def _collect(ctx: Context, salt: str) -> Collected:
     # Publication dates after the logical day are impossible for that day's collection.
     reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
     s = ctx.settings
+    read: list[tuple[list[str], list[Reject]]] = []  # per batch: source hashes, rejects
+    submitted: list[int] = []  # the batches with anything new, in order
+
+    def to_clean() -> Iterator[tuple[Any, ...]]:
+        for i, chunk in enumerate(batched(paths, s.batch_size)):
+            # Read here, not on workers: remote workers need no access to the input folder,
+            # and a batch with nothing new is not submitted, so an up-to-date rerun starts
+            # no cluster.
+            raw, bad = ingest_batch(Sealed(chunk), ctx.input_dir, s, salt)
+            read.append(([d.source_hash for d in raw], bad))
+            fresh = [d for d in raw if d.source_hash not in known]
+            if fresh:
+                submitted.append(i)
+                yield fresh, s
+
+    clean_bad: dict[int, list[Reject]] = {}
+
+    def to_normalize() -> Iterator[tuple[Any, ...]]:
+        for k, (docs, bad) in enumerate(_stream(clean_batch, to_clean(), ctx)):
+            clean_bad[submitted[k]] = bad
+            yield docs, s, reference_time
+
+    normal = {submitted[k]: r for k, r in enumerate(_stream(normalize_batch, to_normalize(), ctx))}
     out = Collected(0, [], {}, {}, [])
     inputs = 0
-    for window in batched(list(batched(paths, s.batch_size)), ctx.concurrency):
-        # Read here, not on workers: remote workers need no access to the input folder, and
-        # a window with nothing new submits nothing, so an up-to-date rerun starts no cluster.
-        read = [ingest_batch(Sealed(chunk), ctx.input_dir, s, salt) for chunk in window]
-        fresh = [[d for d in raw if d.source_hash not in known] for raw, _ in read]
-        cleaned: list[tuple[list[CleanDocument], list[Reject]]] = [([], []) for _ in fresh]
-        normal: list[tuple[list[Article], list[Reject]]] = [([], []) for _ in fresh]
-        if any(fresh):
-            cleaned = _map(clean_batch, [(docs, s) for docs in fresh], ctx)
-            normal = _map(normalize_batch, [(docs, s, reference_time) for docs, _ in cleaned], ctx)
-        for (raw, bad), (_, bad_clean), (new, bad_norm) in zip(read, cleaned, normal, strict=True):
-            out.new.update((a.source_hash, a) for a in new)
-            for d in raw:
-                if d.source_hash in known:
-                    out.stored[d.source_hash] = known[d.source_hash]
-                if d.source_hash in out.stored or d.source_hash in out.new:
-                    out.order.append(d.source_hash)
-            out.rejects.extend(bad + bad_clean + bad_norm)
-            inputs += len(raw) + len(bad)
+    for i, (hashes, bad) in enumerate(read):
+        new, bad_norm = normal.get(i, ([], []))
+        out.new.update((a.source_hash, a) for a in new)
+        for h in hashes:
+            if h in known:
+                out.stored[h] = known[h]
+            if h in out.stored or h in out.new:
+                out.order.append(h)
+        out.rejects.extend(bad + clean_bad.get(i, []) + bad_norm)
+        inputs += len(hashes) + len(bad)
     log.info("%d inputs -> %d articles (%d already in the warehouse), %d rejects",
              inputs, len(out.order), len(out.stored), len(out.rejects))  # fmt: skip
     if inputs != len(out.order) + len(out.rejects):
@@ -386,14 +400,6 @@ def _prepare(ctx: Context, collected: Collected) -> Prepared:
     reused = load_reused(ctx.warehouse, Sealed(stored)) if stored else reuse.Reused({}, {}, {})
     articles = [collected.new.get(h) or reused.articles[h] for h in collected.order]
     return Prepared(collected.inputs, articles, collected.rejects, reused)
-
-
-def _map(fn: Any, calls: Sequence[tuple[Any, ...]], ctx: Context) -> list[Any]:
-    """Call a task on each batch: in this process, or submitted together to the task runner."""
-    if ctx.concurrency == 1:
-        return [fn(*map(_sealed, args)) for args in calls]
-    futures = [fn.submit(*map(_sealed, args)) for args in calls]
-    return [f.result() for f in futures]
 
 
 def _stream(fn: Any, calls: Iterable[tuple[Any, ...]], ctx: Context) -> Iterator[Any]:
