@@ -175,10 +175,9 @@ def canonicalize(
     merged = {normalize_name(a.name): normalize_name(a.canonical) for a in settings.aliases}
     canonical = {normalize_name(a.canonical): a.canonical for a in settings.aliases}
     fixed = {normalize_name(a.canonical): a.label for a in settings.aliases if a.label}
-    keyed: list[tuple[Mention, str]] = []
-    for m in mentions:
-        key = normalize_name(m.text)
-        keyed.append((m, merged.get(key, key)))
+    # A run has a few thousand distinct names in hundreds of thousands of mentions.
+    keys = {text: normalize_name(text) for text in {m.text for m in mentions}}
+    keyed = [(m, merged.get(keys[m.text], keys[m.text])) for m in mentions]
     labels = _majority_labels(keyed, fixed)
     groups = _group_keys(keyed, labels, settings)
     named: dict[str, set[str]] = defaultdict(set)
