@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
+from flows import BLAS_THREADS
 from tasks import clean, dedup, entities, ingest, normalize, query, quotes, reuse, write
 from tasks.records import (
     Article,
@@ -483,9 +484,7 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {
     # to the kernel, and spaCy's arrays then fault it in again: 800,000 page faults and a
     # fifth of the CPU in the kernel, 9.5 articles/s; without it, 25,000 faults and 13.9/s.
     # The single-threaded BLAS stays: N workers with multithreaded BLAS oversubscribe N cores.
-    "distributed.nanny.pre-spawn-environ": {
-        v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    },
+    "distributed.nanny.pre-spawn-environ": {name: "1" for name in BLAS_THREADS},
     # The sampling profiler reads the running task's stack every 10 ms, and the event loop
     # wakes every 20 ms to check it is not blocked: each takes the GIL from the batch.
     "distributed.worker.profile.enabled": False,
