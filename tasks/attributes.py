@@ -174,7 +174,8 @@ def replace_attribute_ruler(model: Language) -> None:
     stock = model.get_pipe("attribute_ruler")
     assert isinstance(stock, AttributeRuler)
     rules = compile_rules(stock, model.vocab)
-    model.replace_pipe("attribute_ruler", "array_attribute_ruler")
+    # No config to validate; spaCy < 3.8.8 cannot validate a factory with postponed annotations.
+    model.replace_pipe("attribute_ruler", "array_attribute_ruler", validate=False)
     replacement = model.get_pipe("attribute_ruler")
     assert isinstance(replacement, ArrayAttributeRuler)
     replacement.rules = tuple(rules)

@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from thinc.api import Model, NumpyOps
 
-from tasks import attributes, gazetteer, names
+from tasks import attributes, gazetteer, lemmas, names
 from tasks.records import ParsedBatch
 
 # What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
@@ -61,9 +61,11 @@ def load_model(name: str) -> Language:
 
 
 def with_rules(model: Language) -> Language:
-    """Add our components to a loaded pipeline: array attribute rules, breaks, name rules."""
+    """Add our components to a loaded pipeline: array attribute rules and lemmas, breaks, name rules."""
     if "attribute_ruler" in model.pipe_names:
         attributes.replace_attribute_ruler(model)
+    if "lemmatizer" in model.pipe_names:
+        lemmas.replace_lemmatizer(model)
     # The parser sometimes joins a paragraph to the next ("… emails." / "On Friday, he …"),
     # and a speaker or an antecedent is then looked for in the wrong sentence.
     if "parser" in model.pipe_names:
