@@ -158,16 +158,26 @@ def test_alias_file_merges_names_and_sets_the_label(tmp_path: Path) -> None:
     assert read_aliases(tmp_path / "absent.csv") == ()
 
 
-def test_a_batch_leaves_the_vocabularies_as_they_were(make_article: Callable[..., Article]) -> None:
+def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
+    make_article: Callable[..., Article],
+) -> None:
     from tasks import nlp
     from tasks.quotes import QuoteSettings, extract_quotes
 
-    model, blank = nlp.load_model(SETTINGS.model).vocab, nlp._blank_vocab().vocab
+    model = nlp.load_model(SETTINGS.model).vocab
     fresh = make_article("“Qorvelt zandiquo,” Brenxa Vultimor told Zyphrandia reporters.", "b.txt")
     mentions, parsed = extract_mentions([fresh], SETTINGS)
     found = extract_quotes([fresh], parsed, [], [], QuoteSettings())
-    # A worker parses batch after batch of new words: none of them may stay behind.
-    new_words = {"Qorvelt", "zandiquo", "Brenxa", "Vultimor", "Zyphrandia"}
-    assert not {w for w in new_words if w in model.strings or w in blank.strings}
     assert "Brenxa Vultimor" in {m.text for m in mentions}
     assert [q.text for q in found] == ["Qorvelt zandiquo"]
+    # A worker parses batch after batch of new words: none may stay in the model's vocabulary.
+    new_words = {"Qorvelt", "zandiquo", "Brenxa", "Vultimor", "Zyphrandia"}
+    assert not {w for w in new_words if w in model.strings}
+    # The unpacking vocabulary keeps them for the next batch, until it passes its cap.
+    assert all(w in nlp._blank_vocab().vocab.strings for w in new_words)
+    later = make_article("Ulvandra Pesk spoke.", "c.txt")
+    _, other = extract_mentions([later], SETTINGS)
+    with nlp.unpacked(other, max_lexemes=len(nlp._blank_vocab().vocab) - 1) as docs:
+        assert [t.text for t in docs[later.article_id]][:2] == ["Ulvandra", "Pesk"]
+        strings = docs[later.article_id].vocab.strings
+        assert "Ulvandra" in strings and not {w for w in new_words if w in strings}
