@@ -85,6 +85,28 @@ class Sealed(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         return iter(self._items)
 
+    def __dask_tokenize__(self) -> tuple[str, int]:
+        """Dask's token for the batch: its identity (see `identity_token`)."""
+        return identity_token(self)
+
+
+def identity_token(value: object) -> tuple[str, int]:
+    """A task argument's Dask token: which object it is, not what it holds.
+
+    Dask names each submitted call by a token of its arguments, which for records it takes
+    by pickling and unpickling them twice: 130 ms for a batch's mentions, 80 ms for its
+    DocBin, on every submit and in the flow process that feeds the workers. Every Prefect
+    call carries a new task run id besides, so the name stays unique.
+    """
+    return (type(value).__name__, id(value))
+
+
+def register_dask_tokens() -> None:
+    """Give the batch records Dask sees as task arguments their identity as token."""
+    from dask.tokenize import normalize_token
+
+    normalize_token.register(ParsedBatch)(identity_token)  # type: ignore[no-untyped-call]
+
 
 def _sealed(value: Any) -> Any:
     """A list or tuple argument sealed; anything else as it is."""
@@ -489,6 +511,12 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {
     # wakes every 20 ms to check it is not blocked: each takes the GIL from the batch.
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
+    # The scheduler and each worker read CPU, memory, network and disk counters every 0.5 s
+    # for the dashboard, and the nannies and workers check memory every 0.1 s: on 2 cores,
+    # with one worker per core, every read is taken from a batch.
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 
 
@@ -530,6 +558,8 @@ def engine(
     from dask import config as dask_config
     from distributed import Client
     from prefect_dask.task_runners import DaskTaskRunner
+
+    register_dask_tokens()
 
     if dask is not None:
         with Client(dask) as client:  # type: ignore[no-untyped-call]

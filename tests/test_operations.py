@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.pipeline import DataCheckError, news_etl
 from tasks import query, schemas, write
+from tasks.records import ParsedBatch
 from tasks.settings import Settings
 
 DAY = date(2025, 1, 15)
@@ -286,11 +287,39 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
         names = ("PREFECT_API_URL", "MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
         env = {n: next(iter(client.run(os.getenv, n).values())) for n in names}  # type: ignore[no-untyped-call]
         [profiling] = client.run(dask_config.get, "distributed.worker.profile.enabled").values()  # type: ignore[no-untyped-call]
+        [monitor] = client.run(
+            dask_config.get, "distributed.admin.system-monitor.interval"
+        ).values()  # type: ignore[no-untyped-call]
     # Else each worker starts a Prefect server of its own, taking CPU from the batches.
     assert env["PREFECT_API_URL"] == kwargs["env"]["PREFECT_API_URL"]
     # Dask's default of 65536 costs spaCy a fifth of its time in page faults.
     assert env["MALLOC_TRIM_THRESHOLD_"] is None
     assert env["OMP_NUM_THREADS"] == "1" and profiling is False
+    assert monitor == LOCAL_WORKER_CONFIG["distributed.admin.system-monitor.interval"] == "2s"
+
+
+class _Counted:
+    """A record that counts how often it is pickled."""
+
+    pickled = 0
+
+    def __reduce__(self) -> tuple[type[_Counted], tuple[()]]:
+        _Counted.pickled += 1
+        return (_Counted, ())
+
+
+def test_dask_names_a_batch_by_identity_without_pickling_it() -> None:
+    from dask.tokenize import tokenize
+
+    from flows.pipeline import Sealed, register_dask_tokens
+
+    register_dask_tokens()
+    batch, same = Sealed([_Counted()] * 1000), Sealed([_Counted()] * 1000)
+    parsed = ParsedBatch(("a",), b"\x00" * 1_000_000)
+    assert tokenize(batch) == tokenize(batch) != tokenize(same)
+    assert tokenize(parsed) == tokenize(parsed) != tokenize(ParsedBatch(("a",), parsed.docbin))
+    # Dask's own token pickles and unpickles an argument twice, on every submit.
+    assert _Counted.pickled == 0
 
 
 def test_settings_fingerprints_are_the_same_in_every_process() -> None:
