@@ -24,6 +24,8 @@ DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 # 128 bits: an incremental run trusts an equal hash to mean an equal input.
 SOURCE_HASH_CHARS = 32
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# C0 control characters but tab, newline, form feed and carriage return: binary, not text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 CJK_ENCODINGS = frozenset(
     {
@@ -267,8 +269,7 @@ def _control_ratio(text: str) -> float:
     sample = text[:100_000]
     if not sample:
         return 0.0
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return bad / len(sample)
+    return len(CONTROL_CHARS.findall(sample)) / len(sample)
 
 
 def looks_like_html(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import pytest
 from badcorpus import GOOD, write_corpus
 from typer.testing import CliRunner
 
+from flows import GC_THRESHOLDS
 from flows.cli import app
 from flows.pipeline import DataCheckError, news_etl
 from tasks import query, schemas, write
@@ -290,12 +292,22 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
         [monitor] = client.run(
             dask_config.get, "distributed.admin.system-monitor.interval"
         ).values()  # type: ignore[no-untyped-call]
+        [thresholds] = client.run(_gc_thresholds).values()  # type: ignore[no-untyped-call]
     # Else each worker starts a Prefect server of its own, taking CPU from the batches.
     assert env["PREFECT_API_URL"] == kwargs["env"]["PREFECT_API_URL"]
     # Dask's default of 65536 costs spaCy a fifth of its time in page faults.
     assert env["MALLOC_TRIM_THRESHOLD_"] is None
     assert env["OMP_NUM_THREADS"] == "1" and profiling is False
     assert monitor == LOCAL_WORKER_CONFIG["distributed.admin.system-monitor.interval"] == "2s"
+    # A worker unpickles its first task from the flows package, which sets them.
+    assert tuple(thresholds) == GC_THRESHOLDS == gc.get_threshold()
+
+
+def _gc_thresholds() -> tuple[int, int, int]:
+    """The cycle collector's thresholds in this process, once the flows package is imported."""
+    import flows  # noqa: F401  # what a worker's first task imports
+
+    return gc.get_threshold()
 
 
 class _Counted:
