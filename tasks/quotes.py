@@ -251,7 +251,11 @@ def _is_partial(body: str, sent: Span, quote: Quoted) -> bool:
 
 def _inside(token: Token, quote: Quoted) -> bool:
     """Whether a token lies within one of the quote's parts (marks included)."""
-    return any(p.start_char - 1 <= token.idx < p.end_char + 1 for p in quote.parts)
+    idx, parts = token.idx, quote.parts
+    # Most tokens of a sentence lie before or after the whole quote.
+    if not parts[0].start_char - 1 <= idx < parts[-1].end_char + 1:
+        return False
+    return any(p.start_char - 1 <= idx < p.end_char + 1 for p in parts)
 
 
 def _attribution(

@@ -17,6 +17,8 @@ WORD = re.compile(r"[^\W\d_]+")
 # a sentence ending inside it ("... he said. Then ...") makes the next quote another one.
 SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}[.!?]\s+[A-Z]")
 QUOTE_CHARS = re.compile("[" + "".join(MARKS) + "".join(MARKS.values()) + "]")
+# The marks that can open a quote: a paragraph is searched from one to the next.
+OPENERS = re.compile("[" + "".join(MARKS) + "]")
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,12 @@ def _stretches(body: str) -> list[_Raw]:
     paragraphs = list(_paragraphs(body))
     for n, (offset, para) in enumerate(paragraphs):
         i = 0
-        while i < len(para):
-            closers = MARKS.get(para[i])
+        while (found := OPENERS.search(para, i)) is not None:
+            i = found.start()
+            closers = MARKS[para[i]]
             # A straight mark after a letter or before a space closes a quote, never opens one.
             straight = para[i] == '"'
-            if closers is None or (
-                straight and ((i > 0 and para[i - 1].isalnum()) or para[i + 1 : i + 2].isspace())
-            ):
+            if straight and ((i > 0 and para[i - 1].isalnum()) or para[i + 1 : i + 2].isspace()):
                 i += 1
                 continue
             close = _closing(para, i + 1, para[i], closers)
