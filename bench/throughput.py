@@ -9,7 +9,11 @@ then the same run again (every article already in the warehouse), in the same pr
 a new `newsetl run` process, once starting a temporary Prefect server as a run by hand does
 and once against the running server as a deployment's runs do.
 
-    .venv/bin/python bench/throughput.py --n 2000 --workers 2
+The default corpus is the scale of the goals, 20,000 articles (about a quarter of an hour on
+2 cores); `--n 2000` gives a quick look, where the run's fixed costs (its Prefect API, the
+cluster's start and stop) weigh ten times as much.
+
+    .venv/bin/python bench/throughput.py --n 20000 --workers 2
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ def peak_mb(who: int) -> float:
 def main() -> None:
     """Build the corpus, time bare and full runs and the rerun, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="articles in the corpus")
+    parser.add_argument("--n", type=int, default=20000, help="articles in the corpus")
     parser.add_argument("--workers", type=int, default=2, help="processes (Dask workers)")
     parser.add_argument("--skip-bare", action="store_true", help="only the full run and rerun")
     parser.add_argument("--bare-of", type=Path, help="only time bare on this folder (internal)")
