@@ -26,6 +26,12 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def seed_texts() -> list[str]:
+    """The text of each sample article, in file order."""
+    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.fixture(scope="session")
 def make_article() -> Callable[..., Article]:
     """Build a normalized Article from a body, as the normalize stage would."""
 

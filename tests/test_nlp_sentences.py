@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import spacy
 from thinc.api import Model
 
@@ -17,14 +15,13 @@ def _layers(model: spacy.language.Language) -> list[Model]:  # type: ignore[type
 
 
 def test_the_pipeline_multiplies_with_numpy_and_parses_as_the_stock_model(
-    seeds_dir: Path,
+    seed_texts: list[str],
 ) -> None:
     ours = nlp.load_model(EntitySettings().model)
     assert not any(layer.ops.use_blis for layer in _layers(ours))
     stock = nlp.with_rules(spacy.load(EntitySettings().model))
     assert any(layer.ops.use_blis for layer in _layers(stock))
-    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
-    assert _analyses(ours, texts) == _analyses(stock, texts)
+    assert _analyses(ours, seed_texts) == _analyses(stock, seed_texts)
 
 
 def _analyses(model: spacy.language.Language, texts: list[str]) -> list[tuple[object, ...]]:
