@@ -85,10 +85,6 @@ class Sealed(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         return iter(self._items)
 
-    def __dask_tokenize__(self) -> tuple[str, int]:
-        """Dask's token for the batch: its identity (see `identity_token`)."""
-        return identity_token(self)
-
 
 def identity_token(value: object) -> tuple[str, int]:
     """A task argument's Dask token: which object it is, not what it holds.
@@ -105,7 +101,7 @@ def register_dask_tokens() -> None:
     """Give the batch records Dask sees as task arguments their identity as token."""
     from dask.tokenize import normalize_token
 
-    normalize_token.register(ParsedBatch)(identity_token)  # type: ignore[no-untyped-call]
+    normalize_token.register((Sealed, ParsedBatch))(identity_token)  # type: ignore[no-untyped-call]
 
 
 def _sealed(value: Any) -> Any:
