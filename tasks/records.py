@@ -32,6 +32,7 @@ class RawDocument:
     published_at: str | None = None  # given by the input (JSONL `published_at`), unparsed
     outlet: str | None = None  # given by the input (JSONL `source`)
     source_hash: str = ""  # hash of the input and the extraction settings; see ingest.source_hash
+    warnings: tuple[str, ...] = ()  # what was worked around: "reason: detail" (see Article)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class CleanDocument:
     author: str | None
     standfirst: str | None = None  # the summary printed between headline and text, if marked
     source_hash: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Article:
     duplicate_of: str | None = None
     story_id: str | None = None
     source_hash: str = ""  # the input it came from, for incremental runs
+    # Problems worked around without losing the article ("invalid_utf8: 4 bytes replaced").
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,16 @@ class ParsedBatch:
 
     article_ids: tuple[str, ...]
     docbin: bytes
+
+
+@dataclass(frozen=True)
+class MentionBatch:
+    """What the entities stage made of a batch: mentions, the parses, and what it gave up."""
+
+    mentions: tuple[Mention, ...]
+    parsed: ParsedBatch  # the articles analysed, in batch order
+    rejects: tuple[Reject, ...]  # articles that failed analysis: they leave the run
+    warnings: tuple[tuple[str, str], ...] = ()  # (article_id, "reason: detail") to add
 
 
 SpeakerType = Literal["person", "organization", "anonymous", "unknown"]
@@ -217,6 +231,9 @@ class Story:
     top_entities: tuple[str, ...]  # canonical names, most widely mentioned first
 
 
+RunStatus = Literal["running", "succeeded", "failed", "abandoned"]
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """What one run did: its identity, timing, outcome and counts per stage."""
@@ -225,8 +242,8 @@ class RunSummary:
     flow_run_id: str | None
     input_dir: str
     started_at: datetime
-    finished_at: datetime
-    status: Literal["succeeded", "failed"]
+    finished_at: datetime | None  # None while running, and for an abandoned attempt
+    status: RunStatus
     error: str | None
     inputs: int
     articles: int

@@ -68,7 +68,8 @@ def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
         for row in rows["articles"]:
             # Links and stories are decided run-wide again, so the old ones are not kept.
             article = _record(Article, row, removed=tuple(removed[row["article_id"]]),
-                              duplicate_of=None, story_id=None)  # fmt: skip
+                              duplicate_of=None, story_id=None,
+                              warnings=tuple(row.get("warnings") or ()))  # fmt: skip
             out.articles[article.source_hash] = article
         for row in rows["entity_mentions"]:
             out.mentions[row["article_id"]].append(_mention(row))

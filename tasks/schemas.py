@@ -150,6 +150,14 @@ ARTICLES = pa.schema(
             "Hash of the input (content and given metadata) and of the extraction settings and "
             "version; an incremental run reuses the rows of an article whose input hash it has.",
         ),
+        col(
+            "warnings",
+            pa.list_(pa.string()),
+            "Problems the run worked around without dropping the article, each `reason: detail`"
+            " (`invalid_utf8`: undecodable bytes replaced; `bad_date_field`: an input date that"
+            " could not be read, dropped; `text_too_long`: entities and quotes from the first"
+            " part of the body only; ...); empty when none.",
+        ),
         _run_id(),
         _run_date(),
         col("ingested_at", TS, "Wall-clock time the run started.", volatile=True),
@@ -373,9 +381,25 @@ RUNS = pa.schema(
         col("flow_run_id", pa.string(), "Prefect flow run id.", nullable=True, volatile=True),
         col("input_dir", pa.string(), "Input folder as given."),
         col("started_at", TS, "Wall-clock start.", volatile=True),
-        col("finished_at", TS, "Wall-clock end.", volatile=True),
-        col("status", pa.string(), "`succeeded` or `failed`."),
-        col("error", pa.string(), "Error message of a failed run.", nullable=True),
+        col(
+            "finished_at",
+            TS,
+            "Wall-clock end; null while the attempt is `running` and for an `abandoned` one.",
+            nullable=True,
+            volatile=True,
+        ),
+        col(
+            "status",
+            pa.string(),
+            "`running` (written when the attempt starts), then `succeeded` (the commit) or"
+            " `failed`; `abandoned` when a later run finds the attempt's process gone.",
+        ),
+        col(
+            "error",
+            pa.string(),
+            "Error message of a failed run; why an abandoned one was given up.",
+            nullable=True,
+        ),
         col("inputs", pa.int32(), "Inputs found (files, JSONL lines)."),
         col("articles", pa.int32(), "Articles written."),
         col("rejects", pa.int32(), "Inputs rejected."),
@@ -460,8 +484,10 @@ def render_markdown() -> str:
         "Hive-partitioned by the run's logical date. Every attempt writes its own files (temp",
         "name, then rename) and commits them by writing its `runs` row last; the DuckDB views",
         "of `warehouse/views.sql` read only the latest committed attempt of each date, and the",
-        "next run deletes older and unfinished attempts' files. `runs` keeps one row per",
-        "attempt. Query through the views (`newsetl sql`, or `duckdb warehouse/newsetl.duckdb`);",
+        "next run deletes unfinished attempts' files, and a superseded attempt's files once no",
+        "query can still be reading them (`Settings.superseded_grace_seconds`). `runs` keeps one",
+        "row per attempt, from `running` to its outcome. Query through the views (`newsetl sql`,",
+        "or `duckdb warehouse/newsetl.duckdb`);",
         "`committed_attempts` lists each date's committed attempt and run id.",
         "",
         "Columns marked *volatile* hold wall-clock times; they are the only values that",
