@@ -6,7 +6,8 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -17,30 +18,70 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import PROJECT_ROOT
-from tasks import query, schemas
+from tasks import query, schemas, write
 from tasks.records import RunSummary
 from tasks.write import WarehouseLockedError
 
 app = typer.Typer(
     help="Batch ETL for news articles: seeds in, Parquet warehouse out.", no_args_is_help=True
 )
-console = Console()
+# Output is data (titles, quotes, file names), never markup: "[/]" in a title is text.
+console = Console(markup=False, emoji=False, highlight=False)
+# The logical dates a run accepts (flows.pipeline.check_run_date says the same, for runs
+# started by a schedule or the API).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 
 InputOpt = Annotated[Path, typer.Option("--input", help="Folder of input articles.")]
 WarehouseOpt = Annotated[
     Path, typer.Option("--warehouse", help="Warehouse folder (Parquet + views).")
 ]
+FORMATS = ("table", "csv", "json")
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
 
-def _parse_date(value: str | None) -> date | None:
-    """Parse --date as YYYY-MM-DD."""
+def _parse_date(value: str | None, option: str = "--date") -> date | None:
+    """Parse a date option as YYYY-MM-DD within the accepted range; else one line, exit 2."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError as err:
-        raise typer.BadParameter(f"{value!r} is not YYYY-MM-DD") from err
+        day = date.fromisoformat(value)
+    except ValueError:
+        _usage(f"{option} {value!r} is not a date YYYY-MM-DD")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        _usage(f"{option} {day} is outside {FIRST_DAY} .. {LAST_DAY}")
+    return day
+
+
+def _usage(message: str) -> NoReturn:
+    """A mistake on the command line: one line, exit status 2, before any work starts."""
+    console.print(f"error: {message}", style="red", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _check_paths(input_dir: Path, warehouse: Path) -> None:
+    """Refuse an input folder that is not one, or a warehouse path that is a file."""
+    if not input_dir.is_dir():
+        _usage(f"--input {input_dir} is not a folder")
+    if warehouse.exists() and not warehouse.is_dir():
+        _usage(f"--warehouse {warehouse} is not a folder")
+
+
+def _check_engine(dask: str | None, workers: int | None) -> None:
+    """--dask and --workers choose where batches run: one or the other."""
+    if dask is not None and workers is not None:
+        _usage("--dask and --workers exclude each other: use a running cluster or start one")
+    if workers is not None and workers < 1:
+        _usage(f"--workers {workers} must be at least 1")
+
+
+@contextmanager
+def _locked(warehouse: Path) -> Iterator[None]:
+    """Hold the warehouse lock from the start: a second run is told at once, not after setup."""
+    try:
+        with write.warehouse_lock(warehouse):
+            yield
+    except WarehouseLockedError as err:
+        _fail(err)
 
 
 DaskOpt = Annotated[
@@ -49,6 +90,13 @@ DaskOpt = Annotated[
 ]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", help="Start a local Dask cluster of N worker processes.")
+]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Let a date that has committed articles be replaced by a run with no input.",
+    ),
 ]
 
 
@@ -61,13 +109,18 @@ def run(
     ] = None,
     dask: DaskOpt = None,
     workers: WorkersOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Run the news_etl flow for one logical date (input INPUT/DATE/ when that folder layout is used)."""
-    from flows.pipeline import engine
-
     day = _parse_date(run_date)
+    _check_paths(input_dir, warehouse)
+    _check_engine(dask, workers)
     started = time.perf_counter()
-    summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day))
+    with _locked(warehouse):
+        from flows.pipeline import engine, start_api
+
+        start_api()
+        summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty))
     _print_summary(summary, time.perf_counter() - started)
     console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")
 
@@ -83,46 +136,48 @@ def backfill(
     ] = False,
     dask: DaskOpt = None,
     workers: WorkersOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Run each logical date from --start to --end, skipping complete dates unless --force."""
-    from flows.pipeline import engine
-    from tasks import write
-
-    first, last = _parse_date(start), _parse_date(end)
+    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
     assert first is not None and last is not None
     if last < first:
-        raise typer.BadParameter(f"--end {last} is before --start {first}")
-    runner = engine(dask, workers)
+        _usage(f"--end {last} is before --start {first}")
+    _check_paths(input_dir, warehouse)
+    _check_engine(dask, workers)
     failed: list[str] = []
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        if not force and write.committed_attempts(warehouse).get(day.isoformat()):
-            console.print(f"{day}: complete, skipped (--force to run it again)")
-            continue
-        try:
-            summary = runner(input_dir, warehouse, day)
-        except WarehouseLockedError as err:
-            _fail(err)
-        except Exception as err:  # one failed date must not stop the others, as in Airflow
-            console.print(f"[red]{day}: failed: {type(err).__name__}: {err}[/red]")
-            failed.append(day.isoformat())
-            continue
-        console.print(
-            f"{day}: {summary.articles} articles ({summary.reused_articles} reused), "
-            f"{summary.rejects} rejects"
-        )
+    with _locked(warehouse):
+        from flows.pipeline import engine, start_api
+
+        start_api()
+        runner = engine(dask, workers)
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            if not force and write.committed_attempts(warehouse).get(day.isoformat()):
+                console.print(f"{day}: complete, skipped (--force to run it again)")
+                continue
+            try:
+                summary = runner(input_dir, warehouse, day, allow_empty)
+            except Exception as err:  # one failed date must not stop the others, as in Airflow
+                console.print(f"{day}: failed: {type(err).__name__}: {err}", style="red")
+                failed.append(day.isoformat())
+                continue
+            console.print(
+                f"{day}: {summary.articles} articles ({summary.reused_articles} reused), "
+                f"{summary.rejects} rejects"
+            )
     if failed:
-        console.print(f"[red]failed dates: {', '.join(failed)}[/red]")
+        console.print(f"failed dates: {', '.join(failed)}", style="red")
         raise typer.Exit(1)
 
 
 def _guarded(call: Callable[[], RunSummary]) -> RunSummary:
-    """Run the flow; a locked warehouse or a failed check is one clear line, not a traceback."""
-    from flows.pipeline import DataCheckError
+    """Run the flow; a failed check or a date that would be emptied is one clear line."""
+    from flows.pipeline import DataCheckError, EmptyInputError
 
     try:
         return call()
-    except (WarehouseLockedError, DataCheckError) as err:
+    except (DataCheckError, EmptyInputError) as err:
         _fail(err)
 
 
@@ -199,7 +254,7 @@ def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
             table.add_row(*("" if v is None else str(v) for v in row))
         console.print(table)
     else:
-        raise typer.BadParameter(f"--format must be table, csv or json, not {fmt!r}")
+        _usage(f"--format must be table, csv or json, not {fmt!r}")
 
 
 def _json_default(value: object) -> str:
@@ -207,11 +262,13 @@ def _json_default(value: object) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
-def _query(warehouse: Path, sql: str, fmt: str) -> None:
+def _query(warehouse: Path, sql: str, fmt: str, read_only: bool = False) -> None:
     """Run SQL against the warehouse views and print the result."""
+    if fmt not in FORMATS:
+        _usage(f"--format must be table, csv or json, not {fmt!r}")
     try:
         with query.connect(warehouse) as con:
-            columns, rows = query.fetch(con, sql)
+            columns, rows = query.fetch(con, sql, read_only=read_only)
     except (query.WarehouseError, duckdb.Error) as err:
         _fail(err)
     _emit(columns, rows, fmt)
@@ -219,22 +276,27 @@ def _query(warehouse: Path, sql: str, fmt: str) -> None:
 
 def _fail(err: Exception) -> NoReturn:
     """Say what went wrong in one line and exit with status 2."""
-    console.print(f"[red]{err}[/red]")
+    console.print(str(err), style="red", soft_wrap=True)
     raise typer.Exit(2) from err
 
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="Report name (a file in warehouse/reports/).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Report name: a shipped report, or one of WAREHOUSE/reports/*.sql of your own."
+        ),
+    ],
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     fmt: FormatOpt = "table",
 ) -> None:
-    """Run a named report."""
+    """Run a named report (one SELECT statement; anything else is refused)."""
     try:
-        sql = query.report_sql(name)
+        sql = query.report_sql(name, warehouse)
     except query.WarehouseError as err:
         _fail(err)
-    _query(warehouse, sql, fmt)
+    _query(warehouse, sql, fmt, read_only=True)
 
 
 @app.command()
@@ -258,7 +320,7 @@ def schema_doc(
     text = schemas.render_markdown()
     if check:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            console.print("[red]warehouse/README.md is stale: run `newsetl schema-doc`[/red]")
+            console.print("warehouse/README.md is stale: run `newsetl schema-doc`", style="red")
             raise typer.Exit(1)
         return
     target.write_text(text, encoding="utf-8")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import subprocess
+import sys
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar, overload
+from unittest.mock import patch
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
@@ -27,19 +35,34 @@ from tasks.records import (
     Entity,
     EntityMention,
     Mention,
+    MentionBatch,
     ParsedBatch,
     Quote,
     RawDocument,
     Reject,
     RunOutput,
+    RunStatus,
     RunSummary,
     Story,
 )
 from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
 
 T = TypeVar("T")
+LOOPBACK = "127.0.0.1"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # The user's alias file, beside the Parquet tables: one alias per line, applied every run.
 ALIAS_FILE = "aliases.csv"
+
+
+def transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Whether a failed load or write is worth another try: a file-system error may pass."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except BaseException:  # a deterministic error fails the same way every time
+        return False
+    return False
 
 
 # Loads and writes touch the file system, where a transient error (NFS, a full disk being
@@ -48,7 +71,11 @@ IO_RETRIES: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": exponential_backoff(2),
     "retry_jitter_factor": 0.5,
+    "retry_condition_fn": transient,
 }
+# Logical dates a run accepts: a date outside is a typo, and date arithmetic near year 9999
+# overflows.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 
 
 class InvariantError(Exception):
@@ -57,6 +84,17 @@ class InvariantError(Exception):
 
 class DataCheckError(Exception):
     """An error-level data-quality check found rows; the run is not committed."""
+
+
+class EmptyInputError(Exception):
+    """A date with committed articles has no input now; replacing them needs --allow-empty."""
+
+
+def check_run_date(day: date) -> date:
+    """The logical date, if within the accepted range; else a ValueError that says so."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"run date {day} is outside {FIRST_DAY} .. {LAST_DAY}")
+    return day
 
 
 class Sealed(Sequence[T]):
@@ -140,9 +178,7 @@ def normalize_batch(
 
 
 @task(cache_policy=NO_CACHE)
-def mentions_batch(
-    articles: Sequence[Article], settings: Settings
-) -> tuple[list[Mention], ParsedBatch]:
+def mentions_batch(articles: Sequence[Article], settings: Settings) -> MentionBatch:
     """Parse a batch once and find its entity mentions."""
     return entities.extract_mentions(articles, settings.entities)
 
@@ -163,7 +199,7 @@ def quotes_batch(
     mentions: Sequence[EntityMention],
     known: Sequence[Entity],
     settings: Settings,
-) -> list[Quote]:
+) -> tuple[list[Quote], list[Reject]]:
     """Extract quotes and speakers from a parsed batch."""
     return quotes.extract_quotes(articles, parsed, mentions, known, settings.quotes)
 
@@ -196,10 +232,8 @@ def load_reused(warehouse: Path, wanted: Sequence[reuse.Stored]) -> reuse.Reused
 def write_warehouse(
     warehouse: Path, tables: dict[str, pa.Table], run_date: date, attempt: str
 ) -> dict[str, int]:
-    """Write the run's files, commit them with the `runs` row, refresh the DuckDB views file."""
-    counts = write.write_tables(warehouse, tables, run_date, attempt)
-    query.write_database(warehouse)
-    return counts
+    """Write the run's files and commit them with the `runs` row: the last step that can fail."""
+    return write.write_tables(warehouse, tables, run_date, attempt)
 
 
 @task(cache_policy=NO_CACHE)
@@ -233,6 +267,12 @@ class Context:
     settings: Settings
     started: datetime
     concurrency: int  # batches in flight at once (1: one after the other, in this process)
+    allow_empty: bool = False  # a date with committed articles may be emptied by no input
+
+    @property
+    def attempt(self) -> str:
+        """This run's attempt: the stem of every file it writes."""
+        return write.attempt_name(self.started)
 
 
 @flow(name="news_etl", log_prints=True)
@@ -243,40 +283,75 @@ def news_etl(
     settings: Settings | None = None,
     concurrency: int = 1,
     checks: Sequence[Path] | None = None,
+    allow_empty: bool = False,
 ) -> RunSummary:
     """Ingest, clean, normalize, extract entities and quotes, link stories, write Parquet.
 
     `concurrency` > 1 submits that many batches at once to the flow's task runner (Dask);
-    `checks` overrides the data-quality checks of warehouse/checks/.
+    `checks` overrides the data-quality checks of warehouse/checks/; `allow_empty` lets a
+    date that has committed articles be replaced by a run with no input.
     """
-    ctx = Context(Path(input_dir), Path(warehouse), logical_date(run_date),
-                  settings or Settings(), datetime.now(UTC), max(1, concurrency))  # fmt: skip
+    ctx = Context(Path(input_dir), Path(warehouse), check_run_date(logical_date(run_date)),
+                  settings or Settings(), datetime.now(UTC), max(1, concurrency),
+                  allow_empty)  # fmt: skip
     with write.warehouse_lock(ctx.warehouse):
         try:
-            return _run(ctx, query.check_files() if checks is None else list(checks))
+            _begin(ctx)
+            summary = _run(ctx, query.check_files() if checks is None else list(checks))
         except Exception as err:
             _record_failure(ctx, err)
             raise
+        return _after_commit(ctx, summary)
+
+
+def _begin(ctx: Context) -> None:
+    """Give up the attempts whose process died, and record this one as `running`."""
+    abandoned = write.abandon_running(ctx.warehouse, ctx.attempt)
+    if abandoned:
+        get_run_logger().warning("%d earlier attempts had died: marked abandoned", len(abandoned))
+    write.write_partition(ctx.warehouse, "runs", _runs_row(ctx, "running", None), ctx.day,
+                          ctx.attempt)  # fmt: skip
+
+
+def _after_commit(ctx: Context, summary: RunSummary) -> RunSummary:
+    """Tidy up after the commit; a failure here leaves the committed rows as they are.
+
+    The next run prunes and writes the DuckDB file again, so a failed step costs nothing
+    but a warning in the returned summary.
+    """
+    problems: list[str] = []
+    steps: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("prune", lambda: write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds)),
+        ("database", lambda: query.write_database(ctx.warehouse)),
+    )
+    for name, step in steps:
+        try:
+            step()
+        except Exception as err:  # the run is committed: nothing may undo that now
+            problems.append(f"after_commit_{name}: {type(err).__name__}: {err}")
+            get_run_logger().warning("committed, but %s failed: %s", name, err)
+    return replace(summary, warnings=summary.warnings + tuple(problems))
 
 
 def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     """The body of the flow: reuse or prepare articles, analyse them, commit every table once."""
     if not ctx.input_dir.is_dir():
         raise FileNotFoundError(f"input folder {ctx.input_dir} does not exist")
-    pruned = write.prune(ctx.warehouse)  # what a killed run left behind
+    pruned = write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds)
     if pruned:
-        get_run_logger().info("removed %d files of unfinished attempts", len(pruned))
+        get_run_logger().info("removed %d files of unfinished or superseded attempts",
+                              len(pruned))  # fmt: skip
     ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE))
     version = package_version()
-    collected = _collect(ctx, extraction_fingerprint(ctx.settings, version))
+    committed = write.committed_run(ctx.warehouse, ctx.day)
+    paths = _input_paths(ctx, committed)
+    collected = _collect(ctx, paths, extraction_fingerprint(ctx.settings, version))
     run_id = write.run_id_for(ctx.day, collected.article_ids(), collected.rejects,
                               run_fingerprint(ctx.settings, version))  # fmt: skip
-    attempt = write.attempt_name(ctx.started)
-    committed = write.committed_run(ctx.warehouse, ctx.day)
     if committed is not None and committed[1].run_id == run_id:
-        return _recommit(ctx, committed, attempt, len(collected.order))
+        return _recommit(ctx, committed, len(collected.order))
     prepared = _prepare(ctx, collected)
-    mentions, known, found_quotes = _analyse(ctx, prepared)
+    prepared, mentions, known, found_quotes = _analyse(ctx, prepared)
     linked, links, stories = link_articles(
         Sealed(prepared.articles),
         Sealed(mentions),
@@ -298,13 +373,30 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     summary = replace(summary, warnings=tuple(warnings), finished_at=datetime.now(UTC))
     # Only the `runs` row changes with the checks' outcome; the other tables stand as checked.
     tables["runs"] = write.to_table("runs", [summary], {})
-    write_warehouse(ctx.warehouse, tables, ctx.day, attempt)
+    write_warehouse(ctx.warehouse, tables, ctx.day, ctx.attempt)
     return summary
 
 
-def _recommit(
-    ctx: Context, committed: tuple[str, RunSummary], attempt: str, articles: int
-) -> RunSummary:
+def _input_paths(ctx: Context, committed: tuple[str, RunSummary] | None) -> list[Path]:
+    """The day's inputs; none for a date with committed articles is an error unless allowed."""
+    folder = ingest.day_folder(ctx.input_dir, ctx.day)
+    paths = ingest.discover(folder) if folder is not None else []
+    get_run_logger().info("run_date=%s: %d inputs in %s", ctx.day, len(paths),
+                          folder or ctx.input_dir)  # fmt: skip
+    if not paths and committed is not None and committed[1].articles and not ctx.allow_empty:
+        where = (
+            f"{folder} is empty"
+            if folder is not None
+            else f"{ctx.input_dir} has no {ctx.day} folder"
+        )
+        raise EmptyInputError(
+            f"run date {ctx.day} has {committed[1].articles} committed articles but {where}; "
+            "pass --allow-empty to replace them with nothing"
+        )
+    return paths
+
+
+def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) -> RunSummary:
     """An unchanged rerun: same inputs and settings as the committed run, so its rows stand."""
     old_attempt, old = committed
     get_run_logger().info("run %s is up to date (%s): nothing to extract", old.run_id, old_attempt)
@@ -312,7 +404,7 @@ def _recommit(
                       started_at=ctx.started, finished_at=datetime.now(UTC),
                       reused_articles=articles)  # fmt: skip
     runs = write.to_table("runs", [summary], {})
-    write.recommit(ctx.warehouse, ctx.day, old_attempt, attempt, runs)
+    write.recommit(ctx.warehouse, ctx.day, old_attempt, ctx.attempt, runs)
     return summary
 
 
@@ -359,12 +451,9 @@ class Prepared:
     reused: reuse.Reused
 
 
-def _collect(ctx: Context, salt: str) -> Collected:
+def _collect(ctx: Context, paths: Sequence[Path], salt: str) -> Collected:
     """Ingest every input in batches; clean and normalize only those not in the warehouse yet."""
     log = get_run_logger()
-    folder = ingest.day_folder(ctx.input_dir, ctx.day)
-    paths = ingest.discover(folder) if folder is not None else []
-    log.info("run_date=%s: %d input files in %s", ctx.day, len(paths), folder or ctx.input_dir)
     known = reuse.index(ctx.warehouse)
     # Publication dates after the logical day are impossible for that day's collection.
     reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
@@ -442,19 +531,29 @@ def _stream(fn: Any, calls: Iterable[tuple[Any, ...]], ctx: Context) -> Iterator
 
 def _analyse(
     ctx: Context, prepared: Prepared
-) -> tuple[list[EntityMention], list[Entity], list[Quote]]:
-    """Parse the new articles once for mentions, merge entities run-wide, then find quotes."""
+) -> tuple[Prepared, list[EntityMention], list[Entity], list[Quote]]:
+    """Parse the new articles once for mentions, merge entities run-wide, then find quotes.
+
+    An article either stage fails on leaves the run as a reject, with its mentions.
+    """
     reused_ids = {a.article_id for a in prepared.reused.articles.values()}
     new = [a for a in prepared.articles if a.article_id not in reused_ids]
     s = ctx.settings
     found: dict[str, list[Mention]] = defaultdict(list, prepared.reused.mentions)
     parsed: list[tuple[Sequence[Article], ParsedBatch]] = []
+    failed: list[Reject] = []
+    warnings: dict[str, list[str]] = defaultdict(list)
     chunks = list(batched(new, s.batch_size))
     results = _stream(mentions_batch, ((chunk, s) for chunk in chunks), ctx)
-    for chunk, (mentions, batch) in zip(chunks, results, strict=True):
-        for m in mentions:
+    for chunk, batch in zip(chunks, results, strict=True):
+        for m in batch.mentions:
             found[m.article_id].append(m)
-        parsed.append((chunk, batch))
+        for article_id, warning in batch.warnings:
+            warnings[article_id].append(warning)
+        failed += batch.rejects
+        analysed = set(batch.parsed.article_ids)
+        parsed.append(([a for a in chunk if a.article_id in analysed], batch.parsed))
+    prepared = _without(prepared, failed, warnings)
     # Article order, as a run that extracted every article would have them.
     ordered = [m for a in prepared.articles for m in found.get(a.article_id, ())]
     linked, known = canonicalize_entities(Sealed(ordered), Sealed(prepared.articles), s)
@@ -465,22 +564,84 @@ def _analyse(
     # Each batch gets only its own mentions: the run's would be shipped to every worker.
     calls = ((chunk, batch, [m for a in chunk for m in by_article[a.article_id]], known, s)
              for chunk, batch in parsed)  # fmt: skip
-    for quotes_found in _stream(quotes_batch, calls, ctx):
+    failed = []
+    for quotes_found, rejects in _stream(quotes_batch, calls, ctx):
+        failed += rejects
         for q in quotes_found:
             quoted[q.article_id].append(q)
+    if failed:  # rare: merge again without the rejected articles' mentions
+        prepared = _without(prepared, failed, {})
+        keep = {a.article_id for a in prepared.articles}
+        before = [m for m in linked if m.article_id in keep]
+        kept = [m for m in ordered if m.article_id in keep]
+        linked, known = canonicalize_entities(Sealed(kept), Sealed(prepared.articles), s)
+        quoted = _remap_speakers(quoted, before, linked, known)
     ordered_quotes = [q for a in prepared.articles for q in quoted.get(a.article_id, ())]
-    return linked, known, cluster_quotes(Sealed(ordered_quotes), s)
+    return prepared, linked, known, cluster_quotes(Sealed(ordered_quotes), s)
+
+
+def _without(
+    prepared: Prepared, failed: Sequence[Reject], warnings: Mapping[str, Sequence[str]]
+) -> Prepared:
+    """The run without the articles a later stage rejected, and with its warnings added."""
+    if not failed and not warnings:
+        return prepared
+    gone = {r.source_uri for r in failed}
+    articles = [
+        replace(a, warnings=a.warnings + tuple(warnings[a.article_id]))
+        if a.article_id in warnings else a
+        for a in prepared.articles
+        if a.source_uri not in gone
+    ]  # fmt: skip
+    return replace(prepared, articles=articles, rejects=[*prepared.rejects, *failed])
+
+
+def _remap_speakers(
+    quoted: Mapping[str, list[Quote]],
+    before: Sequence[EntityMention],
+    after: Sequence[EntityMention],
+    known: Sequence[Entity],
+) -> dict[str, list[Quote]]:
+    """Point quotes' speakers at the entities of a merge redone without rejected articles.
+
+    `before` and `after` are the same mentions, linked by the first merge and by the second.
+    """
+    moved = {old.entity_id: new.entity_id for old, new in zip(before, after, strict=True)}
+    names = {e.entity_id: e.canonical_name for e in known}
+    out: dict[str, list[Quote]] = {}
+    for article_id, found in quoted.items():
+        out[article_id] = [
+            replace(q, speaker_entity_id=moved[q.speaker_entity_id],
+                    speaker=names.get(moved[q.speaker_entity_id], q.speaker))
+            if q.speaker_entity_id in moved else q
+            for q in found
+        ]  # fmt: skip
+    return out
+
+
+def _runs_row(ctx: Context, status: RunStatus, err: Exception | None) -> pa.Table:
+    """The `runs` row of an attempt that has not committed: running, or failed with its error."""
+    nothing = RunOutput(0, (), (), (), (), (), (), ())
+    done = write.summarize(nothing, f"{ctx.day.isoformat()}-{status}", flow_run.id,
+                           str(ctx.input_dir), ctx.started, datetime.now(UTC))  # fmt: skip
+    error = None if err is None else f"{type(err).__name__}: {err}"
+    finished = None if status == "running" else done.finished_at
+    summary = replace(done, status=status, error=error, finished_at=finished)
+    return write.to_table("runs", [summary], {})
 
 
 def _record_failure(ctx: Context, err: Exception) -> None:
-    """Record a failed run in `runs` so schedules and dashboards see it."""
-    nothing = RunOutput(0, (), (), (), (), (), (), ())
-    run_id = f"{ctx.day.isoformat()}-failed"
-    done = write.summarize(nothing, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
-                           datetime.now(UTC))  # fmt: skip
-    summary = replace(done, status="failed", error=f"{type(err).__name__}: {err}")
-    table = write.to_table("runs", [summary], {})
-    write.write_partition(ctx.warehouse, "runs", table, ctx.day, write.attempt_name(ctx.started))
+    """Record a failed attempt in `runs` so schedules and dashboards see it.
+
+    An attempt that committed keeps its row: a failure after the commit never undoes it.
+    """
+    try:
+        if write.is_committed(ctx.warehouse, ctx.day, ctx.attempt):
+            return
+        table = _runs_row(ctx, "failed", err)
+        write.write_partition(ctx.warehouse, "runs", table, ctx.day, ctx.attempt)
+    except Exception as failed:  # the warehouse itself is broken: say so, raise the cause
+        get_run_logger().error("could not record the failure in runs: %s", failed)
 
 
 def deployment(
@@ -522,13 +683,37 @@ def shared_api() -> dict[str, str]:
     A worker with no API URL starts a temporary Prefect server of its own, a process per
     worker that takes CPU from the batches; with the URL they all report to one server.
     """
-    if PREFECT_API_URL.value():
-        return {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    from prefect.server.api.server import SubprocessASGIServer  # the server app is heavy
+    return {"PREFECT_API_URL": start_api()}
 
-    server = SubprocessASGIServer()  # the instance the flow's own client would start
-    server.start()
-    return {"PREFECT_API_URL": server.api_url}
+
+def start_api() -> str:
+    """The flow's Prefect API: the configured one, else the temporary server, started now.
+
+    The temporary server is the instance Prefect's own client would start, but it is told
+    to end when this process ends, even by `kill -9` (which skips Prefect's exit handler and
+    left the server listening, orphaned). Start it from the main thread: the kernel signals
+    the server when the thread that started it ends.
+    """
+    if PREFECT_API_URL.value():
+        return str(PREFECT_API_URL.value())
+    from prefect.server.api import server as api_server  # the server app is heavy
+
+    server = api_server.SubprocessASGIServer()
+    if not server.running:
+        parent = os.getpid()
+        spawn = SimpleNamespace(**vars(subprocess))
+        spawn.Popen = partial(subprocess.Popen, preexec_fn=lambda: _die_with(parent))
+        with patch.object(api_server, "subprocess", spawn):
+            server.start()
+    return server.api_url
+
+
+def _die_with(parent: int) -> None:
+    """In a child before exec: ask for SIGTERM when the parent ends (Linux's PR_SET_PDEATHSIG)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def local_cluster(workers: int) -> dict[str, Any]:
@@ -538,6 +723,10 @@ def local_cluster(workers: int) -> dict[str, Any]:
         # spaCy and trafilatura hold the GIL: one thread per worker process.
         "threads_per_worker": 1,
         "processes": True,
+        # Scheduler, workers and dashboard listen on the loopback interface only: they run
+        # code on request, and Dask's dashboard otherwise binds every interface.
+        "host": LOOPBACK,
+        "dashboard_address": f"{LOOPBACK}:8787",
         "env": shared_api(),
     }
 
@@ -547,10 +736,15 @@ def engine(
 ) -> Callable[..., RunSummary]:
     """news_etl on this process, on the Dask scheduler at `dask`, or on a local cluster of `workers`.
 
-    Returns a function of (input_dir, warehouse, run_date).
+    Returns a function of (input_dir, warehouse, run_date, allow_empty=False).
     """
     if dask is None and not workers:
-        return lambda input_dir, warehouse, day: news_etl(input_dir, warehouse, day, settings)
+
+        def here(input_dir: Path, warehouse: Path, day: date | None,
+                 allow_empty: bool = False) -> RunSummary:  # fmt: skip
+            return news_etl(input_dir, warehouse, day, settings, allow_empty=allow_empty)
+
+        return here
     from dask import config as dask_config
     from distributed import Client
     from prefect_dask.task_runners import DaskTaskRunner
@@ -568,8 +762,11 @@ def engine(
     parallel = news_etl.with_options(task_runner=runner)  # type: ignore[arg-type]
     local = LOCAL_WORKER_CONFIG if dask is None else {}
 
-    def call(input_dir: Path, warehouse: Path, day: date | None) -> RunSummary:
+    def call(
+        input_dir: Path, warehouse: Path, day: date | None, allow_empty: bool = False
+    ) -> RunSummary:
         with dask_config.set(local):  # the cluster starts inside the flow, on first submit
-            return parallel(input_dir, warehouse, day, settings, concurrency=slots)
+            return parallel(input_dir, warehouse, day, settings, concurrency=slots,
+                            allow_empty=allow_empty)  # fmt: skip
 
     return call

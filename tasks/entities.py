@@ -13,9 +13,18 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks import nlp
+from tasks import nlp, safety
 from tasks.names import TITLE_WORDS
-from tasks.records import Article, Entity, EntityMention, Mention, ParsedBatch, short_hash
+from tasks.records import (
+    Article,
+    Entity,
+    EntityMention,
+    Mention,
+    MentionBatch,
+    short_hash,
+)
+
+STAGE = "entities"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,13 @@ class EntitySettings:
     max_acronym_len: int = 6
     # The user's alias file (warehouse/aliases.csv), read by the flow on every run.
     aliases: tuple[Alias, ...] = ()
+    # Characters of a body that are parsed. 200,000 characters (some 35,000 words) are several
+    # times the longest article of the benchmarks and take seconds to parse; spaCy refuses
+    # texts past 1,000,000 (E088) and a 20 MB text dump would take many minutes.
+    max_nlp_chars: int = 200_000
+    # Seconds for one document's parse (when parsed alone) and mention rules: a parse is
+    # linear in the capped text, so only a fault runs past a minute.
+    max_seconds_per_document: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -58,15 +74,47 @@ PUNCT = re.compile(r"[^\w\s-]")
 MIDDLE_INITIAL = re.compile(r"^\w\.?$")
 
 
-def extract_mentions(
-    articles: Sequence[Article], settings: EntitySettings
-) -> tuple[list[Mention], ParsedBatch]:
-    """Parse each article once and find its entity mentions; skipped articles are not parsed."""
+def extract_mentions(articles: Sequence[Article], settings: EntitySettings) -> MentionBatch:
+    """Parse each article once and find its entity mentions; skipped articles are not parsed.
+
+    A body past `max_nlp_chars` is analysed up to a paragraph break before the limit (with a
+    `text_too_long` warning); an article spaCy or the rules fail on is a reject.
+    """
     todo = [a for a in articles if a.nlp_skip_reason is None]
-    with nlp.parsed([a.body for a in todo], settings.model, settings.pipe_batch_size) as docs:
-        mentions = [m for a, d in zip(todo, docs, strict=True)
-                    for m in doc_mentions(a.article_id, d, settings)]  # fmt: skip
-        return mentions, nlp.to_batch([a.article_id for a in todo], docs)
+    texts = [nlp_text(a.body, settings.max_nlp_chars) for a in todo]
+    warnings = tuple(
+        (a.article_id, f"text_too_long: entities and quotes from the first {len(t):,} of "
+                       f"{len(a.body):,} characters")
+        for a, t in zip(todo, texts, strict=True)
+        if len(t) < len(a.body)
+    )  # fmt: skip
+    budget = settings.max_seconds_per_document
+    with nlp.parsed_each(texts, settings.model, settings.pipe_batch_size, budget) as docs:
+        parsed = [(a, d) for a, d in zip(todo, docs, strict=True) if isinstance(d, Doc)]
+        rejects = [safety.failure(a.source_uri, d, STAGE, budget)
+                   for a, d in zip(todo, docs, strict=True) if not isinstance(d, Doc)]  # fmt: skip
+        results = safety.each_document(
+            parsed,
+            lambda item: (item, doc_mentions(item[0].article_id, item[1], settings)),
+            lambda item: item[0].source_uri,
+            STAGE,
+            budget,
+        )
+        found, failed = safety.split_results(results)
+        return MentionBatch(
+            mentions=tuple(m for _, mentions in found for m in mentions),
+            parsed=nlp.to_batch([a.article_id for (a, _), _ in found], [d for (_, d), _ in found]),
+            rejects=(*rejects, *failed),
+            warnings=warnings,
+        )
+
+
+def nlp_text(body: str, limit: int) -> str:
+    """The part of a body that is parsed: all of it, or up to a paragraph break before `limit`."""
+    if len(body) <= limit:
+        return body
+    cut = body.rfind("\n\n", 0, limit)
+    return body[: cut if cut > limit // 2 else limit]
 
 
 def doc_mentions(article_id: str, doc: Doc, settings: EntitySettings) -> list[Mention]:

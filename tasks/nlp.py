@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from thinc.api import Model, NumpyOps
 
-from tasks import attributes, gazetteer, lemmas, names
+from tasks import attributes, gazetteer, lemmas, names, safety
 from tasks.records import ParsedBatch
 
 # What the quotes stage reads back: sentences, the parse, tags, lemmas and entities.
@@ -121,6 +121,33 @@ def parsed(texts: Sequence[str], model: str, batch_size: int = 64) -> Iterator[l
     pipeline = load_model(model)
     with pipeline.memory_zone():
         yield list(pipeline.pipe(texts, batch_size=batch_size))
+
+
+@contextmanager
+def parsed_each(
+    texts: Sequence[str], model: str, batch_size: int, budget: float
+) -> Iterator[list[Doc | BaseException]]:
+    """Parse texts in one streamed pass; a text spaCy fails on is its exception, not the batch's.
+
+    When the batched pass fails, each text is parsed alone under the time budget to find
+    which one. The docs are valid inside the block only.
+    """
+    pipeline = load_model(model)
+    with pipeline.memory_zone():
+        try:
+            found: list[Doc | BaseException] = list(pipeline.pipe(texts, batch_size=batch_size))
+        except Exception:
+            found = [_parse_one(pipeline, text, budget) for text in texts]
+        yield found
+
+
+def _parse_one(pipeline: Language, text: str, budget: float) -> Doc | BaseException:
+    """One text's doc, or the exception that stopped its parse."""
+    try:
+        with safety.time_limit(budget):
+            return pipeline(text)
+    except (Exception, safety.DocumentTimeout) as err:
+        return err
 
 
 def to_batch(article_ids: Sequence[str], docs: Sequence[Doc]) -> ParsedBatch:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +27,13 @@ class WarehouseError(Exception):
     """The warehouse cannot answer: no run written yet, or an unknown report."""
 
 
+# Characters DuckDB's file globs treat as patterns; each is matched literally as `[c]`.
+GLOB_CHARS = re.compile(r"([\[*?])")
+
+
 def views_sql(warehouse: Path, sql_dir: Path = SQL_DIR) -> str:
-    """The view definitions with the warehouse path filled in."""
-    path = warehouse.resolve().as_posix().replace("'", "''")
+    """The view definitions with the warehouse path filled in (as a literal part of a glob)."""
+    path = GLOB_CHARS.sub(r"[\1]", warehouse.resolve().as_posix()).replace("'", "''")
     return (sql_dir / "views.sql").read_text(encoding="utf-8").replace(PLACEHOLDER, path)
 
 
@@ -59,27 +65,53 @@ def write_database(warehouse: Path) -> Path:
     """Write warehouse/newsetl.duckdb holding the views, for `duckdb` and dashboards."""
     target = warehouse / DATABASE_FILE
     tmp = warehouse / f".{DATABASE_FILE}.tmp"
-    tmp.unlink(missing_ok=True)
-    connect(warehouse, str(tmp)).close()
+    # DuckDB reads "?" in a database path as the start of options: built elsewhere, then moved.
+    with tempfile.TemporaryDirectory() as folder:
+        built = Path(folder) / DATABASE_FILE
+        connect(warehouse, str(built)).close()
+        shutil.copyfile(built, tmp)
     tmp.replace(target)
     return target
 
 
-def report_names(sql_dir: Path = SQL_DIR) -> list[str]:
+def report_files(warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> dict[str, Path]:
+    """The reports by name: the shipped ones, and the user's in WAREHOUSE/reports/.
+
+    A user's report never replaces a shipped one of the same name.
+    """
+    folders = [sql_dir / "reports"]
+    if warehouse is not None:
+        folders.insert(0, warehouse / "reports")
+    return {p.stem: p for folder in folders for p in sorted(folder.glob("*.sql"))}
+
+
+def report_names(warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> list[str]:
     """Names of the available reports."""
-    return sorted(p.stem for p in (sql_dir / "reports").glob("*.sql"))
+    return sorted(report_files(warehouse, sql_dir))
 
 
-def report_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
-    """The SQL of one report."""
-    path = sql_dir / "reports" / f"{name}.sql"
-    if not path.is_file():
-        raise WarehouseError(f"unknown report {name!r}; known: {', '.join(report_names(sql_dir))}")
+def report_sql(name: str, warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> str:
+    """The SQL of one report, chosen by name only (never a path)."""
+    path = report_files(warehouse, sql_dir).get(name)
+    if path is None:
+        known = ", ".join(report_names(warehouse, sql_dir))
+        raise WarehouseError(f"unknown report {name!r}; known: {known}")
     return path.read_text(encoding="utf-8")
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run a query and return its column names and rows."""
+def fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, read_only: bool = False
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run a query and return its column names and rows.
+
+    `read_only` accepts only a single SELECT: a report or check file cannot write files
+    (`COPY ... TO`), attach databases or change settings.
+    """
+    if read_only:
+        kinds = [st.type for st in con.extract_statements(sql)]
+        if kinds != [duckdb.StatementType.SELECT]:
+            found = ", ".join(k.name for k in kinds) or "nothing"
+            raise WarehouseError(f"a report or check must be one SELECT statement, not {found}")
     rel = con.sql(sql)
     if rel is None:
         return [], []
@@ -117,7 +149,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[Ch
     results = []
     for path in files:
         sql = path.read_text(encoding="utf-8")
-        columns, rows = fetch(con, sql)
+        columns, rows = fetch(con, sql, read_only=True)
         sample = (
             ", ".join(f"{c}={v!r}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Span, Token
 
-from tasks import nlp
+from tasks import nlp, safety
 from tasks.entities import normalize_name
 from tasks.groups import components
 from tasks.quotespans import Quoted, find_quotes
@@ -19,6 +19,7 @@ from tasks.records import (
     EntityMention,
     ParsedBatch,
     Quote,
+    Reject,
     short_hash,
 )
 from tasks.speakers import Context, Speaker, article_genders, named_between, resolve, same_speaker
@@ -79,6 +80,12 @@ class QuoteSettings:
     cluster_min_words: int = 4
     # Word trigrams shared by more quotes than this are phrases, not a quote's identity.
     cluster_max_bucket: int = 100
+    # Seconds for one article's quotes and speakers: the stage is linear in quote marks and
+    # tokens, so only a fault (or a hostile text) runs this long.
+    max_seconds_per_document: float = 30.0
+
+
+STAGE = "quotes"
 
 
 def extract_quotes(
@@ -87,8 +94,8 @@ def extract_quotes(
     mentions: Sequence[EntityMention],
     entities: Sequence[Entity],
     settings: QuoteSettings,
-) -> list[Quote]:
-    """Find the quotes of every analysed article of a batch."""
+) -> tuple[list[Quote], list[Reject]]:
+    """Find the quotes of every analysed article of a batch; an article that fails is a reject."""
     names = {e.entity_id: e.canonical_name for e in entities}
     labels = {e.entity_id: e.label for e in entities}
     aliases = {
@@ -97,23 +104,28 @@ def extract_quotes(
     by_article: dict[str, list[EntityMention]] = defaultdict(list)
     for m in mentions:
         by_article[m.article_id].append(m)
-    out: list[Quote] = []
+
+    def one(item: tuple[Article, Doc]) -> list[Quote]:
+        article, doc = item
+        if len(doc.text) < len(article.body):  # only the parsed part (see max_nlp_chars)
+            article = replace(article, body=article.body[: len(doc.text)])
+        found = sorted(by_article[article.article_id], key=lambda m: m.start_char)
+        surnames = {
+            normalize_name(m.text).split()[-1]: m.entity_id for m in found if m.label == "PERSON"
+        }
+        quoted = find_quotes(article.body, settings.min_words, settings.split_gap_words)
+        genders = article_genders(doc, found, quoted, names)
+        ctx = Context(found, names, labels, aliases, surnames, quoted, genders)
+        return article_quotes(article, doc, quoted, ctx, settings)
+
     with nlp.unpacked(parsed) as docs:
-        for article in articles:
-            doc = docs.get(article.article_id)
-            if article.nlp_skip_reason is not None or doc is None:
-                continue
-            found = sorted(by_article[article.article_id], key=lambda m: m.start_char)
-            surnames = {
-                normalize_name(m.text).split()[-1]: m.entity_id
-                for m in found
-                if m.label == "PERSON"
-            }
-            quoted = find_quotes(article.body, settings.min_words, settings.split_gap_words)
-            genders = article_genders(doc, found, quoted, names)
-            ctx = Context(found, names, labels, aliases, surnames, quoted, genders)
-            out += article_quotes(article, doc, quoted, ctx, settings)
-    return sorted(out, key=lambda q: (q.article_id, q.start_char))
+        todo = [(a, docs[a.article_id]) for a in articles
+                if a.nlp_skip_reason is None and a.article_id in docs]  # fmt: skip
+        results = safety.each_document(todo, one, lambda item: item[0].source_uri, STAGE,
+                                       settings.max_seconds_per_document)  # fmt: skip
+        found, rejects = safety.split_results(results)
+    out = [q for quotes in found for q in quotes]
+    return sorted(out, key=lambda q: (q.article_id, q.start_char)), rejects
 
 
 def article_quotes(

@@ -21,6 +21,10 @@ class Settings:
     # Articles per Prefect task call: large enough to amortize spaCy's batched pipe,
     # small enough that one batch's texts and parses stay well under a few hundred MB.
     batch_size: int = 500
+    # How long a superseded attempt's files stay after the commit that replaced them: a query
+    # that started before that commit still reads them (a dashboard's scan of a large
+    # warehouse takes seconds; ten minutes covers any interactive query).
+    superseded_grace_seconds: float = 600.0
     ingest: IngestSettings = field(default_factory=IngestSettings)
     clean: CleanSettings = field(default_factory=CleanSettings)
     normalize: NormalizeSettings = field(default_factory=NormalizeSettings)
@@ -63,5 +67,6 @@ def extraction_fingerprint(settings: Settings, version: str) -> str:
 
 def run_fingerprint(settings: Settings, version: str) -> str:
     """Hash of everything that decides a run's rows besides its inputs."""
-    whole = replace(settings, batch_size=0, entities=replace(settings.entities, pipe_batch_size=0))
+    whole = replace(settings, batch_size=0, superseded_grace_seconds=0.0,
+                    entities=replace(settings.entities, pipe_batch_size=0))  # fmt: skip
     return short_hash(f"{version}\x00{canonical(whole)}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -167,16 +169,16 @@ def write_partition(
 def write_tables(
     warehouse: Path, tables: Mapping[str, pa.Table], run_date: date, attempt: str
 ) -> dict[str, int]:
-    """Write every table of a run, then commit it: the `runs` row goes last, then old files go.
+    """Write every table of a run, then commit it: the `runs` row goes last.
 
     Until the `runs` file lands, the views keep showing the date's previous committed attempt,
-    so a crash at any point leaves no partial or duplicate rows behind.
+    so a crash at any point leaves no partial or duplicate rows behind. Nothing that can fail
+    comes after the commit here: pruning and the DuckDB file are the caller's, and optional.
     """
     counts: dict[str, int] = {}
     for name in sorted(tables, key=lambda n: n == "runs"):
         write_partition(warehouse, name, tables[name], run_date, attempt)
         counts[name] = tables[name].num_rows
-    prune(warehouse)
     return counts
 
 
@@ -194,7 +196,38 @@ def recommit(warehouse: Path, run_date: date, committed: str, attempt: str, runs
         except OSError:  # a file system without hard links
             shutil.copyfile(source, target)
     write_partition(warehouse, "runs", runs, run_date, attempt)
-    prune(warehouse)
+
+
+def runs_file(warehouse: Path, run_date: date, attempt: str) -> Path:
+    """The `runs` file of one attempt."""
+    return partition_dir(warehouse, "runs", run_date) / f"{attempt}.parquet"
+
+
+def is_committed(warehouse: Path, run_date: date, attempt: str) -> bool:
+    """Tell whether an attempt's `runs` row says it committed."""
+    path = runs_file(warehouse, run_date, attempt)
+    return path.is_file() and "succeeded" in _statuses(path)
+
+
+def abandon_running(warehouse: Path, found_by: str) -> list[Path]:
+    """Mark every `running` attempt `abandoned`: under the lock, its process is gone."""
+    marked: list[Path] = []
+    for path in sorted(warehouse.glob("runs/*/*.parquet")):
+        table = pq.read_table(path)
+        if "running" not in table.column("status").to_pylist():
+            continue
+        status = pa.array(["abandoned"] * table.num_rows, pa.string())
+        error = pa.array(
+            [f"its process ended before the attempt finished (found by {found_by})"]
+            * table.num_rows,
+            pa.string(),
+        )
+        table = table.set_column(table.schema.get_field_index("status"), "status", status)
+        table = table.set_column(table.schema.get_field_index("error"), "error", error)
+        day = date.fromisoformat(path.parent.name.partition("=")[2])
+        write_partition(warehouse, "runs", table, day, path.stem)
+        marked.append(path)
+    return marked
 
 
 def committed_run(warehouse: Path, run_date: date) -> tuple[str, RunSummary] | None:
@@ -217,31 +250,64 @@ def attempt_name(started: datetime) -> str:
 
 def committed_attempts(warehouse: Path) -> dict[str, str]:
     """The committed attempt of each run date: its latest succeeded `runs` file."""
-    found: dict[str, str] = {}
+    return {day: attempts[-1][0] for day, attempts in _commits(warehouse).items()}
+
+
+def _statuses(path: Path) -> list[str]:
+    """The statuses of one `runs` file."""
+    statuses: list[str] = pq.read_table(path, columns=["status"]).column("status").to_pylist()
+    return statuses
+
+
+def _commits(warehouse: Path) -> dict[str, list[tuple[str, float]]]:
+    """Every committed attempt of each date with its commit time, oldest first."""
+    found: dict[str, list[tuple[str, float]]] = {}
     for path in sorted(warehouse.glob("runs/*/*.parquet")):
-        statuses = pq.read_table(path, columns=["status"]).column("status").to_pylist()
-        if "succeeded" in statuses:
-            # Attempt names sort by start time, so the last one seen per date is the latest.
-            found[path.parent.name.partition("=")[2]] = path.stem
+        if "succeeded" in _statuses(path):
+            # Attempt names sort by start time; the `runs` file lands at the commit.
+            day = path.parent.name.partition("=")[2]
+            found.setdefault(day, []).append((path.stem, path.stat().st_mtime))
     return found
 
 
-def prune(warehouse: Path) -> list[Path]:
-    """Delete every file the views no longer read: older or uncommitted attempts, temp files."""
-    committed = committed_attempts(warehouse)
+def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None) -> list[Path]:
+    """Delete the files the views no longer read: uncommitted attempts, temp files, and
+    superseded attempts once no query can still be reading them.
+
+    A query that started before a commit reads the attempt committed until then; its files
+    stay until `grace_seconds` after the commit that superseded them.
+    """
+    now = time.time() if now is None else now
+    commits = _commits(warehouse)
     gone: list[Path] = []
     for name in TABLES:
-        if name in APPEND_ONLY:
-            continue
         for folder in warehouse.glob(f"{name}/*=*"):
-            keep = committed.get(folder.name.partition("=")[2], LEGACY_STEM)
-            _migrate_legacy(folder, keep)
+            day = folder.name.partition("=")[2]
+            keep = _readable(commits.get(day, []), grace_seconds, now)
+            if name not in APPEND_ONLY:
+                _migrate_legacy(folder, commits[day][-1][0] if day in commits else LEGACY_STEM)
             for path in folder.iterdir():
-                stale = path.suffix == ".tmp" or (path.suffix == ".parquet" and path.stem != keep)
+                stale = path.suffix == ".tmp" or (
+                    name not in APPEND_ONLY and path.suffix == ".parquet" and path.stem not in keep
+                )
                 if stale:
                     path.unlink(missing_ok=True)
                     gone.append(path)
+    for leftover in warehouse.glob(".*.tmp"):  # e.g. a DuckDB file being written when killed
+        leftover.unlink(missing_ok=True)
+        gone.append(leftover)
     return gone
+
+
+def _readable(commits: Sequence[tuple[str, float]], grace_seconds: float, now: float) -> set[str]:
+    """The attempts a query may still read: the committed one, and those superseded lately."""
+    if not commits:
+        return {LEGACY_STEM}
+    keep = {commits[-1][0]}
+    for (attempt, _), (_, superseded_at) in itertools.pairwise(commits):
+        if now - superseded_at < grace_seconds:
+            keep.add(attempt)
+    return keep
 
 
 def _migrate_legacy(folder: Path, keep: str) -> None:
@@ -251,10 +317,22 @@ def _migrate_legacy(folder: Path, keep: str) -> None:
         os.replace(legacy, target)
 
 
+# Warehouses whose lock this process holds: the CLI takes the lock before anything slow
+# starts, and the flow it then runs takes it again.
+_held: set[Path] = set()
+
+
 @contextmanager
 def warehouse_lock(warehouse: Path) -> Iterator[None]:
-    """Hold the warehouse's run lock; a second run fails at once with who holds it."""
+    """Hold the warehouse's run lock; a second run fails at once with who holds it.
+
+    Re-entrant within a process: a nested hold of the same warehouse is a no-op.
+    """
     warehouse.mkdir(parents=True, exist_ok=True)
+    key = warehouse.resolve()
+    if key in _held:
+        yield
+        return
     path = warehouse / LOCK_FILE
     with path.open("a+", encoding="utf-8") as fh:
         try:
@@ -272,9 +350,11 @@ def warehouse_lock(warehouse: Path) -> Iterator[None]:
         fh.truncate()
         fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
         fh.flush()
+        _held.add(key)
         try:
             yield
         finally:
+            _held.discard(key)
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)

@@ -301,10 +301,11 @@ def test_a_rewrite_shares_the_quotes_and_the_cast(make_article: Callable[..., Ar
         make_article(body, uri)
         for uri, body in (("wire.txt", WIRE), ("rewrite.txt", REWORDED), ("later.txt", FOLLOW_UP))
     ]
-    mentions, parsed = extract_mentions(arts, EntitySettings())
+    batch = extract_mentions(arts, EntitySettings())
+    mentions, parsed = batch.mentions, batch.parsed
     linked, entities = canonicalize(mentions, EntitySettings())
     found = cluster_quotes(
-        extract_quotes(arts, parsed, linked, entities, QuoteSettings()), QuoteSettings()
+        extract_quotes(arts, parsed, linked, entities, QuoteSettings())[0], QuoteSettings()
     )
     _, links, _ = link_articles(arts, SETTINGS, linked, found)
     uri = {a.article_id: a.source_uri for a in arts}

@@ -20,7 +20,7 @@ SETTINGS = EntitySettings()
 
 
 def _run(articles: list[Article]) -> tuple[list[EntityMention], dict[str, Entity]]:
-    mentions, _ = extract_mentions(articles, SETTINGS)
+    mentions = extract_mentions(articles, SETTINGS).mentions
     linked, entities = canonicalize(mentions, SETTINGS)
     return linked, {e.canonical_name: e for e in entities}
 
@@ -29,7 +29,7 @@ def test_offsets_index_the_body(make_article: Callable[..., Article]) -> None:
     article = make_article(
         "Secretary of State Antony J. Blinken met Armenia’s Prime Minister Nikol Pashinyan in New York."
     )
-    mentions, _ = extract_mentions([article], SETTINGS)
+    mentions = extract_mentions([article], SETTINGS).mentions
     assert mentions
     assert all(article.body[m.start_char : m.end_char] == m.text for m in mentions)
     assert "Armenia" in {m.text for m in mentions}  # possessive stripped
@@ -99,7 +99,8 @@ def test_skipped_articles_are_not_parsed(make_article: Callable[..., Article]) -
     article = make_article(
         "Angela Merkel sprach in Berlin.", nlp_skip_reason="unsupported_language"
     )
-    mentions, parsed = extract_mentions([article], SETTINGS)
+    batch = extract_mentions([article], SETTINGS)
+    mentions, parsed = batch.mentions, batch.parsed
     assert mentions == [] and parsed.article_ids == ()
 
 
@@ -166,8 +167,9 @@ def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
 
     model = nlp.load_model(SETTINGS.model).vocab
     fresh = make_article("“Qorvelt zandiquo,” Brenxa Vultimor told Zyphrandia reporters.", "b.txt")
-    mentions, parsed = extract_mentions([fresh], SETTINGS)
-    found = extract_quotes([fresh], parsed, [], [], QuoteSettings())
+    batch = extract_mentions([fresh], SETTINGS)
+    mentions, parsed = batch.mentions, batch.parsed
+    found, _ = extract_quotes([fresh], parsed, [], [], QuoteSettings())
     assert "Brenxa Vultimor" in {m.text for m in mentions}
     assert [q.text for q in found] == ["Qorvelt zandiquo"]
     # A worker parses batch after batch of new words: none may stay in the model's vocabulary.
@@ -176,7 +178,7 @@ def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
     # The unpacking vocabulary keeps them for the next batch, until it passes its cap.
     assert all(w in nlp._blank_vocab().vocab.strings for w in new_words)
     later = make_article("Ulvandra Pesk spoke.", "c.txt")
-    _, other = extract_mentions([later], SETTINGS)
+    other = extract_mentions([later], SETTINGS).parsed
     with nlp.unpacked(other, max_lexemes=len(nlp._blank_vocab().vocab) - 1) as docs:
         assert [t.text for t in docs[later.article_id]][:2] == ["Ulvandra", "Pesk"]
         strings = docs[later.article_id].vocab.strings

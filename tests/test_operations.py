@@ -113,15 +113,31 @@ def test_changed_settings_extract_again(tmp_path: Path) -> None:
     )
 
 
-def test_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
+def test_second_run_is_refused_at_once_while_the_lock_is_held(tmp_path: Path) -> None:
     inputs = _copy_seeds(tmp_path / "in", 1)
     wh = tmp_path / "wh"
-    with write.warehouse_lock(wh):
-        result = CliRunner().invoke(
-            app, ["run", "--input", str(inputs), "--warehouse", str(wh), "--date", "2025-01-15"]
-        )
-    assert result.exit_code == 2
-    assert "is locked by a running newsetl (pid" in " ".join(result.output.split())
+    code = (
+        "import sys, time; from pathlib import Path; from tasks import write\n"
+        "with write.warehouse_lock(Path(sys.argv[1])):\n"
+        "    print('locked', flush=True); time.sleep(120)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(wh)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        cmd = [str(Path(sys.executable).parent / "newsetl"), "run", "--input", str(inputs),
+               "--warehouse", str(wh), "--date", "2025-01-15"]  # fmt: skip
+        started = time.monotonic()
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 2
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and f"is locked by a running newsetl (pid {holder.pid}" in lines[0]
+    # Told before Prefect or spaCy start: the time is Python's start and the CLI's imports.
+    assert took < 5, took
     assert not list(wh.glob("runs/*/*.parquet"))
 
 
@@ -136,20 +152,30 @@ def test_killed_mid_write_leaves_no_partial_or_duplicate_rows(tmp_path: Path) ->
            "--warehouse", str(wh), "--date", DAY.isoformat()]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PREFECT_LOGGING_LEVEL": "ERROR"})  # fmt: skip
-    # Kill it as soon as the new attempt's first table file lands.
+    # Kill it as soon as the new attempt's first table file lands (its `running` row of
+    # `runs` comes before any).
     old = set(wh.glob("*/*/*.parquet"))
     deadline = time.monotonic() + 240
-    while not (set(wh.glob("*/*/*.parquet")) - old) and proc.poll() is None:
+    while not {p for p in set(wh.glob("*/*/*.parquet")) - old if "runs" not in p.parts}:
+        if proc.poll() is not None:
+            break
         assert time.monotonic() < deadline, "the run never started writing"
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert set(wh.glob("*/*/*.parquet")) - old, "killed before it wrote anything"
+    # Every attempt leaves a `runs` row: the killed one says it was running.
+    assert sorted(r[0] for r in _sql(wh, "SELECT status FROM runs")) == ["running", "succeeded"]
     # Readers still see the committed run, once, and nothing of the killed one.
     assert {n: _stable(wh, n) for n in before} == before
-    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    # No grace for readers of the superseded attempt: its files go with the commit.
+    no_grace = replace(Settings(), superseded_grace_seconds=0)
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY, settings=no_grace)
     assert summary.articles == 5
     assert _sql(wh, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(5, 5)]
+    # The next run found the killed attempt's process gone.
+    statuses = sorted(r[0] for r in _sql(wh, "SELECT status FROM runs"))
+    assert statuses == ["abandoned", "succeeded", "succeeded"]
     for name in schemas.TABLES:
         if name != "runs":
             assert len(list(wh.glob(f"{name}/*/*.parquet"))) <= 1, name
@@ -283,9 +309,12 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
     assert local_cluster(1)["env"] == kwargs["env"]  # one temporary server, started once
     with (
         dask_config.set(LOCAL_WORKER_CONFIG),
-        LocalCluster(**kwargs, dashboard_address=None) as cluster,
+        LocalCluster(**kwargs) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
+        listening = _listening(os.getpid())
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert "127.0.0.1" in cluster.dashboard_link
         names = ("PREFECT_API_URL", "MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
         env = {n: next(iter(client.run(os.getenv, n).values())) for n in names}  # type: ignore[no-untyped-call]
         [profiling] = client.run(dask_config.get, "distributed.worker.profile.enabled").values()  # type: ignore[no-untyped-call]
@@ -293,6 +322,8 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
             dask_config.get, "distributed.admin.system-monitor.interval"
         ).values()  # type: ignore[no-untyped-call]
         [thresholds] = client.run(_gc_thresholds).values()  # type: ignore[no-untyped-call]
+    # The scheduler and the dashboard run code on request: never on other hosts' reach.
+    assert listening and listening <= {"127.0.0.1"}, listening
     # Else each worker starts a Prefect server of its own, taking CPU from the batches.
     assert env["PREFECT_API_URL"] == kwargs["env"]["PREFECT_API_URL"]
     # Dask's default of 65536 costs spaCy a fifth of its time in page faults.
@@ -301,6 +332,17 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
     assert monitor == LOCAL_WORKER_CONFIG["distributed.admin.system-monitor.interval"] == "2s"
     # A worker unpickles its first task from the flows package, which sets them.
     assert tuple(thresholds) == GC_THRESHOLDS == gc.get_threshold()
+
+
+def _listening(pid: int) -> set[str]:
+    """The addresses a process listens on."""
+    import psutil
+
+    return {
+        c.laddr.ip
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
 
 
 def _gc_thresholds() -> tuple[int, int, int]:

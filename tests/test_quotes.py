@@ -19,9 +19,12 @@ SETTINGS = QuoteSettings()
 
 def quotes_of(articles: list[Article]) -> list[Quote]:
     """Run the entity and quote stages as the flow does."""
-    mentions, parsed = extract_mentions(articles, EntitySettings())
+    batch = extract_mentions(articles, EntitySettings())
+    mentions, parsed = batch.mentions, batch.parsed
     linked, entities = canonicalize(mentions, EntitySettings())
-    return extract_quotes(articles, parsed, linked, entities, SETTINGS)
+    found, rejects = extract_quotes(articles, parsed, linked, entities, SETTINGS)
+    assert not rejects
+    return found
 
 
 def one(

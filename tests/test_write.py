@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -49,6 +51,7 @@ def test_rerun_replaces_partition_and_runs_append(tmp_path: Path) -> None:
             "runs": write.to_table("runs", [_summary()], {}),
         }
         write.write_tables(tmp_path, tables, DAY, attempt)
+    write.prune(tmp_path)
     part = write.partition_dir(tmp_path, "rejects", DAY)
     assert sorted(p.name for p in part.iterdir()) == ["attempt-2.parquet"]
     assert pq.read_table(part / "attempt-2.parquet").column("source_uri").to_pylist() == [
@@ -114,6 +117,7 @@ def _rejects_run(warehouse: Path, attempt: str, uris: list[str], commit: bool = 
     if commit:
         tables = {"rejects": table, "runs": write.to_table("runs", [_summary()], {})}
         write.write_tables(warehouse, tables, DAY, attempt)
+        write.prune(warehouse)
     else:
         write.write_partition(warehouse, "rejects", table, DAY, attempt)
 
@@ -160,9 +164,89 @@ def test_legacy_data_file_is_renamed_to_its_committed_attempt(tmp_path: Path) ->
     assert _visible(tmp_path) == ["new.txt"]
 
 
+def _hold_lock(warehouse: Path) -> subprocess.Popen[str]:
+    """Another process that holds the warehouse lock until it is killed."""
+    code = (
+        "import sys, time; from pathlib import Path; from tasks import write\n"
+        "with write.warehouse_lock(Path(sys.argv[1])):\n"
+        "    print('locked', flush=True); time.sleep(120)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(warehouse)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def test_second_lock_holder_is_refused_with_the_holder(tmp_path: Path) -> None:
-    locked = pytest.raises(write.WarehouseLockedError, match=r"locked by a running newsetl \(pid")
-    with write.warehouse_lock(tmp_path), locked, write.warehouse_lock(tmp_path):
+    holder = _hold_lock(tmp_path)
+    try:
+        with (
+            pytest.raises(write.WarehouseLockedError, match=rf"running newsetl \(pid {holder.pid}"),
+            write.warehouse_lock(tmp_path),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with write.warehouse_lock(tmp_path):  # released by the kernel when its holder died
         pass
-    with write.warehouse_lock(tmp_path):  # released on exit
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+    # The CLI takes the lock before anything slow, and the flow it runs takes it again.
+    with write.warehouse_lock(tmp_path), write.warehouse_lock(tmp_path):
         pass
+    holder = _hold_lock(tmp_path)  # released by this process: another one can take it
+    holder.kill()
+    holder.wait()
+
+
+def test_superseded_files_stay_for_readers_until_the_grace_period_ends(tmp_path: Path) -> None:
+    _rejects_run(tmp_path, "attempt-1", ["a.txt"])
+    tables = {
+        "rejects": write.to_table(
+            "rejects", [Reject("b.txt", "empty_input", "x", "ingest")], {"run_id": "r"}
+        ),
+        "runs": write.to_table("runs", [_summary()], {}),
+    }
+    write.write_tables(tmp_path, tables, DAY, "attempt-2")
+    part = write.partition_dir(tmp_path, "rejects", DAY)
+    committed_at = write.runs_file(tmp_path, DAY, "attempt-2").stat().st_mtime
+    # A query that listed the files before the commit may still be reading attempt-1's.
+    assert write.prune(tmp_path, grace_seconds=600, now=committed_at + 599) == []
+    assert sorted(p.name for p in part.glob("*.parquet")) == ["attempt-1.parquet",
+                                                             "attempt-2.parquet"]  # fmt: skip
+    assert _visible(tmp_path) == ["b.txt"]
+    gone = write.prune(tmp_path, grace_seconds=600, now=committed_at + 601)
+    assert [p.name for p in gone] == ["attempt-1.parquet"]
+
+
+def test_prune_removes_temp_files_of_runs_and_the_database(tmp_path: Path) -> None:
+    _rejects_run(tmp_path, "attempt-1", ["a.txt"])
+    folder = write.partition_dir(tmp_path, "runs", DAY)
+    stray = folder / ".attempt-2.parquet.0123.tmp"
+    stray.write_bytes(b"half a file")
+    database = tmp_path / ".newsetl.duckdb.tmp"
+    database.write_bytes(b"half a database")
+    gone = write.prune(tmp_path)
+    assert stray in gone and database in gone and not stray.exists() and not database.exists()
+    assert [p.name for p in folder.iterdir()] == ["attempt-1.parquet"]
+
+
+def test_running_attempts_are_marked_abandoned(tmp_path: Path) -> None:
+    _rejects_run(tmp_path, "attempt-1", ["a.txt"])
+    running = write.to_table("runs", [_summary("running")], {})
+    write.write_partition(tmp_path, "runs", running, DAY, "attempt-2")
+    marked = write.abandon_running(tmp_path, "attempt-3")
+    assert [p.name for p in marked] == ["attempt-2.parquet"]
+    row = pq.read_table(write.runs_file(tmp_path, DAY, "attempt-2")).to_pylist()[0]
+    assert row["status"] == "abandoned" and "attempt-3" in row["error"]
+    assert write.committed_attempts(tmp_path) == {DAY.isoformat(): "attempt-1"}
+    assert write.abandon_running(tmp_path, "attempt-4") == []
+
+
+def test_views_read_a_warehouse_whose_path_holds_glob_characters(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w[1]*?{a,b}'s"
+    _rejects_run(warehouse, "attempt-1", ["a.txt"])
+    assert _visible(warehouse) == ["a.txt"]
+    assert query.write_database(warehouse).is_file()
