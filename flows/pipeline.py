@@ -45,6 +45,7 @@ from tasks.records import (
     RunSummary,
     Story,
 )
+from tasks.safety import RejectError
 from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
 
 T = TypeVar("T")
@@ -417,8 +418,18 @@ def package_version() -> str:
 
 
 def with_aliases(settings: Settings, path: Path) -> Settings:
-    """Add the warehouse's alias file, read afresh on every run, to the entity settings."""
-    found = entities.read_aliases(path)
+    """Add the warehouse's alias file, read afresh on every run, to the entity settings.
+
+    The file may be in any encoding the ingest decoder reads (a spreadsheet saves Latin-1).
+    """
+    data = path.read_bytes() if path.is_file() else b""
+    if not data.strip():
+        return settings
+    try:
+        text, _ = ingest.decode(data, settings.ingest.max_control_ratio)
+    except RejectError as err:
+        raise ValueError(f"alias file {path} cannot be read: {err.detail}") from err
+    found = entities.parse_aliases(text)
     if found:
         get_run_logger().info("%d aliases from %s", len(found), path)
     merged = replace(settings.entities, aliases=settings.entities.aliases + found)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
@@ -196,14 +196,10 @@ def entity_id(group: str) -> str:
     return short_hash(group)
 
 
-def read_aliases(path: Path) -> tuple[Alias, ...]:
-    """The alias file: CSV with columns name, canonical and an optional label; none if absent."""
-    if not path.is_file():
-        return ()
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def parse_aliases(text: str) -> tuple[Alias, ...]:
+    """The alias file's rows: CSV with columns name, canonical and an optional label."""
     aliases = []
-    for row in rows:
+    for row in csv.DictReader(io.StringIO(text, newline="")):
         name, canonical = (row.get("name") or "").strip(), (row.get("canonical") or "").strip()
         if name and canonical and not name.startswith("#"):  # "#..." comments a line out
             aliases.append(Alias(name, canonical, (row.get("label") or "").strip() or None))

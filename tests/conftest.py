@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,18 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_api() -> Iterator[None]:
+    """One temporary Prefect server for the session, which ends with it even when killed."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.pipeline import start_api
+
+    start_api()
+    yield
+    SubprocessASGIServer().stop()
 
 
 @pytest.fixture(scope="session")
