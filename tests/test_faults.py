@@ -381,3 +381,42 @@ def test_the_temporary_prefect_server_dies_with_its_parent(tmp_path: Path) -> No
             proc.wait()
         if server is not None and server.is_running():
             server.kill()
+
+
+READER = """
+import sys, time
+from pathlib import Path
+from tasks import query
+warehouse, stop = Path(sys.argv[1]), Path(sys.argv[2])
+ok = failed = 0
+while not stop.exists():
+    try:
+        with query.connect(warehouse) as con:
+            con.sql("SELECT count(*), sum(length(body)) FROM articles").fetchall()
+            con.sql("SELECT count(*) FROM entity_mentions").fetchall()
+        ok += 1
+    except Exception as err:
+        failed += 1
+        print(type(err).__name__, err, file=sys.stderr)
+print(ok, failed)
+"""
+
+
+def test_readers_keep_working_while_runs_commit(tmp_path: Path) -> None:
+    inputs, wh = _copy_seeds(tmp_path / "in", 2), tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(wh), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        # Each run changes the date's input, so each commit supersedes the files read so far.
+        for count in (3, 4, 5, 2, 3):
+            for path in inputs.iterdir():
+                path.unlink()
+            _copy_seeds(inputs, count)
+            assert news_etl(input_dir=inputs, warehouse=wh, run_date=DAY).articles == count
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    ok, failed = map(int, out.split())
+    assert ok > 0 and failed == 0, err
