@@ -123,6 +123,13 @@ def parsed(texts: Sequence[str], model: str, batch_size: int = 64) -> Iterator[l
         yield list(pipeline.pipe(texts, batch_size=batch_size))
 
 
+# A longer text is parsed in pieces of at most this many characters, one piece at a time:
+# the pipeline's memory grows with the characters of a batch (a 200,000-character text took
+# 722 MB at once, 134 MB in pieces of 20,000), and a few thousand words a piece keep the
+# parse's context.
+PIECE_CHARS = 20_000
+
+
 @contextmanager
 def parsed_each(
     texts: Sequence[str], model: str, batch_size: int, budget: float
@@ -130,24 +137,52 @@ def parsed_each(
     """Parse texts in one streamed pass; a text spaCy fails on is its exception, not the batch's.
 
     When the batched pass fails, each text is parsed alone under the time budget to find
-    which one. The docs are valid inside the block only.
+    which one. A text past PIECE_CHARS is parsed piece by piece and joined into one doc.
+    The docs are valid inside the block only.
     """
     pipeline = load_model(model)
     with pipeline.memory_zone():
+        short = [i for i, text in enumerate(texts) if len(text) <= PIECE_CHARS]
+        found: list[Doc | BaseException] = [Doc(pipeline.vocab)] * len(texts)
         try:
-            found: list[Doc | BaseException] = list(pipeline.pipe(texts, batch_size=batch_size))
+            parsed = pipeline.pipe([texts[i] for i in short], batch_size=batch_size)
+            for i, doc in zip(short, parsed, strict=True):
+                found[i] = doc
         except Exception:
-            found = [_parse_one(pipeline, text, budget) for text in texts]
+            for i in short:
+                found[i] = _parse_one(pipeline, texts[i], budget)
+        for i in sorted(set(range(len(texts))) - set(short)):
+            found[i] = _parse_one(pipeline, texts[i], budget)
         yield found
 
 
 def _parse_one(pipeline: Language, text: str, budget: float) -> Doc | BaseException:
-    """One text's doc, or the exception that stopped its parse."""
+    """One text's doc (parsed in pieces if long), or the exception that stopped its parse."""
     try:
         with safety.time_limit(budget):
-            return pipeline(text)
+            if len(text) <= PIECE_CHARS:
+                return pipeline(text)
+            docs = list(pipeline.pipe(pieces(text, PIECE_CHARS), batch_size=1))
+            return Doc.from_docs(docs, ensure_whitespace=False)
     except (Exception, safety.DocumentTimeout) as err:
         return err
+
+
+def pieces(text: str, size: int) -> Iterator[str]:
+    """Consecutive parts of a text of about `size` characters, cut at a paragraph or a word."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            cut = cut if cut > start + size // 2 else text.rfind(" ", start, end)
+            end = cut + 1 if cut > start + size // 2 else end
+            # The next piece starts at a word, as a paragraph would: a piece that starts
+            # with a line break parses differently.
+            while end < len(text) and text[end].isspace():
+                end += 1
+        yield text[start:end]
+        start = end
 
 
 def to_batch(article_ids: Sequence[str], docs: Sequence[Doc]) -> ParsedBatch:

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tasks.entities import (
     EntitySettings,
     canonicalize,
@@ -101,7 +103,7 @@ def test_skipped_articles_are_not_parsed(make_article: Callable[..., Article]) -
     )
     batch = extract_mentions([article], SETTINGS)
     mentions, parsed = batch.mentions, batch.parsed
-    assert mentions == [] and parsed.article_ids == ()
+    assert mentions == () and parsed.article_ids == ()
 
 
 def test_role_is_the_most_frequent_title(make_article: Callable[..., Article]) -> None:
@@ -179,3 +181,41 @@ def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
         assert [t.text for t in docs[later.article_id]][:2] == ["Ulvandra", "Pesk"]
         strings = docs[later.article_id].vocab.strings
         assert "Ulvandra" in strings and not {w for w in new_words if w in strings}
+
+
+def test_a_long_body_is_parsed_in_pieces_with_the_same_offsets(
+    make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import nlp
+
+    paragraphs = [
+        f"Minister Jane Porter{i} visited Leeds on Tuesday, officials said." for i in range(40)
+    ]
+    article = make_article("\n\n".join(paragraphs), "long.txt")
+    whole = extract_mentions([article], SETTINGS)
+    monkeypatch.setattr(nlp, "PIECE_CHARS", 400)
+    assert len(list(nlp.pieces(article.body, 400))) > 5
+    batch = extract_mentions([article], SETTINGS)
+    assert not batch.rejects and len(batch.parsed.article_ids) == 1
+    assert [(m.text, m.start_char) for m in batch.mentions] == [
+        (m.text, m.start_char) for m in whole.mentions
+    ]
+    assert all(article.body[m.start_char : m.end_char] == m.text for m in batch.mentions)
+    assert max(m.start_char for m in batch.mentions) > 2000
+
+
+def test_a_text_spacy_refuses_is_a_reject_of_its_own(
+    make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import nlp
+
+    refused = make_article("word " * 210_000, "huge.txt")  # past spaCy's 1,000,000 characters
+    fine = make_article("Jane Porter visited Leeds on Tuesday.", "fine.txt")
+    monkeypatch.setattr(nlp, "PIECE_CHARS", 2_000_000)  # one piece: spaCy sees it whole
+    batch = extract_mentions([refused, fine], replace(SETTINGS, max_nlp_chars=2_000_000))
+    assert [(r.source_uri, r.reason, r.stage) for r in batch.rejects] == [
+        ("huge.txt", "extraction_error", "entities")
+    ]
+    assert "E088" in batch.rejects[0].detail
+    assert batch.parsed.article_ids == (fine.article_id,)
+    assert {m.text for m in batch.mentions} >= {"Jane Porter", "Leeds"}
