@@ -415,7 +415,8 @@ def _read_file(
         raise RejectError("empty_input", f"{len(data)} bytes, no content")
     jsonl = suffix in JSONL_SUFFIXES
     # A JSONL line with control characters is that line's reject, not the whole file's.
-    decoded = _decode(data, settings, whole_file_checks=not jsonl)
+    html = suffix in HTML_SUFFIXES or looks_like_html(data[:4096].decode("latin-1"))
+    decoded = _decode(data, settings, whole_file_checks=not jsonl, html=html)
     if not decoded.text.strip():
         raise RejectError("empty_input", "only whitespace once decoded")
     if jsonl:
@@ -451,14 +452,22 @@ def decode(
     settings = IngestSettings(
         max_control_ratio=max_control_ratio, max_invalid_utf8_ratio=max_invalid_utf8_ratio
     )
-    decoded = _decode(data, settings, whole_file_checks=True)
+    html = looks_like_html(data[:4096].decode("latin-1"))
+    decoded = _decode(data, settings, whole_file_checks=True, html=html)
     return decoded.text, decoded.encoding
 
 
-def _decode(data: bytes, settings: IngestSettings, whole_file_checks: bool) -> _Decoded:
-    """Decode a file; without `whole_file_checks`, control characters are left to each line."""
+def _decode(
+    data: bytes, settings: IngestSettings, whole_file_checks: bool, html: bool = False
+) -> _Decoded:
+    """Decode a file; without `whole_file_checks`, control characters are left to each line.
+
+    Only an HTML page's own `<meta charset>` is believed: a text or JSONL file that quotes
+    one (an article about web pages, a JSONL `html` field) is not in that charset.
+    """
     _check_format(data)
-    decoded = _decode_guess(data, settings.max_invalid_utf8_ratio, whole_file_checks)
+    declared = _declared_charset(data) if html else None
+    decoded = _decode_guess(data, settings.max_invalid_utf8_ratio, whole_file_checks, declared)
     if whole_file_checks and _control_ratio(decoded.text) > settings.max_control_ratio:
         raise RejectError("binary_content", "control characters exceed max_control_ratio")
     return decoded
@@ -474,7 +483,9 @@ def _check_format(data: bytes) -> None:
             raise RejectError("unsupported_format", f"{name} data, not text")
 
 
-def _decode_guess(data: bytes, max_invalid_ratio: float, whole_file_checks: bool) -> _Decoded:
+def _decode_guess(
+    data: bytes, max_invalid_ratio: float, whole_file_checks: bool, declared: str | None = None
+) -> _Decoded:
     """Try the BOM, then BOM-less UTF-16, the declared charset, UTF-8, mostly UTF-8, a guess."""
     for bom, enc in BOMS:
         if data.startswith(bom):
@@ -497,7 +508,7 @@ def _decode_guess(data: bytes, max_invalid_ratio: float, whole_file_checks: bool
                 raise RejectError("undecodable", f"looks like {enc} but: {err}") from err
         if whole_file_checks:
             raise RejectError("binary_content", "NUL bytes in a file that is not UTF-16")
-    for candidate in (_declared_charset(data), "utf-8"):
+    for candidate in (declared, "utf-8"):
         if candidate:
             try:
                 return _Decoded(data.decode(candidate), candidate)
@@ -532,9 +543,20 @@ def _mostly_utf8(data: bytes, max_invalid_ratio: float, enc: str = "utf-8") -> _
 
 
 def _declared_charset(data: bytes) -> str | None:
-    """The charset an HTML page declares in its first bytes, if any."""
+    """The charset an HTML page declares in its first bytes, if any and if it can be true.
+
+    The declaration was read as ASCII, so only a charset that writes ASCII as ASCII can be
+    the page's: a page that says `cp037` (EBCDIC) or `utf-16` in ASCII bytes is neither.
+    """
     match = META_CHARSET.search(data[:4096])
-    return match.group(1).decode("ascii").lower() if match else None
+    if not match:
+        return None
+    name = match.group(1).decode("ascii").lower()
+    try:
+        fits = match.group(0).decode(name, "strict").lower().startswith("<meta")
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return name if fits else None
 
 
 def _guess_charset(data: bytes) -> str | None:

@@ -445,3 +445,12 @@ def test_jsonl_with_nothing_in_it_is_one_reject(tmp_path: Path) -> None:
     docs, rejects = _ingest(tmp_path, {"blank.jsonl": blank, "ws.jsonl": "\ufeff\u3000".encode()})
     assert docs == []
     assert _outcomes(docs, rejects) == {"blank.jsonl": "empty_input", "ws.jsonl": "empty_input"}
+
+
+def test_a_charset_is_believed_only_where_it_can_be_true() -> None:
+    text = "Pages declare <meta charset='cp037'> in their head, the article explained. Déjà vu."
+    # A text file that quotes a declaration is not in that charset.
+    assert decode(text.encode("utf-8"), 0.01) == (text, "utf-8")
+    # Nor is a page whose ASCII declaration names a charset that does not write ASCII so.
+    page = f"<html><head><meta charset='cp037'></head><body>{text}</body></html>"
+    assert decode(page.encode("utf-8"), 0.01) == (page, "utf-8")
