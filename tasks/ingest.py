@@ -243,19 +243,13 @@ def read_inputs(
             for item in items
         ]
 
-    docs: list[RawDocument] = []
-    rejects: list[Reject] = []
     results = safety.each_document(
         paths, read, lambda p: _uri(p, input_dir), STAGE, settings.max_seconds_per_document
     )
-    for result in results:
-        items = [result] if isinstance(result, Reject) else result
-        for item in items:
-            if isinstance(item, RawDocument):
-                docs.append(item)
-            else:
-                rejects.append(item)
-    return docs, rejects
+    # A file is one result; a JSONL file's is a list of documents and per-line rejects.
+    return safety.split_results(
+        item for result in results for item in ([result] if isinstance(result, Reject) else result)
+    )
 
 
 def source_hash(doc: RawDocument, salt: str) -> str:
