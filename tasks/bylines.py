@@ -29,19 +29,20 @@ AUTHOR_PREFIX = re.compile(
     r"^(?:.{0,40}?\b(?:posts?|beiträge|artikel|articles?)\s+(?:by|von|de|par|por)\s+"
     r"|(?:(?:written|posted|published|veröffentlicht|erstellt|geschrieben|verfasst|publicado|"
     r"publié|ein\s+beitrag|text|texto|story)\s+)?"
-    r"(?:by|von|par|por|de|text|texto|autor(?:in)?|author|auteur|redaktion)\s*[:\-]?\s+)",
+    r"(?:by|von|par|por|de|text|texto|autor(?:in)?|author|auteur|redaktion)(?:\s*+[:\-])?\s++)",
     re.I,
 )
-# A date, role or bullet-separated field after the name ("Jane Doe | 3 March", "X (dpa)").
+# Where a date, role or bullet-separated field starts after the name ("Jane Doe | 3 March",
+# "X (dpa)"): the rest is cut there (see _without_tail). A run of spaces is read from its
+# first one only, and once.
 AUTHOR_TAIL = re.compile(
-    r"\s*(?:[|•·–—(]|\s-\s|\b(?:am|on|updated|veröffentlicht|published|fotos?|photos?"
-    r"|illustrations?|bilder)\b|\d{1,2}[./]\d).*$",
+    r"(?!(?<=\s)\s)\s*+(?:[|•·–—(]|(?<=\s)-\s|\b(?:am|on|updated|veröffentlicht|published"
+    r"|fotos?|photos?|illustrations?|bilder)\b|\d{1,2}[./]\d)",
     re.I,
 )
-# Job titles before a name ("FOCUS-Online-Experte Robin Tschöpe").
+# Job titles before a name ("FOCUS-Online-Experte Robin Tschöpe"): a word holding one.
 ROLE_WORD = re.compile(
-    r"\S*(?:experte|expertin|redakteur|korrespondent|reporter|editor|journalist|columnist|"
-    r"kolumnist)\S*$",
+    r"experte|expertin|redakteur|korrespondent|reporter|editor|journalist|columnist|kolumnist",
     re.I,
 )
 # Words that label a byline without naming anyone ("Von", "Auteur", "Veröffentlicht").
@@ -51,11 +52,16 @@ LABEL_ONLY = frozenset(
         "erstellt geschrieben written no author"
     )
 )
-# Co-author separators; ", PhD" stays with its name.
-NAME_SPLIT = re.compile(r"\s*(?:;|\band\b|\bund\b|&|\bet\b|\by\b|,(?!\s*(?:PhD|MD|Jr|Sr)\b))\s*")
+# Co-author separators; ", PhD" stays with its name. Spaces are read from the first of a run.
+NAME_SPLIT = re.compile(
+    r"(?!(?<=\s)\s)\s*+(?:;|\band\b|\bund\b|&|\bet\b|\by\b|,(?!\s*(?:PhD|MD|Jr|Sr)\b))\s*+"
+)
 # A byline label inside a short line: "By Jane", "ByJ.R. Stone", "05.02.2020 - Redaktion: X".
+# It is read from the last separator before it (the same label, the same end), so a row of
+# dashes is read once, not again from each dash.
 BYLINE_LABEL = re.compile(
-    r"(?:^|[|•·–—:-]\s*)\W*(?:by|von|par|por|auteur|autor(?:in|en)?|authors?|redaktion|text)"
+    r"(?:^|[|•·–—:-])[^\w|•·–—:-]*+"
+    r"(?:by|von|par|por|auteur|autor(?:in|en)?|authors?|redaktion|text)"
     r"(?:\s*:\s*|\s+|(?=(?-i:[A-ZÄÖÜ]))|$)",
     re.I,
 )
@@ -80,6 +86,12 @@ AGENCY_DATELINE = re.compile(
     r"^[A-ZÄÖÜ][\w .'/-]{0,40}?\s"
     r"\(([a-z]{2,5}(?:[/-][a-z]{2,5})*|[A-Z]{2,5}(?:[/-][A-Za-z]{2,5})*)\)\s*[–—-]\s"
 )
+# A user handle in an author string ("Jane Doe @janedoe").
+HANDLE = re.compile(r"\s@\w+")
+# What a user handle keeps of a name: letters and digits ("Jane_Doe" -> "janedoe").
+NOT_ALNUM = re.compile(r"[\W_]+")
+# An agency's acronym ("AFP", "DPA").
+ACRONYM = re.compile(r"[A-Z]{2,5}")
 # Class/id words of byline elements ("author vcard", "td-post-author-name", "itemPoster"),
 # and of the agency credit under a headline ("credit": "JIJI").
 AUTHOR_MARK = re.compile(r"author|byline|autor|poster|creator|verfasser|credit", re.I)
@@ -115,7 +127,7 @@ def _display_name(
         return persons
     for raw in later:
         for name in _clean_names(raw, settings):
-            if re.sub(r"[\W_]+", "", name.lower()) == handle:
+            if NOT_ALNUM.sub("", name.lower()) == handle:
                 return [name]
     return persons
 
@@ -136,7 +148,7 @@ def _is_outlet(name: str, site: set[str]) -> bool:
     key = f" {word_key(name)} "
     if key.strip() and any(s and (f" {s} " in key or key in f" {s} ") for s in site):
         return True
-    return bool(re.fullmatch(r"[A-Z]{2,5}", name) or DOMAIN.search(name))
+    return bool(ACRONYM.fullmatch(name) or DOMAIN.search(name))
 
 
 def _author_sources(
@@ -193,7 +205,7 @@ def _marked_bylines(
             continue  # the inner element holds the name alone
         for node in (el, el.getparent()):  # the parent when el holds only a label ("Von")
             text = visible_text(node)
-            too_long = len(AUTHOR_TAIL.sub("", text).split()) > settings.byline_max_words
+            too_long = len(_without_tail(text).split()) > settings.byline_max_words
             if too_long or len(text.split()) > 2 * settings.byline_max_words:
                 break
             if _clean_names([text], settings):
@@ -255,18 +267,24 @@ def _clean_names(raw: list[str], settings: MetadataSettings) -> list[str]:
     """Person names from raw author strings: labels, handles, roles and trailing dates dropped."""
     names: list[str] = []
     for value in raw:
-        value = AUTHOR_PREFIX.sub("", re.sub(r"\s@\w+", "", clean_text(value)))
-        value = AUTHOR_TAIL.sub("", value).strip(" ,;:|-")
+        value = AUTHOR_PREFIX.sub("", HANDLE.sub("", clean_text(value)))
+        value = _without_tail(value).strip(" ,;:|-")
         if len(value.split()) > settings.byline_max_words:
             continue  # an author bio ("Über Kathrin: Hallo, ich bin ..."), not a byline
         for name in NAME_SPLIT.split(value):
             words = name.strip(" ,;:|-").split()
-            while len(words) > 2 and ROLE_WORD.match(words[0]):
+            while len(words) > 2 and ROLE_WORD.search(words[0]):
                 words = words[1:]
             name = " ".join(words)
             if _name_shaped(name, settings) and name.lower() not in map(str.lower, names):
                 names.append(name)
     return names
+
+
+def _without_tail(text: str) -> str:
+    """An author string cut where a date, role or field follows the name (one line of text)."""
+    tail = AUTHOR_TAIL.search(text)
+    return text[: tail.start()] if tail else text
 
 
 def _name_shaped(name: str, settings: MetadataSettings) -> bool:

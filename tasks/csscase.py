@@ -7,14 +7,19 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 
-CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-# A rule body without nested braces; an @media block's inner rules match on their own.
-CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# A rule body without nested braces; an @media block's inner rules match on their own. A
+# rule starts after a brace (or at the start): from inside a run without braces, a search
+# would re-read the run from each of its characters.
+CSS_RULE = re.compile(r"(?<![^{}])([^{}]++)\{([^{}]*+)\}")
 TEXT_TRANSFORM = re.compile(r"text-transform\s*:\s*([a-z-]+)\s*(!\s*important)?", re.I)
 # Only tag, .class and #id compounds joined by descendant or child combinators are read;
 # pseudo-classes (":hover"), attributes and sibling combinators never count as a match.
 SIMPLE_SELECTOR = re.compile(r"[\w\s.#>-]+")
 COMPOUND = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)", re.I)
+# The compounds of a selector and the combinators (" " or ">") between them.
+COMBINATOR = re.compile(r"\s*(>)\s*|\s+")
+# The .class and #id parts of a compound.
+CLASS_OR_ID = re.compile(r"[.#][\w-]+")
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class CssRule:
 
 def text_transform_rules(tree: HtmlElement) -> list[CssRule]:
     """The page's <style> rules that set text-transform, with simple selectors only."""
-    css = CSS_COMMENT.sub("", " ".join(style.text or "" for style in tree.iter("style")))
+    css = strip_comments(" ".join(style.text or "" for style in tree.iter("style")))
     rules: list[CssRule] = []
     for order, match in enumerate(CSS_RULE.finditer(css)):
         if (decl := _last_transform(match.group(2))) is None:
@@ -38,6 +43,20 @@ def text_transform_rules(tree: HtmlElement) -> list[CssRule]:
             if rule := _parse_selector(selector.strip(), decl[0], decl[1], order):
                 rules.append(rule)
     return rules
+
+
+def strip_comments(css: str) -> str:
+    """CSS without its /* comments */; an unclosed "/*" and what follows it are kept.
+
+    A scan rather than a lazy regex, which would read to the end from every unclosed "/*".
+    """
+    parts: list[str] = []
+    done = 0
+    while (start := css.find("/*", done)) >= 0 and (end := css.find("*/", start + 2)) >= 0:
+        parts.append(css[done:start])
+        done = end + 2
+    parts.append(css[done:])
+    return "".join(parts)
 
 
 def _last_transform(body: str) -> tuple[str, bool] | None:
@@ -50,7 +69,7 @@ def _parse_selector(selector: str, value: str, important: bool, order: int) -> C
     """A selector split into compounds, or None when it uses more than tags, classes and ids."""
     if not selector or not SIMPLE_SELECTOR.fullmatch(selector):
         return None
-    tokens = re.split(r"\s*(>)\s*|\s+", selector)
+    tokens = COMBINATOR.split(selector)
     compounds = [t for i, t in enumerate(tokens) if i % 2 == 0 and t]
     combinators = [t or " " for i, t in enumerate(tokens) if i % 2 == 1]
     if len(compounds) != len(combinators) + 1 or not all(map(COMPOUND.fullmatch, compounds)):
@@ -94,7 +113,7 @@ def _compound_matches(el: HtmlElement, compound: str) -> bool:
     if tag and tag.lower() != el.tag.lower():
         return False
     classes = set((el.get("class") or "").split())
-    for part in re.findall(r"[.#][\w-]+", rest):
+    for part in CLASS_OR_ID.findall(rest):
         if part[0] == "." and part[1:] not in classes:
             return False
         if part[0] == "#" and part[1:] != el.get("id"):

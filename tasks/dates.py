@@ -66,8 +66,11 @@ TZ_OFFSETS = {
 # 1990s, and a fixed pivot keeps parsing independent of the day it runs.
 TWO_DIGIT_YEAR_PIVOT = 70
 ZONE_NAMES = "|".join(sorted(TZ_OFFSETS, key=len, reverse=True))
+# The leading run of symbols is read once, from its first character (a date starts with a
+# letter or digit, so the run never gives any back): a search would otherwise re-read a long
+# run of symbols from each of its characters.
 DATE_LINE = re.compile(
-    rf"""[\W_]*
+    rf"""(?!(?<=[\W_])[\W_])[\W_]*+
     (?:(?P<label>published|posted|updated|last\supdated|modified|last\smodified|date|dated
         |publié|mis\sà\sjour|publicado|actualizado|veröffentlicht|aktualisiert|on)
        \s?:?\s?(?:on\s|le\s|el\s|am\s)?)?
@@ -207,12 +210,24 @@ def _parse_rfc2822(text: str) -> datetime | None:
     """RFC 2822 ("Tue, 19 Sep 2023 10:00:00 +0200"), as feeds write dates, or None."""
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a 20-digit year overflows
         return None
 
 
 def as_utc(value: datetime) -> datetime:
-    """A datetime in UTC; a naive one is taken to be UTC already."""
+    """A datetime in UTC; a naive one is taken to be UTC already.
+
+    Raises OverflowError for a time whose offset carries it past year 1 or 9999 in UTC
+    ("0001-01-01T00:00:00+05:00"); `utc_or_none` tells instead.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def utc_or_none(value: datetime) -> datetime | None:
+    """A datetime in UTC, or None when it has no UTC equivalent (see as_utc)."""
+    try:
+        return as_utc(value)
+    except OverflowError:
+        return None

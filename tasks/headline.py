@@ -48,6 +48,12 @@ KICKER_TOKENS = frozenset(
 SECOND_LEVEL = frozenset(vocab("co com org net gov ac"))
 # A link to the site's front page ("/", "https://host/", an archived ".../http://host/").
 HOME_LINK = re.compile(r"^/$|^\.?/?index\.\w+$|(?:^|//)[\w.-]+\.[a-z]{2,}/?(?:index\.\w+)?$")
+# The host at the start of a site name or URL ("www.bmas.de", "https://edition.cnn.com/x").
+SITE_HOST = re.compile(r"^(?:https?://)?([\w.-]+\.[a-z]{2,})(?:/|$)")
+# A title part that is a domain ("spiegel.de"), read from the start of a run of its characters.
+DOMAIN_PART = re.compile(r"(?<![\w.-])[\w.-]+\.[a-z]{2,}")
+# Class words of headings styled as the title.
+TITLE_CLASS = re.compile("title|headline|heading", re.I)
 
 
 def page_title(tree: HtmlElement, settings: MetadataSettings) -> str | None:
@@ -95,7 +101,7 @@ def site_names(tree: HtmlElement, title_edges: bool = False) -> set[str]:
     names += [element_text(h) for h in tree.iter("h1") if _is_site_heading(h)]
     keys = {word_key(n.lstrip("@")) for n in names if isinstance(n, str) and "://" not in n}
     for name in names:  # "www.bmas.de", "https://edition.cnn.com/x" name the site too
-        if host := re.match(r"(?:https?://)?([\w.-]+\.[a-z]{2,})(?:/|$)", str(name).lower()):
+        if host := SITE_HOST.match(str(name).lower()):
             labels = host.group(1).split(".")
             second_level = len(labels) > 2 and labels[-2] in SECOND_LEVEL
             keys.add(word_key(labels[-3] if second_level else labels[-2]))
@@ -113,7 +119,7 @@ def headline_element(tree: HtmlElement, settings: MetadataSettings) -> HtmlEleme
     titled = [
         h
         for h in tree.iter("h2", "h3")
-        if re.search("title|headline|heading", h.get("class") or "", re.I)
+        if TITLE_CLASS.search(h.get("class") or "")
         or h.xpath('descendant-or-self::*[@itemprop="headline"]')
     ]
     candidates = [
@@ -206,4 +212,4 @@ def strip_site_name(title: str, site: set[str], is_title_tag: bool) -> str:
 
 def _is_site_part(part: str, site: set[str]) -> bool:
     """True when a title part is the outlet: a known site name or a domain."""
-    return word_key(part) in site or bool(re.fullmatch(r"[\w.-]+\.[a-z]{2,}", part.strip().lower()))
+    return word_key(part) in site or bool(DOMAIN_PART.fullmatch(part.strip().lower()))

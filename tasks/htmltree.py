@@ -71,6 +71,9 @@ BLOCK_TAGS = frozenset(
         "footer aside nav figure figcaption blockquote time address main form"
     )
 )
+# Words of a comparison key, and the parts of a class word ("td-post-author").
+WORD = re.compile(r"\w+")
+CLASS_PART_SEPARATOR = re.compile(r"[_-]+")
 # <title>, og:title and the h1 of one headline differ in quote marks and dashes.
 FOLD = str.maketrans({c: '"' for c in "„“”«»"} | {c: "'" for c in "‚‘’‹›"} | {"–": "-", "—": "-"})
 
@@ -83,7 +86,7 @@ def clean_text(text: str) -> str:
 def word_key(text: str) -> str:
     """A comparison key: NFKC, folded quotes and dashes, lowercase words only."""
     folded = unicodedata.normalize("NFKC", clean_text(text)).translate(FOLD).lower()
-    return " ".join(re.findall(r"\w+", folded))
+    return " ".join(WORD.findall(folded))
 
 
 def element_text(el: HtmlElement) -> str:
@@ -98,14 +101,14 @@ def class_words(el: HtmlElement) -> list[str]:
 
 def class_tokens(el: HtmlElement) -> set[str]:
     """The parts of the element's class and id words, split on - and _."""
-    return {p for word in class_words(el) for p in re.split(r"[_-]+", word)}
+    return {p for word in class_words(el) for p in CLASS_PART_SEPARATOR.split(word)}
 
 
 def is_noise_block(el: HtmlElement) -> bool:
     """True for navigation, sidebars, comments and related lists, by a class word's ends."""
     # "comment-author" is a comment; a middle part rarely names a block ("header-footer-group").
     for word in class_words(el):
-        parts = [p for p in re.split(r"[_-]+", word) if p] or [""]
+        parts = [p for p in CLASS_PART_SEPARATOR.split(word) if p] or [""]
         if parts[0] in NOISE_TOKENS or parts[-1] in NOISE_TOKENS - FIRST_ONLY_TOKENS:
             return True
     return el.tag in NOISE_TAGS

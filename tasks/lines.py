@@ -79,7 +79,9 @@ LANGUAGES = (
 TEMPERATURE = r"-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)?\s?[cf]|-?\d{1,3}(?:[.,]\d+)?\s?(?:°|º|˚)"
 
 # Patterns below are matched whole (fullmatch) against the line's words-only key unless
-# marked as shape patterns (they need symbols: °, +, -, ©, ":").
+# marked as shape patterns (they need symbols: °, +, -, ©, ":"). Each must run in linear time
+# on any line (tests/test_regex_safety.py): no two ways to match the same text inside a
+# repetition, or a hostile line ("A" * 60 + "H!") makes the matcher try them all.
 WEATHER = rf"""
     (?:[a-z]+(?:\s[a-z]+)?,?\s)?(?:{TEMPERATURE})(?:\s?/\s?(?:{TEMPERATURE}))?
   | (?:humidity|wind|feels\slike|high|low)\s?:?\s?-?[\d.,]+\s?(?:%|km/h|mph|°[cf]?)
@@ -136,7 +138,7 @@ ADVERTISEMENT = r"""
     (?:advertisements?|advertising|advert|ads?|sponsored(?:\s(?:content|links?|post))?
       |paid\s(?:content|post)|promoted(?:\scontent)?|partner\scontent|anzeige
       |publicit[ée]|publicidad)
-    [\W_]*(?:spot_img)?[\W_]*
+    [\W_]*+(?:spot_img[\W_]*+)?
   | .*\bspot_img\b.*
   | (?:story|article|text)\scontinues\s(?:below|after)(?:\s(?:this|the))?
     \s(?:advertisement|ad)
@@ -175,9 +177,10 @@ RELATIVE_TIME = r"""
   | il\sy\sa\s(?:\d+|un|une)\s(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)
 """
 COMMENT_HEADER = r"[\w .'’@-]{1,40}\s(?:sagt|schreibt|schrieb|dice|dit|pisze)\s?:"
+# Buttons "A+", "A-", "AA", "A A": after the first, each is an "a" with an optional sign
+# ("aa" is two of them), taken greedily and never given back.
 FONT_BUTTONS = r"""
-    (?:a\s?[+-]|aa)(?:\s?(?:a\s?[+-]?|aa))*
-  | a\s(?:a\s?[+-]?|aa)(?:\s?(?:a\s?[+-]?|aa))*
+    (?:a\s?[+-]|aa|a\sa\s?[+-]?)(?:\s?a\s?[+-]?)*+
 """
 FONT_LABEL = r"""
     (?:(?:increase|decrease|reset|change|adjust|larger|smaller)\s)?(?:font|text)(?:\ssize)?
@@ -189,9 +192,10 @@ READING_TIME = r"""
     \s(?:read|reading|de\slecture|lecture|lesezeit|de\slectura|lectura)(?:\stime)?
   | (?:lecture|lesezeit|lectura|temps\sde\slecture)\s\d+\s(?:min|mins|minutes?)
 """
+# Each word once: a word listed twice doubles the ways to match a row of them.
 SHARE_WORDS = r"""share|shares|tweet|facebook|twitter|whatsapp|linkedin|telegram|email|e\smail
 |teilen|compartir|partager|condividi|udost[eę]pnij|drucken|imprimir|imprimer|print|pinterest|xing
-    |print|pinterest|reddit|messenger|copy\slink|link\scopied|flipboard"""
+    |reddit|messenger|copy\slink|link\scopied|flipboard"""
 SOCIAL_SHARE = rf"(?:{SHARE_WORDS})(?:\s(?:{SHARE_WORDS}|x|on|this|article|story|via|the|\d+))*"
 CALL_TO_ACTION = r"""
     subscribe(?:\s(?:now|today|here))?|sign\s(?:up|in)(?:\snow)?|log\s?in
@@ -224,14 +228,16 @@ TAGS = r"""
 # A credit label ("Photo: X"), a caption ending in one ("... (Image: Getty)"), or a caption
 # ending in a picture agency after a slash, bar or bracket ("Jane Doe/Getty Images",
 # "(REUTERS/Denis Balibouse)"): a sentence that merely names an agency has none of these.
+# The names before the agency ("Jane Doe / Pool / Getty") each start after one optional
+# space and are taken whole, so a row of slashes splits only one way.
 PHOTO_CREDIT = r"""
     (?:photo|photos|image|images|picture|file\sphoto|photograph|credit|credits
       |photo\scredit|image\scredit|image\ssource|foto|fotos|bild|bilder|fotograf[ií]a
       |cr[ée]dits?\sphotos?|zdj[eę]cie|[źz]r[oó]d[łl]o|bildquelle|fot)
     \s?(?::|/|by\b|\.)\s?.{1,80}
   | .{1,200}[.\s(](?:photo|foto|bild|fotos|image|zdj[eę]cie|[źz]r[oó]d[łl]o|quelle|fuente)\s?:\s?(?:(?!\.\s)[^:]){1,60}
-  | .{0,200}(?:[/|(]|\bvia\b|\bcredit\b\W*)\s?(?:[\w .'’&-]{1,40}\s?[/|]\s?)*
-    (?:getty(?:\simages)?|shutterstock|reuters|afp|ap|epa|dpa|istock(?:photo)?|imago(?:\simages)?
+  | .{0,200}(?:[/|(]|\bvia\b|\bcredit\b\W*)(?:\s?(?>[\w.'’&-][\w .'’&-]{0,39})\s?[/|])*
+    \s?(?:getty(?:\simages)?|shutterstock|reuters|afp|ap|epa|dpa|istock(?:photo)?|imago(?:\simages)?
       |bloomberg|xinhua|anadolu|sipa|picture\salliance|alamy|zuma(?:\spress)?|keystone|ansa)
     (?:\s(?:file|photo|images?|pool))?(?:\s?/\s?[\w .'’-]{1,40})?\)?
 """
@@ -243,12 +249,15 @@ SIGNUP_NOTICE = r"""
   | there\swas\san\serror\s(?:processing|with)\s.{0,60}
 """
 # Reporter credits under wire and newspaper stories: who reported or edited, not the story.
-CREDITS = r"""
-    \((?:additional\s)?(?:reporting|writing|editing|compiled|produced)\sby\s.{2,200}
-  | (?:additional\s)?reporting\sby\s[^,.;]{2,60}
-    (?:[,;]\s?(?:additional\s)?(?:editing|writing|reporting)\sby\s[^;]{2,100})+
-  | .{2,120}\scontributed\s(?:reporting|to\sthis\s(?:report|story|article)).{0,80}
-  | (?:write|email|contact)\s(?:to\s)?.{2,60}\sat\s\S+@\S+
+# Each ", editing by" starts the next credit: one credit's names never run over it (else a
+# row of them splits every way), and an address is taken whole.
+CREDIT_NEXT = r"[,;]\s?(?:additional\s)?(?:editing|writing|reporting)\sby\s"
+CREDITS = rf"""
+    \((?:additional\s)?(?:reporting|writing|editing|compiled|produced)\sby\s.{{2,200}}
+  | (?:additional\s)?reporting\sby\s[^,.;]{{2,60}}
+    (?:{CREDIT_NEXT}(?:(?!{CREDIT_NEXT})[^;]){{2,100}})+
+  | .{{2,120}}\scontributed\s(?:reporting|to\sthis\s(?:report|story|article)).{{0,80}}
+  | (?:write|email|contact)\s(?:to\s)?.{{2,60}}\sat\s(?>\S+@\S+)
 """
 # A row of footer links: imprint, privacy, contact, terms, in the languages we see.
 FOOTER_WORDS = r"""impressum|datenschutz(?:erkl[äa]rung)?|kontakt|agb|privacy(?:\spolicy)?|terms
@@ -261,8 +270,12 @@ FOOTER_LINKS = rf"(?:{FOOTER_WORDS})(?:\s(?:{FOOTER_WORDS}))+"
 
 
 def _rule(reason: str, pattern: str, **flags: bool) -> Rule:
-    """A rule with its pattern compiled in verbose mode (so vocabularies stay readable)."""
-    return Rule(reason, re.compile(pattern, re.VERBOSE), **flags)
+    """A rule with its pattern compiled in verbose mode (so vocabularies stay readable).
+
+    Anchored at the start: rules are matched whole, and a search of an unanchored pattern
+    would retry it from every character of a long line.
+    """
+    return Rule(reason, re.compile(rf"\A(?:{pattern})", re.VERBOSE), **flags)
 
 
 # In order: the first rule that matches names the reason.
@@ -340,9 +353,11 @@ def font_size_neighbours(text: Sequence[str], rules: dict[int, str]) -> None:
 # --------------------------------------------------------------------------------------------
 
 NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|van|von|de|del|der|da|di|al|bin|ibn|le|la)){0,4}"
+# The words joining names are whole words: "Amy" is never "Am" and "y", else a row of such
+# names splits every way ("By " + "Amy " * 40 + "!" took hours).
 BYLINE = re.compile(
     rf"^(?:[Bb]y|BY|[Ww]ritten by|[Rr]eporting by|[Ww]ords by|[Vv]on|[Pp]ar|[Pp]or)\s+"
-    rf"(?P<names>{NAME}(?:\s*(?:,|and|&|et|und|y)\s*{NAME})*)"
+    rf"(?P<names>{NAME}(?:\s*(?:,|\band\b|&|\bet\b|\bund\b|\by\b)\s*{NAME})*)"
     r"(?:\s*[|,–—-]\s*[\w .'’&-]{1,40})?$"
 )
 

@@ -44,7 +44,7 @@ MODIFIED_MARK = re.compile(r"modif|updated|aktualisiert|actualiza", re.I)
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[^\d]|$)")
 # A date inside a longer line: "29.10.2021", "1. November 2023", "March 3, 2021", ISO.
 DATE_IN_TEXT = re.compile(
-    rf"(?:\b(?:updated|last updated|modified|aktualisiert|actualizado|mis à jour)\s*:?\s*)?"
+    rf"(?:\b(?:updated|last updated|modified|aktualisiert|actualizado|mis à jour)\s*+(?::\s*+)?)?"
     rf"(?:\d{{1,2}}\.\s?\d{{1,2}}\.\s?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
     rf"|\d{{1,2}}(?:\.|st|nd|rd|th|er)?\s(?:de\s)?(?:{MONTH_NAMES})\.?,?\s(?:de\s)?\d{{4}}"
     rf"|(?:{MONTH_NAMES})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}})(?![\d:])",

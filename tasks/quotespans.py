@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tasks.records import QuoteSpan
@@ -42,6 +43,29 @@ class Quoted:
         return self.parts[-1].end_char
 
 
+class QuotedOffsets:
+    """Whether an offset lies inside one of a body's quotes, in log time.
+
+    Speaker resolution asks this of every name and pronoun it considers; scanning all the
+    quotes each time made an article of many quotes and names cubic.
+    """
+
+    def __init__(self, quoted: Sequence[Quoted]) -> None:
+        parts = sorted((p.start_char, p.end_char) for q in quoted for p in q.parts)
+        self._starts = [start for start, _ in parts]
+        # The furthest end among the parts starting at or before each one (parts may overlap).
+        self._reach: list[int] = []
+        furthest = -1
+        for _, end in parts:
+            furthest = max(furthest, end)
+            self._reach.append(furthest)
+
+    def __contains__(self, offset: int) -> bool:
+        """True when some part has start <= offset < end."""
+        i = bisect_right(self._starts, offset)
+        return i > 0 and self._reach[i - 1] > offset
+
+
 @dataclass(frozen=True)
 class _Raw:
     """A quoted stretch before trimming: where its marks are, and whether it runs on."""
@@ -78,11 +102,15 @@ def _stretches(body: str) -> list[_Raw]:
     """Closed quoted stretches, paragraph by paragraph, with quotes continued over paragraphs.
 
     A quote running over paragraphs repeats its opening mark at each paragraph's start and
-    closes only in the last one; an opening mark never closed is dropped.
+    closes only in the last one; an opening mark never closed is dropped. Linear in the body:
+    each paragraph is read forward once per kind of mark (see _Marks), whatever the number of
+    marks, and the paragraph after each one is looked up once.
     """
     out: list[_Raw] = []
     paragraphs = list(_paragraphs(body))
+    following = _following_text(paragraphs)
     for n, (offset, para) in enumerate(paragraphs):
+        marks = _Marks(para)
         i = 0
         while (found := OPENERS.search(para, i)) is not None:
             i = found.start()
@@ -92,22 +120,51 @@ def _stretches(body: str) -> list[_Raw]:
             if straight and ((i > 0 and para[i - 1].isalnum()) or para[i + 1 : i + 2].isspace()):
                 i += 1
                 continue
-            close = _closing(para, i + 1, para[i], closers)
+            close = _closing(marks, i + 1, para[i], closers)
             if close >= 0:
                 out.append(_Raw(offset + i, offset + close, continued=False))
                 i = close + 1
                 continue
-            if _continues(paragraphs, n, para[i]):
+            if following[n].startswith(para[i]):
                 out.append(_Raw(offset + i, offset + len(para), continued=True))
                 break
             i += 1
     return out
 
 
-def _continues(paragraphs: list[tuple[int, str]], n: int, opener: str) -> bool:
-    """True when the next non-empty paragraph opens with the same mark (a quote running on)."""
-    following = next((p for _, p in paragraphs[n + 1 :] if p.strip()), "")
-    return following.lstrip().startswith(opener)
+def _following_text(paragraphs: list[tuple[int, str]]) -> list[str]:
+    """For each paragraph, the next non-empty one without its leading spaces ("" if none).
+
+    A quote runs on when that paragraph opens with its mark; computed once, back to front.
+    """
+    out = [""] * len(paragraphs)
+    after = ""
+    for n in range(len(paragraphs) - 1, -1, -1):
+        out[n] = after
+        if paragraphs[n][1].strip():
+            after = paragraphs[n][1].lstrip()
+    return out
+
+
+class _Marks:
+    """The next position of each mark in a paragraph, for positions that only move forward.
+
+    A paragraph of 10,000 unclosed marks would otherwise be searched to its end from each of
+    them (quadratic); here each kind of mark is searched past each of its occurrences once.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[str, tuple[int, int]] = {}  # mark -> (searched from, found at or -1)
+
+    def find(self, mark: str, start: int) -> int:
+        """Position of the first `mark` at or after `start`, or -1 (`start` never decreasing)."""
+        cached = self.found.get(mark)
+        if cached is not None and cached[0] <= start and (cached[1] < 0 or cached[1] >= start):
+            return cached[1]
+        at = self.text.find(mark, start)
+        self.found[mark] = (start, at)
+        return at
 
 
 def _split_by_attribution(body: str, first: _Raw, second: _Raw, max_gap_words: int) -> bool:
@@ -137,15 +194,15 @@ def _paragraphs(body: str) -> Iterator[tuple[int, str]]:
         offset += len(line) + 1
 
 
-def _closing(text: str, start: int, opener: str, closers: str) -> int:
+def _closing(marks: _Marks, start: int, opener: str, closers: str) -> int:
     """Index of the closing mark, or -1 when the quote is not closed in this paragraph."""
-    positions = [p for p in (text.find(c, start) for c in closers) if p >= 0]
+    positions = [p for p in (marks.find(c, start) for c in closers) if p >= 0]
     if not positions:
         return -1
     close = min(positions)
     # Typographic marks open and close differently: a second opening mark before any closing
     # one means this one was never closed (a typo, or a quote running past the paragraph).
-    reopened = text.find(opener, start) if opener not in closers else -1
+    reopened = marks.find(opener, start) if opener not in closers else -1
     return -1 if 0 <= reopened < close else close
 
 

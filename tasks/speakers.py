@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from spacy.tokens import Doc, Span, Token
 
 from tasks.entities import normalize_name
 from tasks.names import first_name_gender
-from tasks.quotespans import Quoted
+from tasks.quotespans import Quoted, QuotedOffsets
 from tasks.records import EntityMention, SpeakerType
 
 
@@ -67,6 +68,77 @@ SPEAKING_LABELS = ("PERSON", "ORG", "GPE", "NORP")
 ORG_LABELS = ("ORG", "GPE", "NORP")
 
 
+class Mentions:
+    """An article's mentions sorted by start, searched by position in log time.
+
+    Resolving a speaker looks for names at, inside or before a position; scanning every
+    mention for each quote made an article of thousands of quotes and names quadratic.
+    """
+
+    def __init__(self, mentions: Sequence[EntityMention]) -> None:
+        self.items = sorted(mentions, key=lambda m: m.start_char)  # stable: ties keep order
+        self.starts = [m.start_char for m in self.items]
+        self.longest = max((m.end_char - m.start_char for m in self.items), default=0)
+
+    def starting(self, lo: int, hi: int) -> list[EntityMention]:
+        """The mentions starting in [lo, hi), in order."""
+        return self.items[bisect_left(self.starts, lo) : bisect_left(self.starts, hi)]
+
+    def covering(self, offset: int) -> list[EntityMention]:
+        """The mentions with start <= offset < end, in order."""
+        near = self.starting(offset - self.longest + 1, offset + 1)
+        return [m for m in near if offset < m.end_char]
+
+    def within(self, lo: int, hi: int) -> list[EntityMention]:
+        """The mentions lying inside [lo, hi), in order."""
+        near = self.items[bisect_left(self.starts, lo) : bisect_right(self.starts, hi)]
+        return [m for m in near if m.end_char <= hi]
+
+    def last_ending_by(self, offset: int, person: bool | None = None) -> EntityMention | None:
+        """The last mention (in order) ending at or before the offset; of a person or not."""
+        # Mentions starting a longest mention's length before the offset all end by then.
+        sure = bisect_right(self.starts, offset - self.longest)
+        for i in range(bisect_right(self.starts, offset) - 1, sure - 1, -1):
+            m = self.items[i]
+            if m.end_char <= offset and (person is None or (m.label == "PERSON") == person):
+                return m
+        last = self._last_person[sure - 1] if person else self._last_other[sure - 1]
+        found = sure - 1 if person is None else last
+        return self.items[found] if found >= 0 else None
+
+    @cached_property
+    def _last_person(self) -> list[int]:
+        """For each position, the index of the last person mention at or before it (or -1)."""
+        return self._last_where(True)
+
+    @cached_property
+    def _last_other(self) -> list[int]:
+        """For each position, the index of the last other mention at or before it (or -1)."""
+        return self._last_where(False)
+
+    def _last_where(self, person: bool) -> list[int]:
+        out, last = [], -1
+        for i, m in enumerate(self.items):
+            last = i if (m.label == "PERSON") == person else last
+            out.append(last)
+        return [*out, -1]  # [-1] (nothing before the first) reads the trailing -1
+
+
+@dataclass
+class _Memo:
+    """What speaker resolution works out once per article and reuses for every quote."""
+
+    referents: list[EntityMention] | None = None  # mentions outside quotes, not modifiers
+    fitting: dict[tuple[tuple[str, ...], str | None], Mentions] = field(default_factory=dict)
+    # (id of the fitting mentions, sentence start) -> whom a pronoun continues from there back
+    topics: dict[tuple[int, int], str | None] = field(default_factory=dict)
+    chunks: list[Span] | None = None  # noun chunks outside quotes, in order
+    chunk_ends: list[int] = field(default_factory=list)
+    chunks_by_root: dict[str, list[int]] = field(default_factory=dict)
+    # (noun, chunk index) -> index of the nearest chunk at or before it naming its source
+    nominals: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Context:
     """What speaker resolution knows about one article."""
@@ -78,6 +150,17 @@ class Context:
     surnames: dict[str, str]  # last name -> person entity id (named in this article)
     quoted: Sequence[Quoted]  # the article's quotes: antecedents are never inside them
     genders: dict[str, str]  # person entity id -> gender the article gives it
+    memo: _Memo = field(default_factory=_Memo, compare=False, repr=False)
+
+    @cached_property
+    def in_quotes(self) -> QuotedOffsets:
+        """The offsets inside the article's quotes."""
+        return QuotedOffsets(self.quoted)
+
+    @cached_property
+    def named(self) -> Mentions:
+        """The mentions, searchable by position."""
+        return Mentions(self.mentions)
 
 
 @dataclass(frozen=True)
@@ -106,8 +189,8 @@ def resolve(subject: Token, verb: Token | None, ctx: Context) -> Speaker:
     verb_text = verb.text if verb is not None else None
     found = (
         ctx.aliases.get(normalize_name(text))
-        or _mention_at(subject.idx, ctx.mentions)
-        or _person_within(subject, ctx.mentions)
+        or _mention_at(subject.idx, ctx.named)
+        or _person_within(subject, ctx.named)
         or ctx.surnames.get(normalize_name(subject.text))
     )
     if found is not None:
@@ -150,8 +233,7 @@ def named_between(speaker: Speaker, ctx: Context, start: int, end: int) -> bool:
     """True when someone a pronoun could mean is named between two offsets, outside quotes."""
     labels = _pronoun_labels((speaker.mention or "").lower())
     return any(
-        start <= m.start_char < end and m.label in labels and not _quoted(m.start_char, ctx)
-        for m in ctx.mentions
+        m.label in labels and not _quoted(m.start_char, ctx) for m in ctx.named.starting(start, end)
     )
 
 
@@ -168,25 +250,62 @@ def is_anonymous(head: Token) -> bool:
 
 def _nominal(subject: Token, text: str, verb: str | None, ctx: Context) -> Speaker:
     """ "the official", "the ministry", "the statement": the source named earlier, if any."""
-    for chunk in reversed(_chunks_before(subject, ctx)):
-        if chunk.root.lower_ != subject.lower_:
-            continue
-        # "a senior US official": the country is where the official works, not who spoke.
-        person = subject.lower_ in PERSON_NOUNS
-        named = _mention_within(chunk, ctx.mentions, ("PERSON",) if person else SPEAKING_LABELS)
-        if named is not None:
-            return _entity(text, named, verb, ctx)
-        if is_anonymous(chunk.root):
-            return Speaker(text, _as_name(chunk), None, verb, "anonymous")
-        issuer = _issuer(chunk.root) if subject.lower_ in DOCUMENT_NOUNS else None
-        if issuer is not None:
-            # "Obama released a statement …" then "the statement said": Obama speaks.
-            found = resolve(issuer, None, ctx)
-            return Speaker(text, found.name, found.entity_id, verb, found.kind)
+    chunk = _source_chunk(subject, ctx)
+    if chunk is not None:
+        found = _chunk_source(chunk, subject.lower_, text, verb, ctx)
+        if found is not None:
+            return found
     labels: tuple[str, ...] = ("PERSON",) if subject.lower_ in PERSON_NOUNS else ORG_LABELS
     if subject.lower_ in DOCUMENT_NOUNS:
         labels = SPEAKING_LABELS
     return _antecedent(subject.doc, text, subject.idx, labels, verb, ctx)
+
+
+def _chunk_source(
+    chunk: Span, noun: str, text: str, verb: str | None, ctx: Context
+) -> Speaker | None:
+    """Who an earlier noun phrase with the subject's noun names, if it names anyone."""
+    # "a senior US official": the country is where the official works, not who spoke.
+    person = noun in PERSON_NOUNS
+    named = _mention_within(chunk, ctx.named, ("PERSON",) if person else SPEAKING_LABELS)
+    if named is not None:
+        return _entity(text, named, verb, ctx)
+    if is_anonymous(chunk.root):
+        return Speaker(text, _as_name(chunk), None, verb, "anonymous")
+    issuer = _issuer(chunk.root) if noun in DOCUMENT_NOUNS else None
+    if issuer is not None:
+        # "Obama released a statement …" then "the statement said": Obama speaks.
+        found = resolve(issuer, None, ctx)
+        return Speaker(text, found.name, found.entity_id, verb, found.kind)
+    return None
+
+
+def _source_chunk(subject: Token, ctx: Context) -> Span | None:
+    """The nearest noun phrase before the subject, outside quotes, with the subject's noun
+    that names a source (see _chunk_source); walks back once per phrase per article."""
+    memo = ctx.memo
+    if memo.chunks is None:
+        memo.chunks = [c for c in subject.doc.noun_chunks if not _quoted(c.start_char, ctx)]
+        memo.chunk_ends = [c.end_char for c in memo.chunks]
+        for i, c in enumerate(memo.chunks):
+            memo.chunks_by_root.setdefault(c.root.lower_, []).append(i)
+    noun = subject.lower_
+    same = memo.chunks_by_root.get(noun, [])
+    # The phrases with the noun that end before the subject, nearest first.
+    before = bisect_right(memo.chunk_ends, subject.idx)
+    walked: list[int] = []
+    found = -1
+    for i in reversed(same[: bisect_left(same, before)]):
+        if (noun, i) in memo.nominals:
+            found = memo.nominals[noun, i]
+            break
+        walked.append(i)
+        if _chunk_source(memo.chunks[i], noun, "", None, ctx) is not None:
+            found = i
+            break
+    for i in walked:
+        memo.nominals[noun, i] = found
+    return memo.chunks[found] if found >= 0 else None
 
 
 def _issuer(document: Token) -> Token | None:
@@ -205,15 +324,6 @@ def _as_name(chunk: Span) -> str:
     """An unnamed source as a speaker name: "a senior US official", even at a sentence start."""
     first = chunk[0]
     return chunk.text if first.dep_ != "det" else first.lower_ + chunk.text[len(first.text) :]
-
-
-def _chunks_before(subject: Token, ctx: Context) -> list[Span]:
-    """The noun phrases before the subject, outside quotes."""
-    return [
-        c
-        for c in subject.doc.noun_chunks
-        if c.end_char <= subject.idx and not _quoted(c.start_char, ctx)
-    ]
 
 
 def _pronoun_labels(pronoun: str) -> tuple[str, ...]:
@@ -249,66 +359,130 @@ def _antecedent(
     doc: Doc, text: str, offset: int, labels: tuple[str, ...], verb: str | None, ctx: Context
 ) -> Speaker:
     """The nearest entity of the given labels named before the offset, outside quotes."""
-    # A name modifying another noun ("a UN Security Council meeting") is not a referent.
-    before = [
-        m
-        for m in ctx.mentions
-        if m.end_char <= offset
-        and m.label in labels
-        and not _quoted(m.start_char, ctx)
-        and not _modifier(doc, m)
-    ]
     # "she" is not the man named last: a first name or an honorific tells them apart.
     wanted = PRONOUN_GENDER.get(text.lower())
-    before = [m for m in before if not wanted or _gender(m, ctx) in (wanted, None)]
-    if not before:
+    fitting = _fitting(doc, ctx, labels, wanted)
+    last = fitting.last_ending_by(offset)
+    if last is None:
         return Speaker(text, text, None, verb, "unknown")
     if labels == ("PERSON",):
-        found = _topic(doc, offset, before, wanted, ctx)
+        found = _topic(doc, offset, fitting, wanted, ctx)
         if found is not None:
             return _entity(text, found, verb, ctx)
     # "They" and "the statement" prefer a group named before them, else a person.
-    groups = [m for m in before if m.label != "PERSON"]
-    return _entity(text, (groups or before)[-1].entity_id, verb, ctx)
+    group = fitting.last_ending_by(offset, person=False)
+    return _entity(text, (group or last).entity_id, verb, ctx)
+
+
+def _fitting(doc: Doc, ctx: Context, labels: tuple[str, ...], wanted: str | None) -> Mentions:
+    """The mentions a pronoun or noun of these labels and gender can point back to (once
+    per article): outside quotes, not modifying another noun ("a UN Security Council
+    meeting"), of a fitting label and of the wanted gender or an unknown one."""
+    memo = ctx.memo
+    if memo.referents is None:
+        memo.referents = [
+            m for m in ctx.mentions if not _quoted(m.start_char, ctx) and not _modifier(doc, m)
+        ]
+    found = memo.fitting.get((labels, wanted))
+    if found is None:
+        found = memo.fitting[labels, wanted] = Mentions(
+            [
+                m
+                for m in memo.referents
+                if m.label in labels and (not wanted or _gender(m, ctx) in (wanted, None))
+            ]
+        )
+    return found
 
 
 def _topic(
-    doc: Doc, offset: int, fitting: Sequence[EntityMention], wanted: str | None, ctx: Context
+    doc: Doc, offset: int, fitting: Mentions, wanted: str | None, ctx: Context
 ) -> str | None:
     """The person a "he" or "the senator" continues: the named subject of the nearest
     sentence before it that has one, else the last fitting person named in that sentence.
 
     "Biden rubbished Trump's claim. “…,” he said." means Biden: a subject pronoun refers
-    back to the last sentence's subject far more often than to its objects.
+    back to the last sentence's subject far more often than to its objects. What a sentence
+    before the pronoun's own says does not depend on the pronoun, so the walk back from each
+    sentence is done once per article (else a run of "he said" sentences is quadratic).
     """
     token = doc.char_span(offset, offset + 1, alignment_mode="expand")
     if token is None or len(token) == 0:
         return None
-    starts = [m.start_char for m in fitting]  # sorted, all before the offset
-    end = len(fitting)
     sent: Span | None = token[0].sent
+    assert sent is not None
+    decided, found, _ = _sentence_topic(doc, sent, None, offset, fitting, wanted, ctx)
+    if decided:
+        return found
+    walked: list[tuple[tuple[int, int], bool]] = []  # (memo key, offset-independent)
+    following = sent.start_char
+    sent = doc[sent.start - 1].sent if sent.start > 0 else None
     while sent is not None:
-        first = bisect_left(starts, sent.start_char)
-        inside = fitting[first:end]
-        end = first
-        for subject in _main_subjects(sent, offset, ctx):
-            named = _mention_at(subject.idx, fitting) or _mention_within(
-                phrase(subject), fitting, ("PERSON",)
-            )
-            if named is not None:
-                return named
-            if subject.lower_ in PERSON_PRONOUNS and wanted in (
-                None,
-                PRONOUN_GENDER[subject.lower_],
-            ):
-                inside = []  # "He said he would …": the same person, named further back
-                break
-        # "Mosman saw Santilli's words differently": an owner is rarely who speaks next.
-        inside = [m for m in inside if not _owner(doc, m)]
-        if inside:
-            return inside[-1].entity_id
+        key = (id(fitting), sent.start_char)  # fitting: one object per article and kind
+        if key in ctx.memo.topics:
+            found = ctx.memo.topics[key]
+            break
+        decided, found, independent = _sentence_topic(
+            doc, sent, following, offset, fitting, wanted, ctx
+        )
+        walked.append((key, independent))
+        if decided:
+            break
+        following = sent.start_char
         sent = doc[sent.start - 1].sent if sent.start > 0 else None
-    return None
+    for key, independent in reversed(walked):
+        if not independent:
+            break  # this sentence's answer, and those of the ones after it, vary by pronoun
+        ctx.memo.topics[key] = found
+    return found
+
+
+def _sentence_topic(
+    doc: Doc,
+    sent: Span,
+    following: int | None,
+    offset: int,
+    fitting: Mentions,
+    wanted: str | None,
+    ctx: Context,
+) -> tuple[bool, str | None, bool]:
+    """What one sentence says of whom a pronoun at `offset` means: (decided, entity id,
+    whether the answer holds for any pronoun after it).
+
+    `following` is the start of the next sentence (None: the pronoun's own sentence). Only
+    fitting mentions ending by the offset count; one reaching into the next sentence makes
+    the answer depend on the pronoun.
+    """
+    starting = fitting.starting(sent.start_char, offset + 1 if following is None else following)
+    touched = list(starting)
+    inside = [m for m in starting if m.end_char <= offset]
+    for subject in _main_subjects(sent, offset, ctx):
+        covering = fitting.covering(subject.idx)
+        touched += covering
+        at = [m for m in covering if m.end_char <= offset and m.label in SPEAKING_LABELS]
+        span = phrase(subject)
+        within = [
+            m
+            for m in fitting.within(span.start_char, span.end_char)
+            if m.end_char <= offset and m.label == "PERSON"
+        ]
+        touched += within
+        named = at[0].entity_id if at else (within[0].entity_id if within else None)
+        if named is not None:
+            return True, named, _independent(touched, following)
+        if subject.lower_ in PERSON_PRONOUNS and wanted in (None, PRONOUN_GENDER[subject.lower_]):
+            inside = []  # "He said he would …": the same person, named further back
+            break
+    # "Mosman saw Santilli's words differently": an owner is rarely who speaks next.
+    inside = [m for m in inside if not _owner(doc, m)]
+    if inside:
+        return True, inside[-1].entity_id, _independent(touched, following)
+    return False, None, _independent(touched, following)
+
+
+def _independent(mentions: Sequence[EntityMention], following: int | None) -> bool:
+    """True when no mention reaches past the sentence (so none can end after a pronoun)."""
+    return following is not None and all(m.end_char <= following for m in mentions)
 
 
 def _main_subjects(sent: Span, offset: int, ctx: Context) -> list[Token]:
@@ -365,6 +539,7 @@ def _gender_votes(
     "his", "she", "her" after the name in sentences naming only that person."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     starts = [m.start_char for m in people]
+    in_quotes = QuotedOffsets(quoted)
     for sent in doc.sents:
         inside = people[bisect_left(starts, sent.start_char) : bisect_left(starts, sent.end_char)]
         for m in inside:
@@ -376,7 +551,7 @@ def _gender_votes(
             continue
         for token in sent:
             gender = REFERRING_GENDER.get(token.lower_)
-            if gender and token.idx > inside[0].start_char and not _inside(token.idx, quoted):
+            if gender and token.idx > inside[0].start_char and token.idx not in in_quotes:
                 votes[inside[0].entity_id][gender] += 1
     return votes
 
@@ -389,12 +564,7 @@ def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speake
 
 def _quoted(offset: int, ctx: Context) -> bool:
     """True when an offset lies inside one of the article's quotes."""
-    return _inside(offset, ctx.quoted)
-
-
-def _inside(offset: int, quoted: Sequence[Quoted]) -> bool:
-    """True when an offset lies inside one of the quotes."""
-    return any(p.start_char <= offset < p.end_char for q in quoted for p in q.parts)
+    return offset in ctx.in_quotes
 
 
 def phrase(subject: Token) -> Span:
@@ -419,37 +589,26 @@ def phrase(subject: Token) -> Span:
     return doc[left : right + 1]
 
 
-def _mention_at(offset: int, mentions: Sequence[EntityMention]) -> str | None:
+def _mention_at(offset: int, mentions: Mentions) -> str | None:
     """The entity of a speaking-type mention covering an offset (the phrase's head word)."""
-    for m in mentions:
-        if m.start_char <= offset < m.end_char and m.label in SPEAKING_LABELS:
+    for m in mentions.covering(offset):
+        if m.label in SPEAKING_LABELS:
             return m.entity_id
     return None
 
 
-def _mention_within(
-    chunk: Span, mentions: Sequence[EntityMention], labels: tuple[str, ...]
-) -> str | None:
+def _mention_within(chunk: Span, mentions: Mentions, labels: tuple[str, ...]) -> str | None:
     """An entity named inside a noun phrase ("State Department spokesman Ned Price")."""
-    inside = [
-        m
-        for m in mentions
-        if chunk.start_char <= m.start_char and m.end_char <= chunk.end_char and m.label in labels
-    ]
+    inside = [m for m in mentions.within(chunk.start_char, chunk.end_char) if m.label in labels]
     people = [m for m in inside if m.label == "PERSON"]
     return (people or inside)[0].entity_id if inside else None
 
 
-def _person_within(subject: Token, mentions: Sequence[EntityMention]) -> str | None:
+def _person_within(subject: Token, mentions: Mentions) -> str | None:
     """A person named in the subject's subtree, as in "The chairman, Senator Bob Menendez,"."""
     start, end = subject.left_edge.idx, subject.right_edge.idx + len(subject.right_edge)
     people = [
-        m
-        for m in mentions
-        if m.label == "PERSON"
-        and start <= m.start_char
-        and m.end_char <= end
-        and not _describes(subject, m)
+        m for m in mentions.within(start, end) if m.label == "PERSON" and not _describes(subject, m)
     ]
     return people[0].entity_id if people else None
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.etree
 import pytest
 
-from tasks.clean import CleanSettings, clean_documents, headline_repeats, site_name
-from tasks.dates import date_in_line, parse_date_line
+from tasks import clean
+from tasks.clean import CleanSettings, LineReport, clean_documents, headline_repeats, site_name
+from tasks.dates import date_in_line, parse_date_line, parse_datetime
 from tasks.htmlpage import inline_text
 from tasks.records import (
     CleanDocument,
@@ -456,6 +461,40 @@ def test_unparseable_input_date_gives_no_candidate() -> None:
 
 
 @pytest.mark.parametrize(
+    "published_at",
+    [
+        "0001-01-01T00:00:00+05:00",  # 31 Dec of year 0 in UTC: no such datetime
+        "9999-12-31T23:59:59-05:00",  # year 10000 in UTC
+        "sometime last week",
+        "Tue, 19 Sep 99999999999999999999 10:00:00 +0200",  # overflows a C long
+        "\ud800",  # a lone surrogate from a JSON escape
+    ],
+)
+def test_bad_input_date_drops_the_date_with_a_warning(published_at: str) -> None:
+    doc = clean_one(PROSE_1, published_at=published_at)
+    assert doc.dates == ()
+    shown = "\ufffd" if published_at == "\ud800" else published_at  # lone surrogate replaced
+    assert doc.warnings == (f"bad_date_field: {shown}",)
+    doc.warnings[0].encode("utf-8")  # storable as Parquet text
+
+
+def test_bad_input_date_warning_follows_the_input_warnings() -> None:
+    raw = RawDocument("doc.html", PAGE, "html", "utf-8", published_at="0001-01-01T00:00:00+05:00",
+                      warnings=("invalid_utf8: 4 bytes replaced",))  # fmt: skip
+    (doc,), rejects = clean_documents([raw], SETTINGS)
+    assert rejects == []
+    assert not any(d.source == "input_field" for d in doc.dates)
+    assert doc.warnings == (
+        "invalid_utf8: 4 bytes replaced",
+        "bad_date_field: 0001-01-01T00:00:00+05:00",
+    )
+
+
+def test_rfc2822_date_with_huge_numbers_is_no_date() -> None:
+    assert parse_datetime("Mon, 1 Jan 2020 99999999999999999999:00:00 +0000", 80) is None
+
+
+@pytest.mark.parametrize(
     ("given", "url", "outlet"),
     [
         ("Azatutyun", "https://www.example.com/a", "Azatutyun"),
@@ -579,6 +618,83 @@ def test_text_of_boilerplate_only_is_empty_after_cleaning() -> None:
     assert reject_one("Advertisement\n\nMust Read\nShare on Facebook\n").reason == (
         "empty_after_cleaning"
     )
+
+
+def _slow_on(marker: str, seconds: float) -> object:
+    """classify_lines that stalls (sleeps, then spins in Python) on lines holding a marker."""
+    original = clean.classify_lines
+
+    def classify(lines: Sequence[str], *args: object, **kwargs: object) -> LineReport:
+        if any(marker in line for line in lines):
+            time.sleep(seconds)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:  # a runaway loop: only the watchdog ends it
+                pass
+        return original(lines, *args, **kwargs)  # type: ignore[arg-type]
+
+    return classify
+
+
+def test_document_over_its_time_budget_is_a_timeout_reject(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(clean, "classify_lines", _slow_on("STALL", 5.0))
+    settings = dataclasses.replace(SETTINGS, max_seconds_per_document=0.3)
+    docs = [
+        RawDocument("a.txt", PROSE_1, "text", "utf-8"),
+        RawDocument("slow.txt", f"STALL\n\n{PROSE_1}", "text", "utf-8"),
+        RawDocument("c.txt", PROSE_2, "text", "utf-8"),
+    ]
+    started = time.monotonic()
+    cleaned, rejects = clean_documents(docs, settings)
+    assert time.monotonic() - started < 3
+    assert [d.source_uri for d in cleaned] == ["a.txt", "c.txt"]
+    assert [(r.source_uri, r.reason, r.stage) for r in rejects] == [
+        ("slow.txt", "timeout", "clean")
+    ]
+
+
+def test_time_budget_holds_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask runs the stage in worker threads: there a watchdog, not SIGALRM, ends the overrun.
+    monkeypatch.setattr(clean, "classify_lines", _spinning_on("STALL", clean.classify_lines))
+    settings = dataclasses.replace(SETTINGS, max_seconds_per_document=0.3)
+    docs = [
+        RawDocument("slow.txt", f"STALL\n\n{PROSE_1}", "text", "utf-8"),
+        RawDocument("b.txt", PROSE_2, "text", "utf-8"),
+    ]
+    out: list[tuple[list[CleanDocument], list[Reject]]] = []
+    worker = threading.Thread(target=lambda: out.append(clean_documents(docs, settings)))
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive()
+    ((cleaned, rejects),) = out
+    assert [d.source_uri for d in cleaned] == ["b.txt"]
+    assert [(r.source_uri, r.reason) for r in rejects] == [("slow.txt", "timeout")]
+
+
+def _spinning_on(marker: str, original: object) -> object:
+    """classify_lines that loops for good on lines holding a marker."""
+
+    def classify(lines: Sequence[str], *args: object, **kwargs: object) -> LineReport:
+        while any(marker in line for line in lines):
+            pass
+        return original(lines, *args, **kwargs)  # type: ignore[operator]
+
+    return classify
+
+
+def test_unexpected_error_is_an_extraction_error_reject(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> LineReport:
+        raise ValueError("rule exploded")
+
+    monkeypatch.setattr(clean, "classify_lines", broken)
+    rejected = reject_one(PROSE_1)
+    assert (rejected.reason, rejected.stage) == ("extraction_error", "clean")
+    assert rejected.detail == "ValueError: rule exploded"
+
+
+def test_default_time_budget() -> None:
+    assert CleanSettings().max_seconds_per_document == 30
 
 
 def test_batch_keeps_order_and_is_deterministic() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from datetime import UTC, datetime
+import json
+import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from factories import clean_document
 
+from tasks import ingest, normalize
 from tasks.clean import CleanSettings, clean_documents
 from tasks.normalize import NormalizeSettings, normalize_documents, normalize_text
 from tasks.records import Article, CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
@@ -170,6 +174,42 @@ def test_published_date_is_the_outlets_own_day() -> None:
     assert result.published_date.isoformat() == "2022-05-03"
 
 
+def test_date_without_a_utc_time_is_dropped_with_a_warning() -> None:
+    # Year 1 at +05:00 is year 0 in UTC: no datetime holds it, so it cannot be compared.
+    too_early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+    too_late = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    dates = (
+        DateCandidate(too_early, "html_metadata", "published"),
+        DateCandidate(too_late, "html_metadata", "modified"),
+        DateCandidate(utc(2023, 9, 20), "url", "published"),
+    )
+    result = article(clean_doc(dates=dates, warnings=("invalid_utf8: 4 bytes replaced",)))
+    assert (result.published_at, result.published_at_source) == (utc(2023, 9, 20), "url")
+    assert result.modified_at is None
+    assert result.warnings == (
+        "invalid_utf8: 4 bytes replaced",
+        "bad_date: html_metadata 0001-01-01T00:00:00+05:00",
+        "bad_date: html_metadata 9999-12-31T23:59:00-05:00",
+    )
+
+
+@pytest.mark.parametrize(
+    "published_at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "garbage"]
+)
+def test_bad_jsonl_date_gives_an_article_without_it(tmp_path: Path, published_at: str) -> None:
+    line = {"text": ENGLISH, "published_at": published_at, "title": "Karabakh"}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    raw, ingest_rejects = ingest.read_inputs(
+        ingest.discover(tmp_path), tmp_path, ingest.IngestSettings()
+    )
+    cleaned, clean_rejects = clean_documents(raw, CleanSettings())
+    articles, rejects = normalize_documents(cleaned, SETTINGS, NOW)
+    assert ingest_rejects == clean_rejects == rejects == []
+    (result,) = articles
+    assert (result.published_at, result.published_at_source) == (None, None)
+    assert result.warnings == (f"bad_date_field: {published_at}",)
+
+
 def test_naive_reference_time_is_taken_as_utc() -> None:
     doc = clean_doc(dates=(DateCandidate(utc(2024, 8, 1, 13), "dateline", "published"),))
     articles, _ = normalize_documents([doc], SETTINGS, datetime(2024, 8, 1, 12))
@@ -249,6 +289,41 @@ def test_empty_body_is_rejected() -> None:
 def test_short_body_is_rejected() -> None:
     reject = rejected(clean_doc("Only five words in here."))
     assert (reject.reason, reject.stage) == ("too_short", "normalize")
+
+
+def test_document_over_its_time_budget_is_a_timeout_reject(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = normalize.normalize_text
+
+    def stalling(text: str) -> str:
+        if "STALL" in text:
+            time.sleep(5)
+        return original(text)
+
+    monkeypatch.setattr(normalize, "normalize_text", stalling)
+    settings = dataclasses.replace(SETTINGS, max_seconds_per_document=0.3)
+    docs = [clean_doc(source_uri="a"), clean_doc(f"STALL {ENGLISH}", source_uri="b"),
+            clean_doc(source_uri="c")]  # fmt: skip
+    started = time.monotonic()
+    articles, rejects = normalize_documents(docs, settings, NOW)
+    assert time.monotonic() - started < 3
+    assert [a.source_uri for a in articles] == ["a", "c"]
+    assert [(r.source_uri, r.reason, r.stage) for r in rejects] == [("b", "timeout", "normalize")]
+
+
+def test_unexpected_error_is_an_extraction_error_reject(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(body: str, settings: NormalizeSettings) -> str:
+        raise RuntimeError("classifier exploded")
+
+    monkeypatch.setattr(normalize, "detect_language", broken)
+    reject = rejected(clean_doc())
+    assert (reject.reason, reject.stage) == ("extraction_error", "normalize")
+    assert reject.detail == "RuntimeError: classifier exploded"
+
+
+def test_default_time_budget() -> None:
+    assert NormalizeSettings().max_seconds_per_document == 10
 
 
 def test_batch_keeps_order_and_is_deterministic() -> None:
