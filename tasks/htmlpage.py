@@ -15,18 +15,10 @@ from trafilatura.utils import load_html
 from tasks.dates import parse_datetime
 from tasks.lines import match_key
 from tasks.records import RemovedLine
+from tasks.safety import RejectError
 
 # trafilatura logs a warning for every icon link without text once links are kept: noise.
 logging.getLogger("trafilatura.xml").setLevel(logging.ERROR)
-
-
-class CleanError(Exception):
-    """A document that cannot be cleaned; carries the reject reason."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -87,15 +79,37 @@ class HtmlExtract:
     published: datetime | None
 
 
+# A character reference to a code point XML cannot hold (U+FFFE, U+FFFF, C0 controls): libxml2
+# keeps it as a broken node, and trafilatura then found no main text in the whole page.
+CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(content: str) -> str:
+    """A page with each reference to, or raw copy of, a character XML cannot hold as U+FFFD."""
+
+    def fix(match: re.Match[str]) -> str:
+        code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        try:
+            char = chr(code)
+        except (ValueError, OverflowError):
+            return "\ufffd"
+        bad = XML_INVALID.match(char) or 0xD800 <= code <= 0xDFFF
+        return "\ufffd" if bad else match.group(0)
+
+    return XML_INVALID.sub("\ufffd", CHAR_REF.sub(fix, content))
+
+
 def parse_html(content: str) -> HtmlElement:
     """Parse a page; a bare fragment is wrapped in a document first, as trafilatura expects."""
     if not TAG.search(content):
-        raise CleanError("malformed_html", "no HTML tag in content")
+        raise RejectError("malformed_html", "no HTML tag in content")
+    content = xml_safe(content)
     tree = load_html(content)
     if tree is None:
         tree = load_html(f"<html><body>{content}</body></html>")
     if tree is None:
-        raise CleanError("malformed_html", "lxml could not build a tree")
+        raise RejectError("malformed_html", "lxml could not build a tree")
     return tree
 
 
@@ -143,7 +157,7 @@ def extract_main_text(
     try:
         document = _run_trafilatura(tree, url, settings)
     except Exception as err:  # trafilatura and its fallbacks raise on odd trees
-        raise CleanError("extraction_failed", f"trafilatura: {type(err).__name__}: {err}") from err
+        raise RejectError("extraction_failed", f"trafilatura: {type(err).__name__}: {err}") from err
     body = getattr(document, "body", None)
     blocks = list(_extract_paragraphs(body)) if body is not None else []
     paragraphs = [text for _tag, text, _links in blocks]
@@ -151,8 +165,8 @@ def extract_main_text(
         depth = tree_depth(tree)
         if depth >= PARSER_MAX_DEPTH:
             # libxml2 stops building the tree at this depth, so the text below it is lost.
-            raise CleanError("html_too_deep", f"elements nested {depth} deep; text below is lost")
-        raise CleanError("extraction_failed", "trafilatura found no main text")
+            raise RejectError("html_too_deep", f"elements nested {depth} deep; text below is lost")
+        raise RejectError("extraction_failed", "trafilatura found no main text")
     return HtmlExtract(
         paragraphs=paragraphs,
         leading_heads=next((n for n, (tag, _, _) in enumerate(blocks) if tag != "head"), 0),
