@@ -83,6 +83,10 @@ class QuoteSettings:
     # Seconds for one article's quotes and speakers: the stage is linear in quote marks and
     # tokens, so only a fault (or a hostile text) runs this long.
     max_seconds_per_document: float = 30.0
+    # Tokens before and after a quote where its attribution is looked for, within its
+    # sentence: a news sentence is rarely past 60 tokens, and a text with no full stop is one
+    # sentence whose every quote would search it all (quadratic in quote marks).
+    attribution_max_tokens: int = 150
 
 
 STAGE = "quotes"
@@ -139,7 +143,7 @@ def article_quotes(
     quotes: list[Quote] = []
     previous: tuple[int, Speaker] | None = None
     for quote in quoted:
-        sent = _sentences(doc, article.body, quote)
+        sent = _sentences(doc, article.body, quote, settings.attribution_max_tokens)
         partial = _is_partial(article.body, sent, quote)
         if partial and _is_title(article.body[quote.start : quote.end], settings):
             continue
@@ -187,7 +191,7 @@ def _quote(article: Article, quote: Quoted, speaker: Speaker, partial: bool) -> 
     )
 
 
-def _sentences(doc: Doc, text: str, quote: Quoted) -> Span:
+def _sentences(doc: Doc, text: str, quote: Quoted, max_tokens: int) -> Span:
     """The sentences around a quote's attribution: those of its first part, and of the words
     up to its second part when an attribution splits it.
 
@@ -214,7 +218,9 @@ def _sentences(doc: Doc, text: str, quote: Quoted) -> Span:
         and _touching(text[previous.end_char : quote.start])
     ):
         start = previous.start
-    return doc[start:stop]
+    # A "sentence" of thousands of tokens (a list of quoted words with no full stop) would be
+    # searched whole for every quote in it.
+    return doc[max(start, first.start - max_tokens) : min(stop, first.end + max_tokens)]
 
 
 def _touching(gap: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -675,3 +676,15 @@ def test_partial_flags_on_seeds(seed_quotes: dict[str, list[Quote]]) -> None:
     partial = {q.text for qs in seed_quotes.values() for q in qs if q.is_partial}
     assert "ethnic cleansing" in partial and "utterly condemned" in partial
     assert not any(t.startswith("We had actually good news") for t in partial)
+
+
+def test_a_sentence_of_thousands_of_quotes_is_searched_near_each_quote(
+    make_article: Callable[..., Article],
+) -> None:
+    # No full stop: one sentence holds every quote, and each quote searched all of it
+    # (2,000 marks took 42 s).
+    article = make_article('"a b" ' * 2000 + 'Jane Porter said "we will rebuild the walls".')
+    started = time.perf_counter()
+    found = quotes_of([article])
+    assert time.perf_counter() - started < 15
+    assert "we will rebuild the walls" in {q.text for q in found}

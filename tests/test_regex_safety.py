@@ -15,10 +15,8 @@ import dataclasses
 import importlib
 import pkgutil
 import re
-import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -28,6 +26,7 @@ import tasks
 from tasks.clean import CleanSettings, clean_documents
 from tasks.quotespans import find_quotes
 from tasks.records import Article, RawDocument
+from tasks.safety import DocumentTimeout, time_limit
 
 # Each call on ~20 KB: a linear pattern takes a few milliseconds even under load; a
 # super-linear one takes seconds to hours.
@@ -122,33 +121,13 @@ def _phrases(pattern: re.Pattern[str]) -> list[str]:
     return sorted({p.replace("\\s", " ") for p in found})[:MAX_LITERALS]
 
 
-class TooSlow(Exception):
-    """A call ran past the alarm."""
-
-
-@contextmanager
-def alarm(seconds: float) -> Iterator[None]:
-    """Interrupt a runaway match (the re engine checks for signals as it goes)."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TooSlow
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _timed(op: Any, text: str, limit: float) -> float:
-    """Seconds one call takes (limit * 4 when the alarm has to stop it)."""
+    """Seconds one call takes (limit * 4 when the time limit has to stop it)."""
     started = time.perf_counter()
     try:
-        with alarm(limit * 4):
+        with time_limit(limit * 4):
             op(text)
-    except TooSlow:
+    except DocumentTimeout:
         pass
     return time.perf_counter() - started
 
@@ -215,7 +194,7 @@ ARTICLE = (
 def test_hostile_text_is_cleaned_at_once(content: str) -> None:
     doc = RawDocument("x.txt", content, "text", "utf-8")
     started = time.perf_counter()
-    with alarm(20):
+    with time_limit(20):
         _cleaned, rejects = clean_documents([doc], CleanSettings())
     assert time.perf_counter() - started < 2
     assert all(r.reason == "empty_after_cleaning" for r in rejects)  # never a timeout
@@ -247,7 +226,7 @@ def test_quote_search_is_linear_in_quote_marks(unit: str) -> None:
     # 80,000 marks: a search that is quadratic in them takes half a minute on "runs-on".
     body = _marks(unit, 80_000)
     started = time.perf_counter()
-    with alarm(30):
+    with time_limit(30):
         find_quotes(body, 2, 40)
     assert time.perf_counter() - started < 3
 
@@ -296,7 +275,7 @@ def test_speakers_of_many_quotes_are_found_in_linear_time(
     # 2,000 marks (1,000 quotes): quadratic and cubic searches took 1 to 5 minutes.
     body = opening + _marks(unit, 2_000)
     started = time.perf_counter()
-    with alarm(120):
+    with time_limit(120):
         found = quote_stage(body)
     assert time.perf_counter() - started < 30
     assert len(found) == 1_000 and {text for text, _ in found} == {"Yes we can"}
