@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tasks.records import CleanDocument
@@ -25,3 +28,18 @@ BLANK = CleanDocument(
 def clean_document(**fields: Any) -> CleanDocument:
     """A CleanDocument with the given fields, the others blank."""
     return replace(BLANK, **fields)
+
+
+LOCK_HOLDER = (
+    "import sys, time; from pathlib import Path; from tasks import write\n"
+    "with write.warehouse_lock(Path(sys.argv[1])):\n"
+    "    print('locked', flush=True); time.sleep(120)\n"
+)
+
+
+def hold_lock(warehouse: Path) -> subprocess.Popen[str]:
+    """Another process that holds the warehouse lock until it is killed."""
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(warehouse)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from badcorpus import ARTICLE_CHECKS, FLOW_WARNINGS, GOOD, write_hostile
+from factories import hold_lock
 from typer.testing import CliRunner
 
 from flows import GC_THRESHOLDS
@@ -116,15 +117,8 @@ def test_changed_settings_extract_again(tmp_path: Path) -> None:
 def test_second_run_is_refused_at_once_while_the_lock_is_held(tmp_path: Path) -> None:
     inputs = _copy_seeds(tmp_path / "in", 1)
     wh = tmp_path / "wh"
-    code = (
-        "import sys, time; from pathlib import Path; from tasks import write\n"
-        "with write.warehouse_lock(Path(sys.argv[1])):\n"
-        "    print('locked', flush=True); time.sleep(120)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(wh)], stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
+    holder = hold_lock(wh)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         cmd = [str(Path(sys.executable).parent / "newsetl"), "run", "--input", str(inputs),
                "--warehouse", str(wh), "--date", "2025-01-15"]  # fmt: skip
         started = time.monotonic()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from factories import hold_lock
 
 from tasks import query, schemas, write
 from tasks.records import Entity, Reject, RunSummary
@@ -164,21 +163,8 @@ def test_legacy_data_file_is_renamed_to_its_committed_attempt(tmp_path: Path) ->
     assert _visible(tmp_path) == ["new.txt"]
 
 
-def _hold_lock(warehouse: Path) -> subprocess.Popen[str]:
-    """Another process that holds the warehouse lock until it is killed."""
-    code = (
-        "import sys, time; from pathlib import Path; from tasks import write\n"
-        "with write.warehouse_lock(Path(sys.argv[1])):\n"
-        "    print('locked', flush=True); time.sleep(120)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(warehouse)], stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def test_second_lock_holder_is_refused_with_the_holder(tmp_path: Path) -> None:
-    holder = _hold_lock(tmp_path)
+    holder = hold_lock(tmp_path)
     try:
         with (
             pytest.raises(write.WarehouseLockedError, match=rf"running newsetl \(pid {holder.pid}"),
@@ -196,7 +182,7 @@ def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
     # The CLI takes the lock before anything slow, and the flow it runs takes it again.
     with write.warehouse_lock(tmp_path), write.warehouse_lock(tmp_path):
         pass
-    holder = _hold_lock(tmp_path)  # released by this process: another one can take it
+    holder = hold_lock(tmp_path)  # released by this process: another one can take it
     holder.kill()
     holder.wait()
 
