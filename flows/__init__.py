@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -28,3 +29,12 @@ for _name in BLAS_THREADS:
 # passes still collect what cycles there are. Workers import this package too.
 GC_THRESHOLDS = (50_000, 20, 20)
 gc.set_threshold(*GC_THRESHOLDS)
+
+# Logical dates a run accepts: a date outside is a typo, and date arithmetic near year 9999
+# overflows. Here, not in the flow module, so the CLI checks them before importing Prefect.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def outside_run_dates(day: date) -> str | None:
+    """Why a logical date is refused, or None when it is within the accepted range."""
+    return None if FIRST_DAY <= day <= LAST_DAY else f"{day} is outside {FIRST_DAY} .. {LAST_DAY}"

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows import PROJECT_ROOT
+from flows import PROJECT_ROOT, outside_run_dates
 from tasks import query, schemas, write
 from tasks.records import RunSummary
 from tasks.write import WarehouseLockedError
@@ -27,9 +27,6 @@ app = typer.Typer(
 )
 # Output is data (titles, quotes, file names), never markup: "[/]" in a title is text.
 console = Console(markup=False, emoji=False, highlight=False)
-# The logical dates a run accepts (flows.pipeline.check_run_date says the same, for runs
-# started by a schedule or the API).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 
 InputOpt = Annotated[Path, typer.Option("--input", help="Folder of input articles.")]
 WarehouseOpt = Annotated[
@@ -47,8 +44,9 @@ def _parse_date(value: str | None, option: str = "--date") -> date | None:
         day = date.fromisoformat(value)
     except ValueError:
         _usage(f"{option} {value!r} is not a date YYYY-MM-DD")
-    if not FIRST_DAY <= day <= LAST_DAY:
-        _usage(f"{option} {day} is outside {FIRST_DAY} .. {LAST_DAY}")
+    refused = outside_run_dates(day)
+    if refused:
+        _usage(f"{option} {refused}")
     return day
 
 

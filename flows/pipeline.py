@@ -26,7 +26,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
-from flows import BLAS_THREADS
+from flows import BLAS_THREADS, outside_run_dates
 from tasks import clean, dedup, entities, ingest, normalize, query, quotes, reuse, write
 from tasks.records import (
     Article,
@@ -74,9 +74,6 @@ IO_RETRIES: dict[str, Any] = {
     "retry_jitter_factor": 0.5,
     "retry_condition_fn": transient,
 }
-# Logical dates a run accepts: a date outside is a typo, and date arithmetic near year 9999
-# overflows.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 
 
 class InvariantError(Exception):
@@ -93,8 +90,9 @@ class EmptyInputError(Exception):
 
 def check_run_date(day: date) -> date:
     """The logical date, if within the accepted range; else a ValueError that says so."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"run date {day} is outside {FIRST_DAY} .. {LAST_DAY}")
+    refused = outside_run_dates(day)
+    if refused:
+        raise ValueError(f"run date {refused}")
     return day
 
 
