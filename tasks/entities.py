@@ -14,7 +14,7 @@ from datetime import datetime
 from spacy.tokens import Doc, Span, Token
 
 from tasks import nlp, safety
-from tasks.names import TITLE_WORDS
+from tasks.names import NAME_SUFFIXES, TITLE_WORDS
 from tasks.records import (
     Article,
     Entity,
@@ -49,6 +49,20 @@ class EntitySettings:
     # Seconds for one document's parse (when parsed alone) and mention rules: a parse is
     # linear in the capped text, so only a fault runs past a minute.
     max_seconds_per_document: float = 60.0
+    # A short name that several full names of the run share goes to the one with this share
+    # of their mentions (see surname_owner), else stays apart: a bare surname its article does
+    # not settle ("Trump" is Donald Trump beside a few mentions of Ivanka and Melania, "Bush"
+    # between Jeb and George stays apart), and an acronym. Past 1 they always stay apart.
+    dominant_share: float = 2 / 3
+    # An acronym joins a long name of its initials only when the run-wide labels agree ("US",
+    # GPE, is not the University of Strathclyde, ORG), the long name dominates the others of
+    # those initials and it is not far rarer than the acronym (acronym_max_ratio). False is the
+    # earlier rule (any label, the last long name in name order), kept to compare with.
+    acronym_same_label: bool = True
+    # A wrong merge renames every mention of the acronym, a missed one leaves only the long
+    # name's few apart: a long name never written in an article beside the acronym takes it
+    # only when the acronym has at most this many mentions per mention of the long name.
+    acronym_max_ratio: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,9 @@ SURNAME_MISLABELS = frozenset({"ORG", "NORP"})
 POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 PUNCT = re.compile(r"[^\w\s-]")
 MIDDLE_INITIAL = re.compile(r"^\w\.?$")
+# A bare surname may mean someone the run never names in full: the share of a candidate counts
+# that unseen namesake as one more full-name mention, so a single mention decides nothing.
+UNSEEN_NAMESAKE = 1
 
 
 def extract_mentions(articles: Sequence[Article], settings: EntitySettings) -> MentionBatch:
@@ -230,7 +247,7 @@ def canonicalize(
     by_group: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
     linked: list[tuple[Mention, str]] = []
     for m, key in keyed:
-        group = _resolve(key, labels[key], groups, named[m.article_id])
+        group = _resolve(key, labels[key], groups, named[m.article_id], settings.dominant_share)
         by_group[group].append((m, key))
         linked.append((m, group))
     entities = {g: _entity(g, ms, labels, canonical, published or {}) for g, ms in by_group.items()}
@@ -259,9 +276,7 @@ def _majority_labels(
     for m, key in keyed:
         votes[key][m.label] += 1
     labels = {k: fixed.get(k) or min(c, key=lambda lab: (-c[lab], lab)) for k, c in votes.items()}
-    surnames = {
-        k.split()[-1] for k, lab in labels.items() if lab == "PERSON" and len(k.split()) >= 2
-    }
+    surnames = {s for k, lab in labels.items() if lab == "PERSON" and (s := surname(k))}
     for key, label in labels.items():
         # The small model often tags a bare surname ORG or NORP ("Menendez", "Mirzoyan") when
         # the full name is a PERSON; places keep their label ("Jordan", "Washington").
@@ -277,39 +292,131 @@ class _Groups:
     full: dict[str, str]  # multiword PERSON key or any non-person key -> group key
     surnames: dict[str, set[str]]  # surname -> person groups ending with it
     acronyms: dict[str, str]  # acronym key -> group of the long name it abbreviates
+    named_in_full: Counter[str]  # person group -> its full-name mentions in the run
 
 
-def _person_key(key: str) -> str:
-    """A person's group key: first and last name, middle names and initials ignored."""
+def surname_owner(counts: Mapping[str, int], share: float, unseen: int = 0) -> str | None:
+    """The candidate a short name means: the one with at least `share` of the mentions, or None."""
+    # `counts` are the candidates' mentions; `unseen` adds mentions of a namesake no candidate
+    # stands for (see UNSEEN_NAMESAKE), so that a mention or two decides nothing.
+    if not counts:
+        return None
+    top = max(counts.values())
+    leaders = [key for key, n in counts.items() if n == top]
+    if len(leaders) > 1 or top <= 0 or top < share * (sum(counts.values()) + unseen):
+        return None
+    return leaders[0]
+
+
+def surname(key: str) -> str | None:
+    """The surname of a multiword person key, before any suffix ("trump" of "donald trump jr")."""
+    words = key.split()
+    while len(words) > 2 and words[-1] in NAME_SUFFIXES:
+        words.pop()
+    return words[-1] if len(words) >= 2 and words[-1] not in NAME_SUFFIXES else None
+
+
+def person_key(key: str) -> str:
+    """A person's group key: first name, surname and any suffix ("jr"); middle names ignored."""
     parts = [p for p in key.split() if not MIDDLE_INITIAL.fullmatch(p)]
-    return f"{parts[0]} {parts[-1]}" if len(parts) >= 2 else key
+    suffix: list[str] = []
+    while len(parts) > 2 and parts[-1] in NAME_SUFFIXES:
+        suffix.insert(0, parts.pop())
+    return " ".join([parts[0], parts[-1], *suffix]) if len(parts) >= 2 else key
 
 
 def _group_keys(
     keyed: Sequence[tuple[Mention, str]], labels: dict[str, str], settings: EntitySettings
 ) -> _Groups:
     """Decide the groups of multiword person names, surnames and acronyms."""
-    keys = sorted({key for _, key in keyed})
+    counts = Counter(key for _, key in keyed)
+    keys = sorted(counts)
     full: dict[str, str] = {}
     surnames: dict[str, set[str]] = defaultdict(set)
+    named_in_full: Counter[str] = Counter()
     for key in keys:
         if labels[key] == "PERSON" and len(key.split()) >= 2:
-            full[key] = f"PERSON:{_person_key(key)}"
-            surnames[key.split()[-1]].add(full[key])
+            full[key] = f"PERSON:{person_key(key)}"
+            named_in_full[full[key]] += counts[key]
+            if (last := surname(key)) is not None:
+                surnames[last].add(full[key])
     for key in keys:
         if key not in full and not (labels[key] == "PERSON" and key in surnames):
             full[key] = f"{labels[key]}:{key}"
+    acronym_keys = {
+        key
+        for m, key in keyed
+        if labels[key] != "PERSON" and _is_acronym(m.text, settings.max_acronym_len)
+    }
+    pick = _acronyms if settings.acronym_same_label else _acronyms_by_initials
+    acronyms = pick(acronym_keys, keyed, counts, labels, full, settings)
+    return _Groups(full, dict(surnames), acronyms, named_in_full)
+
+
+def _is_acronym(text: str, max_len: int) -> bool:
+    """Capitals, dotted or not: "UN", "U.S.", "NATO"."""
+    compact = text.replace(".", "")
+    return compact.isupper() and 2 <= len(compact) <= max_len
+
+
+def _acronyms(
+    acronym_keys: set[str],
+    keyed: Sequence[tuple[Mention, str]],
+    counts: Mapping[str, int],
+    labels: Mapping[str, str],
+    full: Mapping[str, str],
+    settings: EntitySettings,
+) -> dict[str, str]:
+    """Each acronym's long name: of its initials and label, dominant and not far rarer."""
+    long_names: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key in counts:
+        words = key.split()
+        # "u s" (of "U.S.") is the acronym written with dots, not a name of its own.
+        if len(words) >= 2 and labels[key] != "PERSON" and any(len(w) > 1 for w in words):
+            long_names[(_initials(key), labels[key])].append(key)
+    articles: dict[str, set[str]] = defaultdict(set)
+    for m, key in keyed:
+        if key in acronym_keys or len(key.split()) >= 2:
+            articles[key].add(m.article_id)
     acronyms: dict[str, str] = {}
+    for key in sorted(acronym_keys):
+        candidates = long_names.get((key.replace(" ", ""), labels[key]), [])
+        # Several long names share the initials: the one that dominates their mentions.
+        # A lone long name is weighed against the acronym's own mentions below instead.
+        shares = {c: counts[c] for c in candidates}
+        target = surname_owner(shares, settings.dominant_share)
+        if target is None:
+            continue
+        # An article that writes both ("the United Nations (UN)") is evidence enough.
+        together = bool(articles[key] & articles[target])
+        if together or counts[key] <= settings.acronym_max_ratio * counts[target]:
+            acronyms[key] = full[target]
+    return acronyms
+
+
+def _acronyms_by_initials(
+    acronym_keys: set[str],
+    keyed: Sequence[tuple[Mention, str]],
+    counts: Mapping[str, int],
+    labels: Mapping[str, str],
+    full: Mapping[str, str],
+    settings: EntitySettings,
+) -> dict[str, str]:
+    """The earlier rule: an acronym joins the long name of its initials whatever its label."""
+    keys = sorted(counts)
     long_names = {
         _initials(k): full[k] for k in keys if len(k.split()) >= 2 and labels[k] != "PERSON"
     }
+    acronyms: dict[str, str] = {}
     for m, key in keyed:
-        compact = m.text.replace(".", "")
-        if compact.isupper() and 2 <= len(compact) <= settings.max_acronym_len:
-            target = long_names.get(compact.lower())
-            if target is not None and labels[key] != "PERSON":
-                acronyms[key] = target
-    return _Groups(full, dict(surnames), acronyms)
+        target = long_names.get(m.text.replace(".", "").lower())
+        if (
+            target is not None
+            and key in acronym_keys
+            and _is_acronym(m.text, settings.max_acronym_len)
+        ):
+            acronyms[key] = target
+    return acronyms
 
 
 def _initials(key: str) -> str:
@@ -317,18 +424,28 @@ def _initials(key: str) -> str:
     return "".join(w[0] for w in key.split() if w not in ACRONYM_SKIP)
 
 
-def _resolve(key: str, label: str, groups: _Groups, named_here: set[str]) -> str:
-    """The group of one mention; a bare surname joins the one full name it can mean."""
+def _resolve(key: str, label: str, groups: _Groups, named_here: set[str], share: float) -> str:
+    """The group of one mention; a bare surname joins the full name it clearly means."""
     if key in groups.acronyms:
         return groups.acronyms[key]
     if label == "PERSON" and key in groups.surnames:
         candidates = groups.surnames[key]
         if len(candidates) == 1:
             return next(iter(candidates))
-        # Two people share the surname: take the one named in this article, if only one is.
+        # Several people share the surname: the one named in this article, if only one is;
+        # else the one that dominates the run's full-name mentions of those it can mean.
         here = named_here & candidates
-        return next(iter(here)) if len(here) == 1 else f"PERSON:{key}"
+        if len(here) == 1:
+            return next(iter(here))
+        counts = {g: groups.named_in_full[g] for g in (here or candidates)}
+        return surname_owner(counts, share, UNSEEN_NAMESAKE) or f"PERSON:{key}"
     return groups.full[key]
+
+
+def _name_words(form: str) -> int:
+    """Words of a written name; initials alone ("U.S.") are one word, not a full name."""
+    words = normalize_name(form).split()
+    return 1 if all(len(w) == 1 for w in words) else len(words)
 
 
 def _entity(
@@ -343,11 +460,7 @@ def _entity(
     forms = Counter(m.text for m in mentions)
     # The alias file's name, else the fullest written form ("Antony J. Blinken" over "Blinken").
     named = [canonical[k] for _, k in keyed if k in canonical]
-    name = (
-        named[0]
-        if named
-        else min(forms, key=lambda f: (-len(normalize_name(f).split()), -forms[f], -len(f), f))
-    )
+    name = named[0] if named else min(forms, key=lambda f: (-_name_words(f), -forms[f], -len(f), f))
     label_votes = Counter(labels[key] for _, key in keyed)
     label = min(label_votes, key=lambda lab: (-label_votes[lab], lab))
     roles = Counter(m.role for m in mentions if m.role)
@@ -361,4 +474,5 @@ def _entity(
         article_count=len({m.article_id for m in mentions}),
         role=min(roles, key=lambda r: (-roles[r], r)) if roles else None,
         first_seen_at=min(dates) if dates else None,
+        group_key=group,
     )

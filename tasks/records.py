@@ -155,6 +155,7 @@ class Entity:
     article_count: int
     role: str | None  # a person's most frequent title
     first_seen_at: datetime | None  # earliest publication time of an article mentioning it
+    group_key: str = ""  # the string entity_id hashes: "PERSON:antony blinken"
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class RunSummary:
     stories: int
     reused_articles: int = 0  # articles taken from the warehouse, not extracted again
     warnings: tuple[str, ...] = ()  # warn-level checks that found rows: "name: n rows"
+    aliases_fingerprint: str | None = None  # the alias file the entity ids were mapped with
 
 
 @dataclass(frozen=True)

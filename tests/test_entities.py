@@ -15,8 +15,9 @@ from tasks.entities import (
     extract_mentions,
     normalize_name,
     parse_aliases,
+    surname_owner,
 )
-from tasks.records import Article, Entity, EntityMention, Mention
+from tasks.records import Article, Entity, EntityMention, Mention, short_hash
 
 SETTINGS = EntitySettings()
 
@@ -88,6 +89,135 @@ def test_acronym_joins_its_long_form_and_surname_label_is_fixed() -> None:
     assert by_text["Menendez"].entity_id == by_text["Bob Menendez"].entity_id
     assert by_text["Menendez"].label == "PERSON"
     assert by_text["Jordan"].entity_id != by_text["Michael Jordan"].entity_id
+
+
+def _groups(mentions: list[Mention], settings: EntitySettings = SETTINGS) -> list[str]:
+    """The group key of each mention's entity, in mention order."""
+    linked, entities = canonicalize(mentions, settings)
+    keys = {e.entity_id: e.group_key for e in entities}
+    return [keys[m.entity_id] for m in linked]
+
+
+def _repeated(text: str, label: str, articles: str) -> list[Mention]:
+    """One mention of `text` in each of the articles named by the letters of `articles`."""
+    return [Mention(a, text, label, 0, len(text)) for a in articles]
+
+
+def test_an_acronym_joins_only_a_long_name_of_its_label() -> None:
+    mentions = [
+        *_repeated("US", "GPE", "abcdef"),
+        *_repeated("U.S.", "GPE", "ghij"),
+        Mention("k", "University of Strathclyde", "ORG", 0, 25),
+        *_repeated("United States", "GPE", "lm"),
+    ]
+    got = _groups(mentions)
+    assert set(got[:10]) == {"GPE:united states"}
+    assert got[10] == "ORG:university of strathclyde"
+    # Without a long name of its label "US" stays itself, and the dotted "U.S." is no long
+    # name of initials "us".
+    alone = _groups(mentions[:11])
+    assert set(alone[:6]) == {"GPE:us"} and set(alone[6:10]) == {"GPE:u s"}
+    # The earlier rule (kept to compare with) merged them into the university.
+    earlier = _groups(mentions[:11], replace(SETTINGS, acronym_same_label=False))
+    assert set(earlier) == {"ORG:university of strathclyde"}
+
+
+def test_a_rare_long_name_takes_a_frequent_acronym_only_when_written_beside_it() -> None:
+    nbc = _repeated("NBC", "ORG", "abcdefgh")
+    baptists = Mention("z", "National Baptist Convention", "ORG", 0, 27)
+    assert set(_groups([*nbc, baptists])[:8]) == {"ORG:nbc"}
+    beside = Mention("a", "National Baptist Convention", "ORG", 10, 37)
+    assert set(_groups([*nbc, beside])) == {"ORG:national baptist convention"}
+    # Up to acronym_max_ratio mentions of the acronym per mention of the long name.
+    few = _groups([*nbc[:3], baptists])
+    assert set(few) == {"ORG:national baptist convention"}
+
+
+def test_an_acronym_of_several_long_names_joins_the_dominant_one() -> None:
+    mentions = [
+        *_repeated("AP", "ORG", "abc"),
+        *_repeated("Associated Press", "ORG", "defgh"),
+        Mention("i", "Atlantic Pres", "ORG", 0, 13),
+    ]
+    assert set(_groups(mentions)[:3]) == {"ORG:associated press"}
+    even = [*mentions[:8], *_repeated("Atlantic Pres", "ORG", "jklm")]
+    assert set(_groups(even)[:3]) == {"ORG:ap"}
+
+
+def test_surname_owner_needs_a_clear_share() -> None:
+    assert surname_owner({"a": 10, "b": 1, "c": 1}, 2 / 3) == "a"
+    assert surname_owner({"a": 3, "b": 2}, 2 / 3) is None
+    assert surname_owner({"a": 2, "b": 2}, 0.4) is None  # a tie names no one
+    assert surname_owner({}, 2 / 3) is None
+    assert surname_owner({"a": 1}, 2 / 3) == "a"
+    # A namesake never named in full, counted as one more mention: one mention is not enough.
+    assert surname_owner({"a": 1}, 2 / 3, unseen=1) is None
+    assert surname_owner({"a": 2}, 2 / 3, unseen=1) == "a"
+    assert surname_owner({"a": 5, "b": 1, "c": 1}, 2 / 3) == "a"
+    assert surname_owner({"a": 5, "b": 1, "c": 1}, 2 / 3, unseen=1) is None
+    assert surname_owner({"a": 10, "b": 1}, 1.01) is None
+
+
+def _trumps() -> list[Mention]:
+    return [
+        *_repeated("Donald J. Trump", "PERSON", "abcdefghij"),
+        Mention("k", "Ivanka Trump", "PERSON", 0, 12),
+        Mention("l", "Melania Trump", "PERSON", 0, 13),
+        Mention("m", "Donald Trump Jr.", "PERSON", 0, 16),
+        Mention("n", "Eric Trump", "PERSON", 0, 10),
+    ]
+
+
+def test_a_shared_surname_goes_to_the_person_who_dominates_the_run() -> None:
+    mentions = [*_trumps(), Mention("z", "Trump", "PERSON", 0, 5)]
+    assert _groups(mentions)[-1] == "PERSON:donald trump"
+    # Named in its article, the other person still wins.
+    here = [*_trumps(), Mention("k", "Trump", "PERSON", 20, 25)]
+    assert _groups(here)[-1] == "PERSON:ivanka trump"
+    # Past a share of 1 the rule is off: the surname stays apart, as it used to.
+    assert _groups(mentions, replace(SETTINGS, dominant_share=1.01))[-1] == "PERSON:trump"
+
+
+def test_a_surname_no_one_dominates_stays_apart() -> None:
+    mentions = [
+        *_repeated("Jeb Bush", "PERSON", "abc"),
+        *_repeated("George Bush", "PERSON", "de"),
+        Mention("z", "Bush", "PERSON", 0, 4),
+        Mention("a", "Bush", "PERSON", 20, 24),
+    ]
+    assert _groups(mentions)[-2:] == ["PERSON:bush", "PERSON:jeb bush"]
+
+
+def test_a_generational_suffix_is_part_of_the_name() -> None:
+    mentions = [
+        Mention("a", "Donald Trump Jr.", "PERSON", 0, 16),
+        Mention("b", "Donald John Trump Jr", "PERSON", 0, 20),
+        Mention("c", "Donald Trump", "PERSON", 0, 12),
+        Mention("a", "Trump", "PERSON", 20, 25),
+        Mention("d", "Elizabeth II", "PERSON", 0, 12),
+        Mention("d", "Elizabeth", "PERSON", 20, 29),
+    ]
+    assert _groups(mentions) == [
+        "PERSON:donald trump jr",
+        "PERSON:donald trump jr",
+        "PERSON:donald trump",
+        "PERSON:donald trump jr",  # the surname before the suffix, named in its article
+        "PERSON:elizabeth ii",
+        "PERSON:elizabeth",  # a regnal number is no surname
+    ]
+
+
+def test_group_key_is_what_the_id_hashes() -> None:
+    mentions = [
+        Mention("a", "Antony J. Blinken", "PERSON", 0, 17),
+        Mention("a", "Blinken", "PERSON", 20, 27),
+        Mention("a", "United Nations", "ORG", 30, 44),
+        Mention("a", "UN", "ORG", 50, 52),
+    ]
+    linked, entities = canonicalize(mentions, SETTINGS)
+    assert sorted(e.group_key for e in entities) == ["ORG:united nations", "PERSON:antony blinken"]
+    assert all(e.entity_id == short_hash(e.group_key) for e in entities)
+    assert len({m.entity_id for m in linked}) == 2
 
 
 def test_ids_are_stable_and_case_insensitive() -> None:
