@@ -27,7 +27,19 @@ from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
 from flows import BLAS_THREADS, outside_run_dates
-from tasks import clean, dedup, entities, ingest, normalize, query, quotes, reuse, write
+from tasks import (
+    across,
+    clean,
+    dedup,
+    entities,
+    history,
+    ingest,
+    normalize,
+    query,
+    quotes,
+    reuse,
+    write,
+)
 from tasks.records import (
     Article,
     ArticleLink,
@@ -228,10 +240,42 @@ def load_reused(warehouse: Path, wanted: Sequence[reuse.Stored]) -> reuse.Reused
 
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
+def link_history(
+    warehouse: Path,
+    day: date,
+    articles: Sequence[Article],
+    mentions: Sequence[EntityMention],
+    known: Sequence[Entity],
+    found: Sequence[Quote],
+    settings: across.AcrossSettings,
+    run_id: str,
+    attempt: str,
+) -> across.Store:
+    """Index the run's date, link it to the dates around it, and merge ids across dates.
+
+    The files it writes belong to the attempt: they count once its `runs` row commits them.
+    """
+    index = history.index_date(day, articles, mentions, known, found, settings.dedup,
+                               settings.quotes)  # fmt: skip
+    store = across.Store.open(warehouse, day, attempt)
+    across.update(store, index, {a.article_id: a.body for a in articles}, settings, run_id)
+    return store
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
 def write_warehouse(
-    warehouse: Path, tables: dict[str, pa.Table], run_date: date, attempt: str
+    warehouse: Path,
+    tables: dict[str, pa.Table],
+    run_date: date,
+    attempt: str,
+    staged: Mapping[tuple[str, date], pa.Table],
 ) -> dict[str, int]:
-    """Write the run's files and commit them with the `runs` row: the last step that can fail."""
+    """Write the run's files, those it staged for other dates, then commit with the `runs` row.
+
+    The commit is the last step that can fail.
+    """
+    for (name, day), table in sorted(staged.items(), key=lambda item: (item[0][1], item[0][0])):
+        write.write_partition(warehouse, name, table, day, attempt)
     return write.write_tables(warehouse, tables, run_date, attempt)
 
 
@@ -367,13 +411,35 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     summary = write.summarize(out, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
                               datetime.now(UTC))  # fmt: skip
     summary = replace(summary, reused_articles=len(prepared.reused.articles))
-    tables = write.run_tables(out, summary)
+    tables = write.run_tables(out, summary, ctx.day)
     warnings = check_tables(tables, run_id, checks)
-    summary = replace(summary, warnings=tuple(warnings), finished_at=datetime.now(UTC))
+    store = link_history(ctx.warehouse, ctx.day, Sealed(linked), Sealed(mentions), Sealed(known),
+                         Sealed(found_quotes), across_settings(ctx), run_id,
+                         ctx.attempt)  # fmt: skip
+    summary = replace(summary, warnings=tuple(warnings) + tuple(store.warnings),
+                      finished_at=datetime.now(UTC),
+                      aliases_fingerprint=across.aliases_fingerprint(ctx.settings.entities.aliases))  # fmt: skip
     # Only the `runs` row changes with the checks' outcome; the other tables stand as checked.
     tables["runs"] = write.to_table("runs", [summary], {})
-    write_warehouse(ctx.warehouse, tables, ctx.day, ctx.attempt)
+    write_warehouse(ctx.warehouse, tables, ctx.day, ctx.attempt, store.pending)
+    _forget_damaged(store)
     return summary
+
+
+def across_settings(ctx: Context) -> across.AcrossSettings:
+    """The cross-date step's settings, and whether the alias file changed since the last run."""
+    s = ctx.settings
+    fingerprint = across.aliases_fingerprint(s.entities.aliases)
+    committed, last = across.last_aliases_fingerprint(ctx.warehouse)
+    changed = committed and last != fingerprint and (last is not None or bool(s.entities.aliases))
+    return across.AcrossSettings(s.dedup, s.quotes, s.entities.aliases,
+                                 s.entities.dominant_share, changed)  # fmt: skip
+
+
+def _forget_damaged(store: across.Store) -> None:
+    """Delete the unreadable cross-date files this run replaced: DuckDB reads every file."""
+    for path in store.damaged.values():
+        path.unlink(missing_ok=True)
 
 
 def _input_paths(ctx: Context, committed: tuple[str, RunSummary] | None) -> list[Path]:
@@ -396,14 +462,25 @@ def _input_paths(ctx: Context, committed: tuple[str, RunSummary] | None) -> list
 
 
 def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) -> RunSummary:
-    """An unchanged rerun: same inputs and settings as the committed run, so its rows stand."""
+    """An unchanged rerun: same inputs and settings as the committed run, so its rows stand.
+
+    Its date's history index is built (and the dates around it linked) if it has none yet:
+    a warehouse written before the history index is indexed on first use.
+    """
     old_attempt, old = committed
     get_run_logger().info("run %s is up to date (%s): nothing to extract", old.run_id, old_attempt)
+    store = across.Store.open(ctx.warehouse, ctx.day, ctx.attempt)
+    if set(store.dates) - store.indexed():
+        settings = across_settings(ctx)
+        own = across.read_index(store, ctx.day, settings, old.run_id)
+        across.update(store, own, None, settings, old.run_id)
     summary = replace(old, flow_run_id=flow_run.id, input_dir=str(ctx.input_dir),
                       started_at=ctx.started, finished_at=datetime.now(UTC),
-                      reused_articles=articles)  # fmt: skip
+                      reused_articles=articles,
+                      warnings=old.warnings + tuple(store.warnings))  # fmt: skip
     runs = write.to_table("runs", [summary], {})
-    write.recommit(ctx.warehouse, ctx.day, old_attempt, ctx.attempt, runs)
+    write.recommit(ctx.warehouse, ctx.day, ctx.attempt, runs)
+    _forget_damaged(store)
     return summary
 
 

@@ -92,6 +92,22 @@ class DedupSettings:
     rewrite_cosine: float = 0.33
     # Entities listed per story: enough to say who and where, few enough for a dashboard cell.
     story_top_entities: int = 5
+    # Run dates before and after its own that a run links its articles to. Wire copies and
+    # excerpts are republished over days and weeks; a month covers a news cycle while a run
+    # reads the history index of at most 2 x 30 dates, whatever the warehouse holds.
+    history_days: int = 30
+    # One shingle in this many (by hash) is kept in the history index: text shared by two
+    # articles of different dates shares sampled shingles (a 40-word excerpt has ~36 shingles,
+    # ~4.5 sampled), at an eighth of the index size of keeping them all.
+    sample_every: int = 8
+    # Candidates across dates whose sampled shingles say they share less than this much
+    # (Jaccard or containment, below the verified thresholds) are not verified on their text:
+    # sample estimates of a few dozen shingles err by ~0.15.
+    history_estimate_slack: float = 0.3
+    # Same-story candidates across dates share at least this many distinctive terms: one
+    # shared term across a month of dates pairs a run with thousands of articles of its beat,
+    # and reports of one event share several of their top terms.
+    history_min_shared_terms: int = 2
 
 
 def link_articles(
@@ -245,7 +261,7 @@ def rewrite_links(
     for a, b in sorted(_indexed_pairs(sharing)):
         shared = len(said[a] & said[b])
         entities = len(cast[a] & cast[b]) / (len(cast[a] | cast[b]) or 1)
-        score = _cosine(vectors.get(a, {}), vectors.get(b, {}))
+        score = cosine(vectors.get(a, {}), vectors.get(b, {}))
         if (
             shared >= settings.rewrite_min_quotes
             and shared >= settings.rewrite_quote_share * min(len(said[a]), len(said[b]))
@@ -274,20 +290,34 @@ def story_links(
     ordered: Sequence[Article], vectors: dict[str, dict[str, float]], settings: DedupSettings
 ) -> list[ArticleLink]:
     """Same-story pairs: close in time, and alike in TF-IDF over candidates sharing top terms."""
-    index: dict[str, list[str]] = defaultdict(list)
-    for key, vec in vectors.items():
-        for term in sorted(vec, key=lambda t: (-vec[t], t))[: settings.candidate_terms]:
-            index[term].append(key)
-    distinctive = {t: keys for t, keys in index.items() if len(keys) <= settings.max_term_articles}
+    distinctive = {
+        t: keys
+        for t, keys in term_index(vectors, settings.candidate_terms).items()
+        if len(keys) <= settings.max_term_articles
+    }
     when = {a.article_id: event_time(a, settings) for a in ordered}
     links = []
     for a, b in sorted(_indexed_pairs(distinctive)):
         if not same_time(when[a], when[b], settings.story_window_days):
             continue
-        score = _cosine(vectors[a], vectors[b])
+        score = cosine(vectors[a], vectors[b])
         if score >= settings.same_story_cosine:
             links.append(ArticleLink(a, b, "same_story", round(score, 6)))
     return links
+
+
+def top_terms(vector: Mapping[str, float], n: int) -> list[str]:
+    """The n heaviest terms of a vector (ties alphabetical)."""
+    return sorted(vector, key=lambda t: (-vector[t], t))[:n]
+
+
+def term_index(vectors: Mapping[str, Mapping[str, float]], n: int) -> dict[str, list[str]]:
+    """The articles (in vector order) filed under each of their n heaviest terms."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for key, vec in vectors.items():
+        for term in top_terms(vec, n):
+            index[term].append(key)
+    return index
 
 
 def event_time(article: Article, settings: DedupSettings) -> date | int | None:
@@ -327,7 +357,7 @@ def _tfidf(terms: dict[str, Counter[str]]) -> dict[str, dict[str, float]]:
     return vectors
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Dot product of two unit vectors."""
     if len(a) > len(b):
         a, b = b, a

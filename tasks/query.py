@@ -48,16 +48,19 @@ def connect(warehouse: Path, database: str = ":memory:") -> duckdb.DuckDBPyConne
         except duckdb.IOException:
             if match.group("kind").upper() != "VIEW":
                 raise
-            # A table with no file yet (e.g. added by a later version) reads as empty.
+            # A table with no file yet (e.g. a cross-date table in a warehouse written by an
+            # earlier version) reads as empty, and so does a view over all dates that reads
+            # such a table's files itself; the views after it read the empty one.
             con.execute(empty_view_sql(match.group("name")))
     return con
 
 
 def empty_view_sql(name: str) -> str:
-    """A view with the declared columns of a table and no rows."""
-    cols = ", ".join(
-        f"CAST(NULL AS {schemas.sql_type(f.type)}) AS {f.name}" for f in schemas.TABLES[name]
-    )
+    """A view with the declared columns of a table or view (`schemas.VIEWS`) and no rows."""
+    schema = schemas.TABLES.get(name, schemas.VIEWS.get(name))
+    if schema is None:
+        raise WarehouseError(f"no declaration for view {name!r} in tasks/schemas.py")
+    cols = ", ".join(f"CAST(NULL AS {schemas.sql_type(f.type)}) AS {f.name}" for f in schema)
     return f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} WHERE false"
 
 

@@ -21,11 +21,10 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Stored:
-    """Where an article of an earlier run lives: its id, and the committed attempt holding it."""
+    """An article of an earlier run: its id, and the run date whose current files hold it."""
 
     article_id: str
-    run_date: str
-    attempt: str
+    run_date: date
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,8 @@ class Reused:
 def index(warehouse: Path) -> dict[str, Stored]:
     """Every committed article by its input hash; the latest run date wins."""
     found: dict[str, Stored] = {}
-    for day, attempt in sorted(write.committed_attempts(warehouse).items()):
-        path = _file(warehouse, "articles", day, attempt)
-        if path is None or "source_hash" not in pq.read_schema(path).names:
+    for day, path in sorted(write.current_files(warehouse, "articles").items()):
+        if "source_hash" not in pq.read_schema(path).names:
             continue  # a partition of newsetl 0.1, written before input hashes
         table = pq.read_table(path, columns=["article_id", "source_hash"])
         for article_id, source_hash in zip(
@@ -50,18 +48,19 @@ def index(warehouse: Path) -> dict[str, Stored]:
             table.column("source_hash").to_pylist(),
             strict=True,
         ):
-            found[source_hash] = Stored(article_id, day, attempt)
+            found[source_hash] = Stored(article_id, day)
     return found
 
 
 def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
     """Read the articles, mentions and quotes of stored articles back as records."""
-    by_file: dict[tuple[str, str], set[str]] = defaultdict(set)
+    by_day: dict[date, set[str]] = defaultdict(set)
     for item in wanted:
-        by_file[item.run_date, item.attempt].add(item.article_id)
+        by_day[item.run_date].add(item.article_id)
+    stems = write.committed_stems(warehouse)
     out = Reused({}, defaultdict(list), defaultdict(list))
-    for (day, attempt), ids in sorted(by_file.items()):
-        rows = {name: _rows(warehouse, name, day, attempt, ids) for name in _READ}
+    for day, ids in sorted(by_day.items()):
+        rows = {name: _rows(write.read_current(warehouse, name, day, stems), ids) for name in _READ}
         removed: dict[str, list[RemovedLine]] = defaultdict(list)
         for row in rows["removed_lines"]:
             removed[row["article_id"]].append(_record(RemovedLine, row))
@@ -82,20 +81,10 @@ def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
 _READ = ("articles", "removed_lines", "entity_mentions", "quotes")
 
 
-def _file(warehouse: Path, name: str, day: str, attempt: str) -> Path | None:
-    """The committed file of one table and date, if the table has one."""
-    path = write.partition_dir(warehouse, name, date.fromisoformat(day)) / f"{attempt}.parquet"
-    return path if path.is_file() else None
-
-
-def _rows(
-    warehouse: Path, name: str, day: str, attempt: str, ids: set[str]
-) -> list[dict[str, Any]]:
-    """Rows of one committed file whose article is wanted, in written order."""
-    path = _file(warehouse, name, day, attempt)
-    if path is None:
+def _rows(table: pa.Table | None, ids: set[str]) -> list[dict[str, Any]]:
+    """Rows of a date's current file whose article is wanted, in written order."""
+    if table is None:
         return []
-    table = pq.read_table(path)
     keep = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(ids), pa.string()))
     rows: list[dict[str, Any]] = table.filter(keep).to_pylist()
     return rows

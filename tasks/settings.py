@@ -58,9 +58,11 @@ def canonical(value: Any) -> str:
 def extraction_fingerprint(settings: Settings, version: str) -> str:
     """Hash of what decides an article's own rows: the code version and the extraction settings.
 
-    Batch sizes do not change results, and aliases only act on the run-wide merge.
+    Batch sizes do not change results, and aliases and the merge rules only act on the
+    run-wide merge.
     """
-    entities = replace(settings.entities, aliases=(), pipe_batch_size=0)
+    entities = replace(settings.entities, aliases=(), pipe_batch_size=0, dominant_share=0.0,
+                       acronym_same_label=True, acronym_max_ratio=0.0)  # fmt: skip
     parts = (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
     return short_hash(f"{version}\x00{canonical(parts)}")
 

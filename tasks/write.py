@@ -1,4 +1,10 @@
-"""Write stage: records to Arrow tables by the declared schemas, one file per attempt, committed by `runs`."""
+"""Write stage: records to Arrow tables by the declared schemas, one file per attempt, committed by `runs`.
+
+In each date folder of a table, the current file is that of the latest committed attempt that
+wrote one there: a run writes every table of its own date, and may write cross-date tables into
+other dates' folders, all committed at once by its own `runs` row (warehouse/views.sql reads the
+same rule).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,9 @@ import fcntl
 import hashlib
 import itertools
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
@@ -22,8 +27,9 @@ import pyarrow.parquet as pq
 from tasks.records import Article, Reject, RunOutput, RunSummary
 from tasks.schemas import APPEND_ONLY, PARTITION, TABLES, file_schema, is_flag
 
-# Partitions written before attempt files (newsetl 0.1) hold one `data.parquet`; the next run
-# renames it after the attempt that committed it (see `prune`).
+# Partitions written before attempt files (newsetl 0.1) hold one `data.parquet`: current while
+# no committed attempt has a file in its folder, and renamed after the date's committed attempt
+# by the next prune (see `_migrate_legacy`).
 LEGACY_STEM = "data"
 LOCK_FILE = ".newsetl.lock"
 
@@ -74,17 +80,18 @@ def summarize(
     )
 
 
-def run_tables(out: RunOutput, summary: RunSummary) -> dict[str, pa.Table]:
-    """Every table of a run, built by the declared schemas."""
+def run_tables(out: RunOutput, summary: RunSummary, run_date: date) -> dict[str, pa.Table]:
+    """Every table a run writes for its own date, built by the declared schemas."""
     run = {"run_id": summary.run_id}
+    # A run's own links are within its date; links to other dates go to `history_links`.
+    links = {**run, "other_run_date": run_date}
     return {
         "articles": to_table("articles", out.articles, {**run, "ingested_at": summary.started_at}),
         "removed_lines": to_table("removed_lines", removed_lines(out.articles), run),
         "entity_mentions": to_table("entity_mentions", out.mentions, run),
         "entities": to_table("entities", out.entities, run),
         "quotes": to_table("quotes", out.quotes, run),
-        "article_links": to_table("article_links", out.links, run),
-        "stories": to_table("stories", out.stories, run),
+        "article_links": to_table("article_links", out.links, links),
         "rejects": to_table("rejects", out.rejects, run),
         "runs": to_table("runs", [summary], {}),
     }
@@ -143,8 +150,13 @@ def removed_lines(articles: Iterable[Article]) -> list[ArticleRemovedLine]:
 
 def partition_dir(warehouse: Path, name: str, run_date: date) -> Path:
     """The Hive partition folder of a table for a logical date."""
-    key = next(f.name for f in TABLES[name] if is_flag(f, PARTITION))
-    return warehouse / name / f"{key}={run_date.isoformat()}"
+    return warehouse / name / f"{_partition_key(name)}={run_date.isoformat()}"
+
+
+def _partition_key(name: str) -> str:
+    """The Hive partition column of a table."""
+    key: str = next(f.name for f in TABLES[name] if is_flag(f, PARTITION))
+    return key
 
 
 def write_partition(
@@ -169,11 +181,13 @@ def write_partition(
 def write_tables(
     warehouse: Path, tables: Mapping[str, pa.Table], run_date: date, attempt: str
 ) -> dict[str, int]:
-    """Write every table of a run, then commit it: the `runs` row goes last.
+    """Write every table of a run for its date, then commit the attempt: `runs` goes last.
 
-    Until the `runs` file lands, the views keep showing the date's previous committed attempt,
-    so a crash at any point leaves no partial or duplicate rows behind. Nothing that can fail
-    comes after the commit here: pruning and the DuckDB file are the caller's, and optional.
+    Until the `runs` file lands, the views keep showing each folder's previous current file,
+    so a crash at any point leaves no partial or duplicate rows behind. The attempt's files in
+    other dates' folders must be written before this call, as its `runs` row commits them too.
+    Nothing that can fail comes after the commit here: pruning and the DuckDB file are the
+    caller's, and optional.
     """
     counts: dict[str, int] = {}
     for name in sorted(tables, key=lambda n: n == "runs"):
@@ -182,19 +196,11 @@ def write_tables(
     return counts
 
 
-def recommit(warehouse: Path, run_date: date, committed: str, attempt: str, runs: pa.Table) -> None:
-    """Commit an up-to-date rerun: its attempt takes the committed files (hard links), no rewrite."""
-    for name in TABLES:
-        folder = partition_dir(warehouse, name, run_date)
-        source = folder / f"{committed}.parquet"
-        if name in APPEND_ONLY or not source.is_file():
-            continue
-        target = folder / f"{attempt}.parquet"
-        target.unlink(missing_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:  # a file system without hard links
-            shutil.copyfile(source, target)
+def recommit(warehouse: Path, run_date: date, attempt: str, runs: pa.Table) -> None:
+    """Commit an up-to-date rerun by its `runs` row alone.
+
+    It writes no other file, so every folder keeps its current file: the date's rows stand.
+    """
     write_partition(warehouse, "runs", runs, run_date, attempt)
 
 
@@ -224,8 +230,7 @@ def abandon_running(warehouse: Path, found_by: str) -> list[Path]:
         )
         table = table.set_column(table.schema.get_field_index("status"), "status", status)
         table = table.set_column(table.schema.get_field_index("error"), "error", error)
-        day = date.fromisoformat(path.parent.name.partition("=")[2])
-        write_partition(warehouse, "runs", table, day, path.stem)
+        write_partition(warehouse, "runs", table, _folder_day(path.parent), path.stem)
         marked.append(path)
     return marked
 
@@ -250,7 +255,85 @@ def attempt_name(started: datetime) -> str:
 
 def committed_attempts(warehouse: Path) -> dict[str, str]:
     """The committed attempt of each run date: its latest succeeded `runs` file."""
-    return {day: attempts[-1][0] for day, attempts in _commits(warehouse).items()}
+    return _latest_per_date(_commits(warehouse))
+
+
+def committed_stems(warehouse: Path) -> dict[str, float]:
+    """Every committed attempt, on any date, with its commit time (its `runs` file's mtime)."""
+    return {stem: at for stem, (_, at) in _commits(warehouse).items()}
+
+
+def current_file(
+    warehouse: Path, name: str, day: date, stems: Collection[str] | None = None
+) -> Path | None:
+    """The file the views read for one table and date, if any (`stems`: `committed_stems()`)."""
+    stems = _stems(warehouse, name, stems)
+    return _current(partition_dir(warehouse, name, day), stems)
+
+
+def current_files(
+    warehouse: Path,
+    name: str,
+    stems: Collection[str] | None = None,
+    days: Iterable[date] | None = None,
+) -> dict[date, Path]:
+    """The current file of each date folder of a table (of the given `days` only, if given)."""
+    stems = _stems(warehouse, name, stems)
+    if days is None:
+        pattern = f"{_partition_key(name)}=*"
+        folders = sorted(p for p in (warehouse / name).glob(pattern) if p.is_dir())
+    else:
+        folders = [partition_dir(warehouse, name, d) for d in days]
+    found: dict[date, Path] = {}
+    for folder in folders:
+        path = _current(folder, stems)
+        if path is not None:
+            found[_folder_day(folder)] = path
+    return found
+
+
+def read_current(
+    warehouse: Path,
+    name: str,
+    day: date,
+    stems: Collection[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> pa.Table | None:
+    """The rows of one table's current file for a date (only `columns`, if given); None if none."""
+    path = current_file(warehouse, name, day, stems)
+    if path is None:
+        return None
+    return pq.read_table(path, columns=None if columns is None else list(columns))
+
+
+def _stems(warehouse: Path, name: str, stems: Collection[str] | None) -> Collection[str]:
+    """The committed stems to judge a table's files by, read now unless given."""
+    if name in APPEND_ONLY:
+        # Every file of an append-only table is read: none of them is "the current one".
+        raise ValueError(f"{name} is append-only: it has no current file")
+    return committed_stems(warehouse) if stems is None else stems
+
+
+def _current(folder: Path, stems: Collection[str]) -> Path | None:
+    """The current file of one date folder, by the rule of warehouse/views.sql."""
+    chain = _committed_files(folder, stems)
+    if chain:
+        return chain[-1]
+    legacy = folder / f"{LEGACY_STEM}.parquet"
+    return legacy if legacy.is_file() else None
+
+
+def _committed_files(folder: Path, stems: Collection[str]) -> list[Path]:
+    """The files of committed attempts in one folder, oldest attempt first."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob("*.parquet") if p.stem != LEGACY_STEM and p.stem in stems]
+    return sorted(found, key=lambda p: p.stem)
+
+
+def _folder_day(folder: Path) -> date:
+    """The run date of a Hive partition folder (`run_date=YYYY-MM-DD`)."""
+    return date.fromisoformat(folder.name.partition("=")[2])
 
 
 def _statuses(path: Path) -> list[str]:
@@ -259,36 +342,45 @@ def _statuses(path: Path) -> list[str]:
     return statuses
 
 
-def _commits(warehouse: Path) -> dict[str, list[tuple[str, float]]]:
-    """Every committed attempt of each date with its commit time, oldest first."""
-    found: dict[str, list[tuple[str, float]]] = {}
+def _commits(warehouse: Path) -> dict[str, tuple[str, float]]:
+    """Every committed attempt: its date (ISO) and commit time, read from the `runs` files once."""
+    found: dict[str, tuple[str, float]] = {}
     for path in sorted(warehouse.glob("runs/*/*.parquet")):
         if "succeeded" in _statuses(path):
-            # Attempt names sort by start time; the `runs` file lands at the commit.
-            day = path.parent.name.partition("=")[2]
-            found.setdefault(day, []).append((path.stem, path.stat().st_mtime))
+            # The `runs` file lands at the commit, so its mtime is the commit time.
+            found[path.stem] = (path.parent.name.partition("=")[2], path.stat().st_mtime)
     return found
+
+
+def _latest_per_date(commits: Mapping[str, tuple[str, float]]) -> dict[str, str]:
+    """The latest committed attempt of each date (ISO) whose `runs` row it wrote."""
+    latest: dict[str, str] = {}
+    for stem, (day, _) in sorted(commits.items()):
+        latest[day] = stem  # stems sort by start time: the last one per date wins
+    return latest
 
 
 def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None) -> list[Path]:
     """Delete the files the views no longer read: uncommitted attempts, temp files, and
-    superseded attempts once no query can still be reading them.
+    superseded files once no query can still be reading them.
 
-    A query that started before a commit reads the attempt committed until then; its files
-    stay until `grace_seconds` after the commit that superseded them.
+    A query that started before a commit reads the files current until then; such a file stays
+    until `grace_seconds` after the commit of the next newer file in its folder.
     """
     now = time.time() if now is None else now
     commits = _commits(warehouse)
+    stems = {stem: at for stem, (_, at) in commits.items()}
+    owners = _latest_per_date(commits)
     gone: list[Path] = []
     for name in TABLES:
-        for folder in warehouse.glob(f"{name}/*=*"):
-            day = folder.name.partition("=")[2]
-            keep = _readable(commits.get(day, []), grace_seconds, now)
+        for folder in sorted(p for p in warehouse.glob(f"{name}/*=*") if p.is_dir()):
+            keep: set[Path] = set()
             if name not in APPEND_ONLY:
-                _migrate_legacy(folder, commits[day][-1][0] if day in commits else LEGACY_STEM)
-            for path in folder.iterdir():
+                _migrate_legacy(folder, stems, owners.get(folder.name.partition("=")[2]))
+                keep = _readable(folder, stems, grace_seconds, now)
+            for path in sorted(folder.iterdir()):
                 stale = path.suffix == ".tmp" or (
-                    name not in APPEND_ONLY and path.suffix == ".parquet" and path.stem not in keep
+                    name not in APPEND_ONLY and path.suffix == ".parquet" and path not in keep
                 )
                 if stale:
                     path.unlink(missing_ok=True)
@@ -299,21 +391,32 @@ def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None)
     return gone
 
 
-def _readable(commits: Sequence[tuple[str, float]], grace_seconds: float, now: float) -> set[str]:
-    """The attempts a query may still read: the committed one, and those superseded lately."""
-    if not commits:
-        return {LEGACY_STEM}
-    keep = {commits[-1][0]}
-    for (attempt, _), (_, superseded_at) in itertools.pairwise(commits):
-        if now - superseded_at < grace_seconds:
-            keep.add(attempt)
+def _readable(
+    folder: Path, stems: Mapping[str, float], grace_seconds: float, now: float
+) -> set[Path]:
+    """The files of a folder a query may still read: the current one, and those superseded lately."""
+    legacy = folder / f"{LEGACY_STEM}.parquet"
+    # A 0.1 file is older than any attempt's: the first committed file supersedes it.
+    chain = [legacy] if legacy.is_file() else []
+    chain += _committed_files(folder, stems)
+    keep = set(chain[-1:])
+    for older, newer in itertools.pairwise(chain):
+        if now - stems[newer.stem] < grace_seconds:
+            keep.add(older)
     return keep
 
 
-def _migrate_legacy(folder: Path, keep: str) -> None:
-    """Give a 0.1 partition's `data.parquet` the name of the attempt that committed it."""
-    legacy, target = folder / f"{LEGACY_STEM}.parquet", folder / f"{keep}.parquet"
-    if legacy.is_file() and not target.exists():
+def _migrate_legacy(folder: Path, stems: Collection[str], owner: str | None) -> None:
+    """Give a 0.1 partition's `data.parquet` the name of its date's committed attempt `owner`.
+
+    Only while it is current: `owner` then becomes the folder's only committed file, so the same
+    rows stay current. Once a committed file is beside it, it is superseded and pruned instead.
+    """
+    legacy = folder / f"{LEGACY_STEM}.parquet"
+    if owner is None or not legacy.is_file() or _committed_files(folder, stems):
+        return
+    target = folder / f"{owner}.parquet"
+    if not target.exists():
         os.replace(legacy, target)
 
 

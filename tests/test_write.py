@@ -1,17 +1,21 @@
-"""Write: tables follow the one schema declaration; partitions are replaced atomically."""
+"""Write: tables follow the one schema declaration; each date folder's current file is that of
+the latest committed attempt that wrote one there, as the views read it."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from factories import hold_lock
 
-from tasks import query, schemas, write
-from tasks.records import Entity, Reject, RunSummary
+from tasks import query, reuse, schemas, write
+from tasks.records import Article, ArticleLink, Entity, Reject, RemovedLine, RunOutput, RunSummary
 
 DAY = date(2025, 1, 15)
 STARTED = datetime(2025, 1, 15, 6, 0, tzinfo=UTC)
@@ -236,3 +240,265 @@ def test_views_read_a_warehouse_whose_path_holds_glob_characters(tmp_path: Path)
     _rejects_run(warehouse, "attempt-1", ["a.txt"])
     assert _visible(warehouse) == ["a.txt"]
     assert query.write_database(warehouse).is_file()
+
+
+# Cross-date commits: an attempt may write files into other dates' folders, committed at once
+# by its own `runs` row. Every file below holds its attempt's stem as `run_id`, so a reader
+# can tell which file it got.
+D1, D2, D3 = date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)
+
+
+def _rejects(warehouse: Path, day: date, attempt: str, uri: str = "a.txt") -> Path:
+    """Write an attempt's `rejects` file for a date."""
+    row = Reject(uri, "empty_input", "0 bytes", "ingest")
+    table = write.to_table("rejects", [row], {"run_id": attempt})
+    return write.write_partition(warehouse, "rejects", table, day, attempt)
+
+
+def _id_table(attempt: str) -> pa.Table:
+    """An attempt's `id_map` content: one story mapped to an id naming the attempt."""
+    row = {"kind": "story", "local_id": "s1", "global_id": f"g-{attempt}", "name": None,
+           "run_id": attempt}  # fmt: skip
+    return pa.Table.from_pylist([row], schema=schemas.file_schema(schemas.ID_MAP))
+
+
+def _id_map(warehouse: Path, day: date, attempt: str) -> Path:
+    """Write an attempt's `id_map` file for a date (a cross-date table)."""
+    return write.write_partition(warehouse, "id_map", _id_table(attempt), day, attempt)
+
+
+def _commit(
+    warehouse: Path, day: date, attempt: str, status: str = "succeeded", at: float | None = None
+) -> Path:
+    """Write an attempt's `runs` row; `at` sets its commit time (the file's mtime)."""
+    path = write.write_partition(
+        warehouse, "runs", write.to_table("runs", [_summary(status)], {}), day, attempt
+    )
+    if at is not None:
+        os.utime(path, (at, at))
+    return path
+
+
+def _macro(warehouse: Path, name: str) -> dict[date, list[str]]:
+    """The attempts whose rows `warehouse_table(name)` of views.sql reads, by run date."""
+    sql = f"SELECT DISTINCT run_date, run_id FROM warehouse_table('{name}')"
+    found: dict[date, list[str]] = {}
+    with query.connect(warehouse) as con:
+        for day, run_id in con.sql(sql).fetchall():
+            found.setdefault(day, []).append(run_id)
+    return {day: sorted(ids) for day, ids in found.items()}
+
+
+def _current(warehouse: Path, name: str) -> dict[date, list[str]]:
+    """The attempts whose rows `current_files` reads, by run date."""
+    return {
+        day: sorted(set(pq.read_table(path).column("run_id").to_pylist()))
+        for day, path in write.current_files(warehouse, name).items()
+    }
+
+
+def _files(warehouse: Path) -> set[Path]:
+    """Every file in the warehouse."""
+    return {p for p in warehouse.rglob("*") if p.is_file()}
+
+
+def test_crashed_attempt_writing_two_dates_is_invisible_and_pruned(tmp_path: Path) -> None:
+    for day, attempt in ((D1, "attempt-1"), (D2, "attempt-2")):
+        _rejects(tmp_path, day, attempt)
+        _id_map(tmp_path, day, attempt)
+        _commit(tmp_path, day, attempt)
+    # attempt-3 (of D2) writes D2's files and D1's id_map, then dies before its commit.
+    crashed = {_rejects(tmp_path, D2, "attempt-3"), _id_map(tmp_path, D2, "attempt-3"),
+               _id_map(tmp_path, D1, "attempt-3")}  # fmt: skip
+    _commit(tmp_path, D2, "attempt-3", status="running")
+    expected = {D1: ["attempt-1"], D2: ["attempt-2"]}
+    assert _current(tmp_path, "id_map") == _macro(tmp_path, "id_map") == expected
+    assert _current(tmp_path, "rejects") == _macro(tmp_path, "rejects") == expected
+    assert (
+        write.current_file(tmp_path, "id_map", D1)
+        == write.partition_dir(tmp_path, "id_map", D1) / "attempt-1.parquet"
+    )
+    assert "attempt-3" not in write.committed_stems(tmp_path)
+    # The next run marks it abandoned, then prunes: no grace period keeps files never committed.
+    write.abandon_running(tmp_path, "attempt-4")
+    assert set(write.prune(tmp_path, grace_seconds=3600)) == crashed
+    assert not any(p.exists() for p in crashed)
+    assert _current(tmp_path, "id_map") == expected
+    assert write.runs_file(tmp_path, D2, "attempt-3").is_file()  # the log keeps every attempt
+
+
+def test_cross_date_file_is_current_for_its_table_only(
+    tmp_path: Path, make_article: Callable[..., Article]
+) -> None:
+    article = make_article("Body of the first day.", "a.txt", story_id="s1", source_hash="h1",
+                           removed=(RemovedLine(1, "Share this", "share_link"),))  # fmt: skip
+    summary = _summary()
+    out = RunOutput(1, [article], [], [], [], [], [], [])
+    tables = write.run_tables(out, summary, D1)
+    write.write_tables(tmp_path, {**tables, "id_map": _id_table("attempt-1")}, D1, "attempt-1")
+    # attempt-2, the run of D2, changes D1's id map: it writes D1's `id_map` and nothing else
+    # of D1, and commits with its own `runs` row in D2's folder.
+    _rejects(tmp_path, D2, "attempt-2")
+    _id_map(tmp_path, D1, "attempt-2")
+    committed_at = _commit(tmp_path, D2, "attempt-2").stat().st_mtime
+    folder = write.partition_dir(tmp_path, "articles", D1)
+    assert write.current_file(tmp_path, "articles", D1) == folder / "attempt-1.parquet"
+    assert (
+        write.current_file(tmp_path, "id_map", D1)
+        == write.partition_dir(tmp_path, "id_map", D1) / "attempt-2.parquet"
+    )
+    assert _macro(tmp_path, "id_map") == _current(tmp_path, "id_map") == {D1: ["attempt-2"]}
+    assert _macro(tmp_path, "articles") == {D1: ["r1"]}  # the run id of D1's own run
+    id_map = write.read_current(tmp_path, "id_map", D1, columns=["global_id"])
+    assert id_map is not None and id_map.to_pylist() == [{"global_id": "g-attempt-2"}]
+    assert write.read_current(tmp_path, "id_map", D3) is None
+    # The superseded id map goes once the grace period ends; D1's articles stay current.
+    write.prune(tmp_path, grace_seconds=600, now=committed_at + 601)
+    assert sorted(p.name for p in folder.iterdir()) == ["attempt-1.parquet"]
+    assert [p.name for p in write.partition_dir(tmp_path, "id_map", D1).iterdir()] == [
+        "attempt-2.parquet"
+    ]
+    # An incremental run finds D1's article in D1's current files and reads it back whole.
+    known = reuse.index(tmp_path)
+    assert known == {"h1": reuse.Stored(article.article_id, D1)}
+    back = reuse.load(tmp_path, known.values())
+    assert back.articles["h1"].body == article.body
+    assert back.articles["h1"].removed == article.removed
+
+
+def test_reuse_ignores_articles_of_uncommitted_attempts(
+    tmp_path: Path, make_article: Callable[..., Article]
+) -> None:
+    first = make_article("Committed body.", "a.txt", story_id="s1", source_hash="h1")
+    later = make_article("Crashed body.", "b.txt", story_id="s1", source_hash="h2")
+    for attempt, article, commit in (("attempt-1", first, True), ("attempt-2", later, False)):
+        tables = write.run_tables(RunOutput(1, [article], [], [], [], [], [], []), _summary(), D1)
+        if not commit:
+            del tables["runs"]  # the attempt dies before its commit
+        write.write_tables(tmp_path, tables, D1, attempt)
+    assert reuse.index(tmp_path) == {"h1": reuse.Stored(first.article_id, D1)}
+    assert list(reuse.load(tmp_path, [reuse.Stored(later.article_id, D1)]).articles) == []
+
+
+def test_superseded_file_stays_until_grace_after_the_next_newer_commit(tmp_path: Path) -> None:
+    # Three committed attempts write D1's id map; each commits 1000 s after the one before.
+    for n, day in enumerate((D1, D2, D3), start=1):
+        _id_map(tmp_path, D1, f"attempt-{n}")
+        _commit(tmp_path, day, f"attempt-{n}", at=1000.0 * n)
+    folder = write.partition_dir(tmp_path, "id_map", D1)
+
+    def left() -> list[str]:
+        return sorted(p.stem for p in folder.iterdir())
+
+    # attempt-1 was superseded at 2000 (attempt-2's commit), attempt-2 at 3000.
+    assert write.prune(tmp_path, grace_seconds=1500, now=3400) == []
+    assert left() == ["attempt-1", "attempt-2", "attempt-3"]
+    assert write.prune(tmp_path, grace_seconds=1500, now=3600) == [folder / "attempt-1.parquet"]
+    assert left() == ["attempt-2", "attempt-3"]
+    assert write.prune(tmp_path, grace_seconds=1500, now=4600) == [folder / "attempt-2.parquet"]
+    assert left() == ["attempt-3"]
+    assert write.prune(tmp_path, grace_seconds=0, now=10_000) == []  # the current file stays
+
+
+def test_recommit_writes_only_a_runs_row(tmp_path: Path) -> None:
+    _rejects(tmp_path, D1, "attempt-1", "a.txt")
+    _id_map(tmp_path, D1, "attempt-1")
+    _commit(tmp_path, D1, "attempt-1")
+    before = _files(tmp_path)
+    runs = write.to_table("runs", [_summary()], {})
+    write.recommit(tmp_path, D1, "attempt-2", runs)
+    assert _files(tmp_path) - before == {write.runs_file(tmp_path, D1, "attempt-2")}
+    assert before <= _files(tmp_path)
+    assert write.committed_attempts(tmp_path) == {D1.isoformat(): "attempt-2"}
+    committed = write.committed_run(tmp_path, D1)
+    assert committed is not None and committed[0] == "attempt-2"
+    # The date's files stay current: no newer attempt wrote any, so prune keeps them all.
+    assert write.prune(tmp_path, grace_seconds=0) == []
+    for name in ("rejects", "id_map"):
+        assert _current(tmp_path, name) == _macro(tmp_path, name) == {D1: ["attempt-1"]}
+    assert _visible(tmp_path) == ["a.txt"]
+
+
+def test_current_file_agrees_with_the_views_macro(tmp_path: Path) -> None:
+    d0 = date(2024, 12, 31)
+    # D0 is a newsetl 0.1 date: `data.parquet`, committed by an attempt that wrote no file.
+    _rejects(tmp_path, d0, write.LEGACY_STEM)
+    _commit(tmp_path, d0, "attempt-0")
+    # D2 also holds a 0.1 file, superseded by attempt-2's.
+    _rejects(tmp_path, D2, write.LEGACY_STEM)
+    _rejects(tmp_path, D1, "attempt-1")
+    _id_map(tmp_path, D1, "attempt-1")
+    _commit(tmp_path, D1, "attempt-1")
+    _rejects(tmp_path, D2, "attempt-2")
+    for day in (D1, D2):
+        _id_map(tmp_path, day, "attempt-2")
+    _commit(tmp_path, D2, "attempt-2")
+    for day in (D1, D2, D3):  # crashed: no runs row at all
+        _id_map(tmp_path, day, "attempt-3")
+    _rejects(tmp_path, D1, "attempt-4")  # failed
+    _id_map(tmp_path, D1, "attempt-4")
+    _commit(tmp_path, D1, "attempt-4", status="failed")
+    _rejects(tmp_path, D3, "attempt-5")
+    for day in (D2, D3):
+        _id_map(tmp_path, day, "attempt-5")
+    _commit(tmp_path, D3, "attempt-5")
+    _commit(tmp_path, D2, "attempt-6")  # an up-to-date rerun of D2
+    expected = {
+        "rejects": {d0: ["data"], D1: ["attempt-1"], D2: ["attempt-2"], D3: ["attempt-5"]},
+        "id_map": {D1: ["attempt-2"], D2: ["attempt-5"], D3: ["attempt-5"]},
+    }
+    for name, want in expected.items():
+        assert _current(tmp_path, name) == want, name
+        assert _macro(tmp_path, name) == want, name
+    stems = write.committed_stems(tmp_path)
+    assert sorted(stems) == ["attempt-0", "attempt-1", "attempt-2", "attempt-5", "attempt-6"]
+    assert stems["attempt-5"] == write.runs_file(tmp_path, D3, "attempt-5").stat().st_mtime
+    assert write.current_files(tmp_path, "id_map", stems, days=[D2, date(2025, 2, 1)]) == {
+        D2: write.partition_dir(tmp_path, "id_map", D2) / "attempt-5.parquet"
+    }
+    assert (
+        write.current_file(tmp_path, "rejects", d0, stems)
+        == write.partition_dir(tmp_path, "rejects", d0) / "data.parquet"
+    )
+    with pytest.raises(ValueError, match="append-only"):
+        write.current_file(tmp_path, "runs", D1)
+    # Prune changes which files exist, not which rows the views read.
+    gone = write.prune(tmp_path, grace_seconds=0)
+    assert {p.parent.name + "/" + p.name for p in gone if p.parent.parent.name == "rejects"} == {
+        "run_date=2025-01-02/data.parquet",
+        "run_date=2025-01-01/attempt-4.parquet",
+    }
+    assert _current(tmp_path, "rejects") == _macro(tmp_path, "rejects")
+    assert _current(tmp_path, "id_map") == _macro(tmp_path, "id_map") == expected["id_map"]
+    # D0's 0.1 file now bears the name of the attempt that committed its date.
+    assert (
+        write.current_file(tmp_path, "rejects", d0)
+        == write.partition_dir(tmp_path, "rejects", d0) / "attempt-0.parquet"
+    )
+
+
+def test_legacy_data_file_stays_current_until_a_commit_supersedes_it(tmp_path: Path) -> None:
+    # A 0.1 date with no `runs` row of its own: nothing to rename the file after.
+    legacy = _rejects(tmp_path, D1, write.LEGACY_STEM, "old.txt")
+    _commit(tmp_path, D2, "attempt-1")
+    assert write.prune(tmp_path) == []
+    assert write.current_file(tmp_path, "rejects", D1) == legacy
+    assert _macro(tmp_path, "rejects") == {D1: ["data"]}
+    _rejects(tmp_path, D1, "attempt-2", "new.txt")
+    assert write.current_file(tmp_path, "rejects", D1) == legacy  # not committed yet
+    committed_at = _commit(tmp_path, D1, "attempt-2").stat().st_mtime
+    assert _macro(tmp_path, "rejects") == _current(tmp_path, "rejects") == {D1: ["attempt-2"]}
+    assert write.prune(tmp_path, grace_seconds=600, now=committed_at + 599) == []
+    assert write.prune(tmp_path, grace_seconds=600, now=committed_at + 601) == [legacy]
+
+
+def test_run_tables_fill_link_dates_and_leave_stories_to_the_views() -> None:
+    link = ArticleLink("a1", "a2", "excerpt", 0.9)
+    out = RunOutput(0, [], [], [], [], [], [link], [])
+    tables = write.run_tables(out, _summary(), DAY)
+    assert "stories" not in tables and set(tables) <= set(schemas.TABLES)
+    for name, table in tables.items():
+        assert table.schema == schemas.file_schema(schemas.TABLES[name]), name
+    links = tables["article_links"].to_pylist()
+    assert links == [{"article_id": "a1", "other_article_id": "a2", "relation": "excerpt",
+                      "score": 0.9, "other_run_date": DAY, "run_id": "r1"}]  # fmt: skip

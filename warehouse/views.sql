@@ -20,18 +20,321 @@ FROM warehouse_files('runs')
 WHERE status = 'succeeded'
 QUALIFY row_number() OVER (PARTITION BY run_date ORDER BY attempt DESC) = 1;
 
--- A table's rows of the committed attempts (`data.parquet`: partitions of newsetl 0.1).
+-- Every attempt that committed (its `runs` row says `succeeded`), on any run date.
+CREATE OR REPLACE VIEW committed_stems AS
+SELECT DISTINCT parse_filename(filename, true) AS attempt
+FROM warehouse_files('runs')
+WHERE status = 'succeeded';
+
+-- The current file of each date folder of a table: the file of the latest committed attempt
+-- that wrote one there (attempt names sort by start time, and runs take turns). An attempt
+-- writes every table of its own date and the cross-date tables of the dates it changes;
+-- files of an attempt that never committed are never read. `data.parquet` is a newsetl 0.1
+-- file. Chosen by listing the files, not their rows: an empty file is current too.
+CREATE OR REPLACE MACRO current_files(name) AS TABLE
+SELECT run_date, attempt
+FROM (
+    SELECT
+        regexp_extract(file, 'run_date=([0-9-]+)', 1)::DATE AS run_date,
+        parse_filename(file, true) AS attempt
+    FROM glob('{{ warehouse }}/' || name || '/*/*.parquet')
+)
+WHERE attempt IN (SELECT attempt FROM committed_stems) OR attempt = 'data'
+QUALIFY row_number() OVER (PARTITION BY run_date ORDER BY attempt = 'data', attempt DESC) = 1;
+
+-- A table's current rows.
 CREATE OR REPLACE MACRO warehouse_table(name) AS TABLE
 SELECT f.* EXCLUDE (filename)
 FROM warehouse_files(name) AS f
-LEFT JOIN committed_attempts AS c ON f.run_date = c.run_date
-WHERE parse_filename(f.filename, true) = coalesce(c.attempt, 'data');
+JOIN current_files(name) AS c
+    ON f.run_date = c.run_date AND parse_filename(f.filename, true) = c.attempt;
 
-CREATE OR REPLACE VIEW articles AS SELECT * FROM warehouse_table('articles');
+-- Tables shown as their files hold them: no later run changes what their ids mean. The
+-- cross-date tables (the history index, the links and decisions across dates) hold each
+-- date's own ids, and come first because the views below map through `id_map`.
 CREATE OR REPLACE VIEW removed_lines AS SELECT * FROM warehouse_table('removed_lines');
-CREATE OR REPLACE VIEW entity_mentions AS SELECT * FROM warehouse_table('entity_mentions');
-CREATE OR REPLACE VIEW entities AS SELECT * FROM warehouse_table('entities');
-CREATE OR REPLACE VIEW quotes AS SELECT * FROM warehouse_table('quotes');
-CREATE OR REPLACE VIEW article_links AS SELECT * FROM warehouse_table('article_links');
-CREATE OR REPLACE VIEW stories AS SELECT * FROM warehouse_table('stories');
 CREATE OR REPLACE VIEW rejects AS SELECT * FROM warehouse_table('rejects');
+CREATE OR REPLACE VIEW article_index AS SELECT * FROM warehouse_table('article_index');
+CREATE OR REPLACE VIEW quote_index AS SELECT * FROM warehouse_table('quote_index');
+CREATE OR REPLACE VIEW entity_index AS SELECT * FROM warehouse_table('entity_index');
+CREATE OR REPLACE VIEW history_links AS SELECT * FROM warehouse_table('history_links');
+CREATE OR REPLACE VIEW quote_links AS SELECT * FROM warehouse_table('quote_links');
+CREATE OR REPLACE VIEW id_map AS SELECT * FROM warehouse_table('id_map');
+
+-- The mapping of one kind of id on each date. A date's files keep the ids decided within
+-- that date (a date's files never change once written), and a later run that merges them
+-- with another date's says so in `id_map` (no row: the id stands). Grouped so that a
+-- join with it can never multiply the rows it maps, whatever a faulty run wrote.
+CREATE OR REPLACE MACRO id_lookup(map_kind) AS TABLE
+SELECT run_date, local_id, min(global_id) AS global_id
+FROM id_map
+WHERE kind = map_kind
+GROUP BY run_date, local_id;
+
+-- Articles with the story across dates, and the earliest copy on an earlier date (which
+-- overrides the date's own `duplicate_of`). Hive puts run_date after the file's columns:
+-- it is moved back before `ingested_at`, as declared.
+CREATE OR REPLACE VIEW articles AS
+SELECT
+    a.* EXCLUDE (run_date, ingested_at) REPLACE (
+        coalesce(d.global_id, a.duplicate_of) AS duplicate_of,
+        coalesce(s.global_id, a.story_id) AS story_id
+    ),
+    a.run_date,
+    a.ingested_at
+FROM warehouse_table('articles') AS a
+LEFT JOIN id_lookup('duplicate_of') AS d ON d.run_date = a.run_date AND d.local_id = a.article_id
+LEFT JOIN id_lookup('story') AS s ON s.run_date = a.run_date AND s.local_id = a.story_id;
+
+-- Mentions of the entity across dates.
+CREATE OR REPLACE VIEW entity_mentions AS
+SELECT m.* REPLACE (coalesce(e.global_id, m.entity_id) AS entity_id)
+FROM warehouse_table('entity_mentions') AS m
+LEFT JOIN id_lookup('entity') AS e ON e.run_date = m.run_date AND e.local_id = m.entity_id;
+
+-- One row per entity over the whole warehouse. Its name is the alias file's when a run
+-- mapped it to one (that name is not always written on the dates that mention it), else
+-- the fullest name written on any date: most words, so "Antony J. Blinken" beats
+-- "Blinken", then most mentions, then longest, then alphabetical, for a stable choice.
+CREATE OR REPLACE VIEW entity_summary AS
+WITH merged AS (
+    -- Every date's `entities` rows under their entity across dates, not yet merged. The
+    -- `entities` view reads them the same way, as it takes its names from this view. (Not a
+    -- macro: DuckDB binds one when it is created, which fails where the table has no file
+    -- yet, while a view that fails is replaced by an empty one.)
+    SELECT e.* REPLACE (coalesce(m.global_id, e.entity_id) AS entity_id)
+    FROM warehouse_table('entities') AS e
+    LEFT JOIN id_lookup('entity') AS m ON m.run_date = e.run_date AND m.local_id = e.entity_id
+),
+
+alias_names AS (
+    SELECT global_id AS entity_id, min(name) AS name
+    FROM id_map
+    WHERE kind = 'entity' AND name IS NOT NULL
+    GROUP BY global_id
+),
+
+written_names AS (
+    SELECT entity_id, canonical_name AS name, sum(mention_count) AS mentions
+    FROM merged
+    GROUP BY entity_id, canonical_name
+),
+
+fullest_names AS (
+    SELECT
+        entity_id,
+        first(name ORDER BY len(regexp_extract_all(name, '\S+')) DESC, mentions DESC,
+            length(name) DESC, name) AS name
+    FROM written_names
+    GROUP BY entity_id
+),
+
+labels AS (
+    SELECT entity_id, first(label ORDER BY mentions DESC, label) AS label
+    FROM (
+        SELECT entity_id, label, sum(mention_count) AS mentions
+        FROM merged
+        GROUP BY entity_id, label
+    )
+    GROUP BY entity_id
+),
+
+dates AS (
+    SELECT
+        entity_id,
+        list_sort(list_distinct(flatten(list(aliases)))) AS aliases,
+        min(run_date) AS first_run_date,
+        max(run_date) AS last_run_date
+    FROM merged
+    GROUP BY entity_id
+),
+
+mentioned AS (
+    SELECT m.entity_id, m.article_id, m.role, a.outlet, a.published_at
+    FROM entity_mentions AS m
+    LEFT JOIN articles AS a USING (article_id, run_date)
+),
+
+reach AS (
+    SELECT
+        entity_id,
+        count(*) AS mentions,
+        count(DISTINCT article_id) AS articles,
+        count(DISTINCT outlet) AS outlets,
+        min(published_at) AS first_seen_at,
+        max(published_at) AS last_seen_at
+    FROM mentioned
+    GROUP BY entity_id
+),
+
+roles AS (
+    SELECT entity_id, first(role ORDER BY mentions DESC, role) AS role
+    FROM (
+        SELECT entity_id, role, count(*) AS mentions
+        FROM mentioned
+        WHERE role IS NOT NULL
+        GROUP BY entity_id, role
+    )
+    GROUP BY entity_id
+)
+
+SELECT
+    d.entity_id,
+    coalesce(n.name, f.name) AS canonical_name,
+    l.label,
+    d.aliases,
+    CAST(coalesce(r.mentions, 0) AS BIGINT) AS mention_count,
+    CAST(coalesce(r.articles, 0) AS BIGINT) AS article_count,
+    CAST(coalesce(r.outlets, 0) AS BIGINT) AS outlet_count,
+    o.role,
+    r.first_seen_at,
+    r.last_seen_at,
+    d.first_run_date,
+    d.last_run_date
+FROM dates AS d
+JOIN fullest_names AS f USING (entity_id)
+JOIN labels AS l USING (entity_id)
+LEFT JOIN alias_names AS n USING (entity_id)
+LEFT JOIN reach AS r USING (entity_id)
+LEFT JOIN roles AS o USING (entity_id);
+
+-- One row per entity across dates and run date: a date's entities that a later run found
+-- to be one (a bare surname, an aliased name) are merged, named as over the whole warehouse.
+CREATE OR REPLACE VIEW entities AS
+WITH merged AS (
+    -- As in `entity_summary`: every date's rows under their entity across dates.
+    SELECT e.* REPLACE (coalesce(m.global_id, e.entity_id) AS entity_id)
+    FROM warehouse_table('entities') AS e
+    LEFT JOIN id_lookup('entity') AS m ON m.run_date = e.run_date AND m.local_id = e.entity_id
+),
+
+per_date AS (
+    SELECT
+        entity_id,
+        run_date,
+        list_sort(list_distinct(flatten(list(aliases)))) AS aliases,
+        sum(mention_count) AS mention_count,
+        max(article_count) AS stored_articles,
+        min(first_seen_at) AS first_seen_at,
+        min(run_id) AS run_id
+    FROM merged
+    GROUP BY entity_id, run_date
+),
+
+-- The date's articles are counted again: two merged rows may share an article.
+date_articles AS (
+    SELECT entity_id, run_date, count(DISTINCT article_id) AS articles
+    FROM entity_mentions
+    GROUP BY entity_id, run_date
+),
+
+date_roles AS (
+    SELECT entity_id, run_date, first(role ORDER BY mentions DESC, role) AS role
+    FROM (
+        SELECT entity_id, run_date, role, sum(mention_count) AS mentions
+        FROM merged
+        WHERE role IS NOT NULL
+        GROUP BY entity_id, run_date, role
+    )
+    GROUP BY entity_id, run_date
+)
+
+SELECT
+    p.entity_id,
+    s.canonical_name,
+    s.label,
+    p.aliases,
+    CAST(p.mention_count AS INTEGER) AS mention_count,
+    CAST(coalesce(c.articles, p.stored_articles) AS INTEGER) AS article_count,
+    r.role,
+    p.first_seen_at,
+    p.run_id,
+    p.run_date
+FROM per_date AS p
+JOIN entity_summary AS s USING (entity_id)
+LEFT JOIN date_articles AS c USING (entity_id, run_date)
+LEFT JOIN date_roles AS r USING (entity_id, run_date);
+
+-- Quotes with their cluster and speaker across dates: a resolved speaker is named as in
+-- `entity_summary`, so one person is one speaker on every date.
+CREATE OR REPLACE VIEW quotes AS
+SELECT q.* REPLACE (
+    coalesce(s.canonical_name, q.speaker) AS speaker,
+    coalesce(e.global_id, q.speaker_entity_id) AS speaker_entity_id,
+    coalesce(c.global_id, q.quote_cluster_id) AS quote_cluster_id
+)
+FROM warehouse_table('quotes') AS q
+LEFT JOIN id_lookup('entity') AS e
+    ON e.run_date = q.run_date AND e.local_id = q.speaker_entity_id
+LEFT JOIN id_lookup('quote_cluster') AS c
+    ON c.run_date = q.run_date AND c.local_id = q.quote_cluster_id
+LEFT JOIN entity_summary AS s ON s.entity_id = coalesce(e.global_id, q.speaker_entity_id);
+
+-- A date's links within it, and the links across dates, each under the run date of its
+-- `article_id`. Files written before `other_run_date` existed lack the column: the empty
+-- branch adds it (as null, so the date's own), whichever files a warehouse holds.
+CREATE OR REPLACE VIEW article_links AS
+WITH own AS (
+    SELECT * FROM warehouse_table('article_links')
+    UNION ALL BY NAME
+    SELECT CAST(NULL AS DATE) AS other_run_date WHERE false
+)
+
+SELECT article_id, other_article_id, relation, score,
+    coalesce(other_run_date, run_date) AS other_run_date, run_id, run_date
+FROM own
+UNION ALL
+SELECT article_id, other_article_id, relation, score, other_run_date, run_id,
+    article_run_date AS run_date
+FROM history_links;
+
+-- One row per story over all dates: a story continues under one id on every date its
+-- articles come in. Its title is the earliest dated article's (an undated one only when
+-- none is dated), its top entities those in most of its articles.
+CREATE OR REPLACE VIEW stories AS
+WITH story_entities AS (
+    SELECT a.story_id, m.entity_id, count(DISTINCT m.article_id) AS articles, count(*) AS mentions
+    FROM entity_mentions AS m
+    JOIN articles AS a USING (article_id, run_date)
+    GROUP BY a.story_id, m.entity_id
+),
+
+top_entities AS (
+    SELECT
+        e.story_id,
+        list_slice(list(s.canonical_name ORDER BY e.articles DESC, e.mentions DESC,
+            s.canonical_name, e.entity_id), 1, 5) AS names
+    FROM story_entities AS e
+    JOIN entity_summary AS s USING (entity_id)
+    GROUP BY e.story_id
+),
+
+grouped AS (
+    SELECT
+        story_id,
+        first(title ORDER BY published_at NULLS LAST, source_uri, run_date, article_id)
+            FILTER (WHERE title IS NOT NULL) AS title,
+        count(DISTINCT article_id) AS article_count,
+        list_sort(list_distinct(list(outlet))) AS outlets,
+        min(published_at) AS first_published_at,
+        max(published_at) AS last_published_at,
+        min(run_date) AS first_run_date,
+        max(run_date) AS last_run_date,
+        count(DISTINCT run_date) AS run_dates
+    FROM articles
+    GROUP BY story_id
+)
+
+SELECT
+    g.story_id,
+    g.title,
+    CAST(g.article_count AS BIGINT) AS article_count,
+    g.outlets,
+    g.first_published_at,
+    g.last_published_at,
+    coalesce(t.names, CAST([] AS VARCHAR[])) AS top_entities,
+    g.first_run_date,
+    g.last_run_date,
+    CAST(g.run_dates AS BIGINT) AS run_dates
+FROM grouped AS g
+LEFT JOIN top_entities AS t USING (story_id);

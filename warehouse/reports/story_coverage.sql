@@ -1,6 +1,7 @@
--- Story coverage by outlet: how many articles each outlet published on each story, and when first.
+-- Story coverage by outlet: how many articles each outlet published on each story, over all
+-- run dates, and when first; with the run dates the story spans.
 WITH story_articles AS (
-    SELECT story_id, run_date, coalesce(outlet, '(unknown)') AS outlet, published_at,
+    SELECT story_id, article_id, coalesce(outlet, '(unknown)') AS outlet, published_at,
         duplicate_of IS NOT NULL AS is_duplicate
     FROM articles
 ),
@@ -8,13 +9,12 @@ WITH story_articles AS (
 by_outlet AS (
     SELECT
         story_id,
-        run_date,
         outlet,
-        count(*) AS articles,
-        count(*) FILTER (WHERE is_duplicate) AS duplicates,
+        count(DISTINCT article_id) AS articles,
+        count(DISTINCT article_id) FILTER (WHERE is_duplicate) AS duplicates,
         min(published_at) AS first_published_at
     FROM story_articles
-    GROUP BY story_id, run_date, outlet
+    GROUP BY story_id, outlet
 )
 
 SELECT
@@ -24,7 +24,10 @@ SELECT
     o.outlet,
     o.articles,
     o.duplicates,
-    o.first_published_at
+    o.first_published_at,
+    s.first_run_date,
+    s.last_run_date
 FROM by_outlet AS o
-JOIN stories AS s USING (story_id, run_date)
+-- A story spans run dates: `stories` has one row per story, whatever its dates.
+JOIN stories AS s USING (story_id)
 ORDER BY s.article_count DESC, o.story_id, o.articles DESC, o.outlet

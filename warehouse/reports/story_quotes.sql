@@ -6,7 +6,8 @@ WITH story_articles AS (
 ),
 
 story_titles AS (
-    SELECT story_id, run_date, title AS story_title FROM stories
+    -- A story spans run dates: one title per story, whatever its dates.
+    SELECT story_id, title AS story_title FROM stories
 )
 
 SELECT
@@ -20,5 +21,5 @@ SELECT
     s.published_at
 FROM quotes AS q
 JOIN story_articles AS s USING (article_id, run_date)
-JOIN story_titles AS t USING (story_id, run_date)
+JOIN story_titles AS t USING (story_id)
 ORDER BY s.story_id, q.speaker NULLS LAST, s.reported_by, q.start_char

@@ -1,0 +1,718 @@
+"""Integrate a run date into the warehouse history: index it, link it, and merge ids across dates.
+
+A run reads the history index of the dates within `DedupSettings.history_days` of its own,
+writes the cross-date tables of every date whose rows change, and leaves the commit to the
+caller (the files carry the run's attempt stem, so they count once its `runs` row lands).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from tasks import history, write
+from tasks.dedup import DedupSettings
+from tasks.entities import Alias, normalize_name, person_key, surname
+from tasks.history import (
+    AliasTable,
+    Copy,
+    CrossLink,
+    DateIndex,
+    EntityKey,
+    IdMapping,
+    IndexedArticle,
+    Node,
+    QuoteKey,
+    QuoteLink,
+)
+from tasks.quotes import QuoteSettings
+from tasks.records import Article, Entity, EntityMention, Quote, QuoteSpan, short_hash
+from tasks.schemas import INDEX_TABLES, TABLES, file_schema
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+KINDS = ("story", "quote_cluster", "entity", "duplicate_of")
+
+
+@dataclass(frozen=True)
+class AcrossSettings:
+    """What the cross-date step needs of the run's settings."""
+
+    dedup: DedupSettings
+    quotes: QuoteSettings
+    aliases: tuple[Alias, ...] = ()
+    surname_share: float = 2 / 3
+    aliases_changed: bool = False  # the alias file differs from the last committed run's
+
+
+def aliases_fingerprint(aliases: Sequence[Alias]) -> str:
+    """A hash of the alias file's meaning: the same aliases in any order give the same hash."""
+    rows = sorted(f"{normalize_name(a.name)}\x00{normalize_name(a.canonical)}\x00{a.label or ''}"
+                  for a in aliases)  # fmt: skip
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
+def last_aliases_fingerprint(warehouse: Path) -> tuple[bool, str | None]:
+    """Whether any run committed, and the alias fingerprint of the latest one (None: unknown)."""
+    stems = write.committed_stems(warehouse)
+    if not stems:
+        return False, None
+    latest = max(stems)
+    for path in sorted(warehouse.glob(f"runs/*/{latest}.parquet")):
+        table = pq.read_table(path)
+        if "aliases_fingerprint" in table.column_names:
+            values = [v for v in table.column("aliases_fingerprint").to_pylist() if v]
+            return True, values[0] if values else None
+    return True, None
+
+
+@dataclass
+class Store:
+    """The warehouse's current cross-date files, under what this attempt has written so far."""
+
+    warehouse: Path
+    stems: dict[str, float]
+    dates: list[date]  # every committed run date, and the run's own
+    # The attempt whose files `put` writes at once (uncommitted until its `runs` row lands):
+    # a pass over every date (an alias change) holds no date's files in memory. Without it,
+    # they wait in `pending` for the caller to write.
+    attempt: str | None = None
+    pending: dict[tuple[str, date], pa.Table] = field(default_factory=dict)
+    written: dict[tuple[str, date], Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    damaged: dict[tuple[str, date], Path] = field(default_factory=dict)
+    _indexed: set[date] | None = None
+
+    @classmethod
+    def open(cls, warehouse: Path, day: date, attempt: str | None = None) -> Store:
+        """The store of a warehouse, for a run of `day` (writing as `attempt`, if given)."""
+        stems = write.committed_stems(warehouse)
+        dates = {date.fromisoformat(d) for d in write.committed_attempts(warehouse)} | {day}
+        return cls(warehouse, stems, sorted(dates), attempt)
+
+    def staged(self) -> set[tuple[str, date]]:
+        """The (table, date) files this attempt has made."""
+        return set(self.pending) | set(self.written)
+
+    def read(self, name: str, day: date, columns: Sequence[str] | None = None) -> pa.Table | None:
+        """A table's current rows of a date (this attempt's first), or None when it has none.
+
+        A file that cannot be read, or lacks declared columns, counts as missing and is noted.
+        """
+        expected = list(columns or file_schema(TABLES[name]).names)
+        if (name, day) in self.pending:
+            return self.pending[name, day].select(expected)
+        if (name, day) in self.written:
+            return pq.read_table(self.written[name, day], columns=expected)
+        path = write.current_file(self.warehouse, name, day, self.stems)
+        if path is None or (name, day) in self.damaged:
+            return None
+        try:
+            present = pq.read_schema(path).names
+            if not set(expected) <= set(present):
+                raise ValueError(f"missing columns {sorted(set(expected) - set(present))}")
+            return pq.read_table(path, columns=expected)
+        except (pa.ArrowException, OSError, ValueError) as err:
+            self.damaged[name, day] = path
+            self.warnings.append(f"history_rebuilt: {name} of {day} unreadable ({err}); rebuilt")
+            log.warning("%s of %s cannot be read (%s): rebuilding it", name, day, err)
+            return None
+
+    def put(self, name: str, day: date, table: pa.Table) -> None:
+        """Stage a date's new file of a table for this attempt (write it, given the attempt)."""
+        if self.attempt is None:
+            self.pending[name, day] = table
+        else:
+            self.written[name, day] = write.write_partition(
+                self.warehouse, name, table, day, self.attempt
+            )
+
+    def indexed(self) -> set[date]:
+        """The dates with an index file (readable or not)."""
+        if self._indexed is None:
+            found = [set(write.current_files(self.warehouse, name, self.stems))
+                     for name in INDEX_TABLES]  # fmt: skip
+            self._indexed = set.intersection(*found)
+        return self._indexed | {d for n, d in self.staged() if n == INDEX_TABLES[0]}
+
+    def bodies(self, wanted: Mapping[date, set[str]]) -> dict[str, str]:
+        """The bodies of some articles of some dates."""
+        out: dict[str, str] = {}
+        for day, ids in sorted(wanted.items()):
+            table = self.read("articles", day)
+            if table is None:
+                continue
+            keep = pc.is_in(
+                table.column("article_id"), value_set=pa.array(sorted(ids), pa.string())
+            )
+            part = table.filter(keep)
+            out.update(zip(part.column("article_id").to_pylist(),
+                           part.column("body").to_pylist(), strict=True))  # fmt: skip
+        return out
+
+
+def _table(name: str, records: Iterable[object], run_id: str) -> pa.Table:
+    """A cross-date table from records."""
+    return write.to_table(name, records, {"run_id": run_id})
+
+
+def index_tables(index: DateIndex, run_id: str) -> dict[str, pa.Table]:
+    """The index tables of a date."""
+    return {
+        "article_index": _table("article_index", index.articles, run_id),
+        "quote_index": _table("quote_index", index.quotes, run_id),
+        "entity_index": _table("entity_index", index.entities, run_id),
+    }
+
+
+def _records(cls: type[R], table: pa.Table | None) -> list[R]:
+    """Rows of a table as records of the same field names."""
+    if table is None or table.num_rows == 0:
+        return []
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    rows = table.select([n for n in names if n in table.column_names]).to_pylist()
+    out = []
+    for row in rows:
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+        out.append(cls(**values))
+    return out
+
+
+def read_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> DateIndex:
+    """A date's history index: its current files, else rebuilt from its tables (and staged)."""
+    tables = {
+        name: store.read(name, day) for name in ("article_index", "quote_index", "entity_index")
+    }
+    if all(t is not None for t in tables.values()):
+        return DateIndex(
+            day,
+            tuple(_records(IndexedArticle, tables["article_index"])),
+            tuple(_records(QuoteKey, tables["quote_index"])),
+            tuple(_records(EntityKey, tables["entity_index"])),
+        )
+    index = rebuild_index(store, day, settings)
+    for name, table in index_tables(index, run_id).items():
+        store.put(name, day, table)
+    return index
+
+
+def ensure_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> None:
+    """Make sure a date has a readable history index: rebuilt from its tables (and staged) if not."""
+    light = {"article_index": ["article_id"], "quote_index": ["key"], "entity_index": ["group_key"]}
+    if all(store.read(name, day, columns) is not None for name, columns in light.items()):
+        return
+    for name, table in index_tables(rebuild_index(store, day, settings), run_id).items():
+        store.put(name, day, table)
+
+
+def rebuild_index(store: Store, day: date, settings: AcrossSettings) -> DateIndex:
+    """A date's history index computed again from its committed tables."""
+    articles = _rows(store.read("articles", day))
+    mentions = _rows(store.read("entity_mentions", day))
+    entities = _rows(store.read("entities", day))
+    quotes = _rows(store.read("quotes", day))
+    return history.index_date(
+        day,
+        [_article(r) for r in articles],
+        [_entity_mention(r) for r in mentions],
+        [e for e in (_entity(r) for r in entities) if e.group_key],
+        [_quote(r) for r in quotes],
+        settings.dedup,
+        settings.quotes,
+    )
+
+
+def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
+    """A table's rows as dicts (none for no table)."""
+    return [] if table is None else table.to_pylist()
+
+
+def _article(row: Mapping[str, Any]) -> Article:
+    """An article record from its committed row (only what the index needs is exact)."""
+    names = {f.name for f in fields(Article)}
+    values = {k: v for k, v in row.items() if k in names}
+    values.update(removed=(), warnings=tuple(row.get("warnings") or ()))
+    return Article(**values)
+
+
+def _entity_mention(row: Mapping[str, Any]) -> EntityMention:
+    """An entity mention from its committed row."""
+    return EntityMention(row["article_id"], row["entity_id"], row["text"], row["label"],
+                         row["start_char"], row["end_char"], row.get("ner_label") or "",
+                         row.get("role"))  # fmt: skip
+
+
+def _entity(row: Mapping[str, Any]) -> Entity:
+    """An entity from its committed row, with the group key its id is the hash of, if found."""
+    label = row["label"]
+    forms = [row["canonical_name"], *(row.get("aliases") or ())]
+    group = ""
+    for form in forms:
+        name = normalize_name(form)
+        if not name:
+            continue
+        for key in {f"{label}:{name}", f"{label}:{person_key(name)}"}:
+            if short_hash(key) == row["entity_id"]:
+                group = key
+    return Entity(row["entity_id"], row["canonical_name"], label, tuple(row.get("aliases") or ()),
+                  row["mention_count"], row["article_count"], row.get("role"),
+                  row.get("first_seen_at"), group)  # fmt: skip
+
+
+def _quote(row: Mapping[str, Any]) -> Quote:
+    """A quote from its committed row."""
+    names = {f.name for f in fields(Quote)}
+    values = {k: v for k, v in row.items() if k in names}
+    values["spans"] = tuple(QuoteSpan(**s) for s in row.get("spans") or ())
+    return Quote(**values)
+
+
+# The history index columns read for every article of the window; the vectors and casts
+# are read for candidate pairs only.
+LIGHT_COLUMNS = ("article_id", "content_hash", "source_uri", "local_story_id", "is_copy",
+                 "published_at", "lead_weekday", "shingle_samples", "terms",
+                 "quote_keys")  # fmt: skip
+QUOTE_COLUMNS = ("quote_cluster_id", "key", "trigrams")
+
+
+def _stack(days: Iterable[date], read: Callable[[date], pa.Table]) -> pa.Table | None:
+    """One table of several dates, with a `run_date` column (None for no dates)."""
+    parts = []
+    for day in days:
+        table = read(day)
+        parts.append(table.append_column("run_date", pa.array([day] * table.num_rows, pa.date32())))
+    return pa.concat_tables(parts) if parts else None
+
+
+def _empty_past() -> pa.Table:
+    """The light history index of no date."""
+    schema = file_schema(TABLES["article_index"])
+    fields_ = [schema.field(n) for n in LIGHT_COLUMNS]
+    return pa.schema([*fields_, pa.field("run_date", pa.date32())]).empty_table()
+
+
+class Maps:
+    """The `id_map` rows of the dates this attempt touches, read once and staged at the end."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.rows: dict[date, dict[tuple[str, str], IdMapping]] = {}
+        self.loaded: dict[date, dict[tuple[str, str], IdMapping]] = {}
+
+    def of(self, day: date) -> dict[tuple[str, str], IdMapping]:
+        """A date's mappings by (kind, local id)."""
+        if day not in self.rows:
+            found = {
+                (m.kind, m.local_id): m for m in _records(IdMapping, self.store.read("id_map", day))
+            }
+            self.rows[day] = dict(found)
+            self.loaded[day] = found
+        return self.rows[day]
+
+    def global_id(self, kind: str, node: Node) -> str:
+        """A node's id across dates (its own when unmapped)."""
+        found = self.of(node[0]).get((kind, node[1]))
+        return found.global_id if found is not None else node[1]
+
+    def replace(
+        self, day: date, kind: str, mappings: Iterable[IdMapping], only: set[str] | None
+    ) -> None:
+        """Replace a date's mappings of a kind: all of them, or those of the `only` local ids."""
+        rows = self.of(day)
+        for key in [k for k in rows if k[0] == kind and (only is None or k[1] in only)]:
+            del rows[key]
+        for m in mappings:
+            rows[m.kind, m.local_id] = m
+
+    def stage(self, run_id: str) -> None:
+        """Stage the id map of every date whose mappings changed."""
+        for day in sorted(self.rows):
+            self.flush(day, run_id)
+
+    def flush(self, day: date, run_id: str) -> None:
+        """Stage a date's id map if its mappings changed, and let go of its rows."""
+        rows = self.rows.pop(day, None)
+        loaded = self.loaded.pop(day, None)
+        if rows is None:
+            return
+        if (
+            rows != loaded
+            or ("id_map", day) in self.store.damaged
+            or (not loaded and (self.store.read("id_map", day) is None))
+        ):
+            ordered = sorted(rows.values(), key=lambda m: (KINDS.index(m.kind), m.local_id))
+            self.store.put("id_map", day, _table("id_map", ordered, run_id))
+
+
+def update(
+    store: Store,
+    own: DateIndex,
+    bodies: Mapping[str, str] | None,
+    settings: AcrossSettings,
+    run_id: str,
+) -> None:
+    """Integrate a run's date, after indexing the dates written before the history index."""
+    unindexed = [d for d in store.dates if d != own.day and d not in store.indexed()]
+    if unindexed:
+        log.info("indexing %d run dates written before the history index (%s to %s)",
+                 len(unindexed), unindexed[0], unindexed[-1])  # fmt: skip
+        store.warnings.append(
+            f"history_indexed: {len(unindexed)} run dates without a history index"
+        )
+    done: set[date] = set()
+    for day in unindexed:
+        integrate(store, read_index(store, day, settings, run_id), None, settings, run_id)
+        done.add(day)
+    integrate(store, own, bodies, settings, run_id)
+    done.add(own.day)
+    # A cross-date file found unreadable on the way: its date is integrated again.
+    for day in sorted({d for (_, d) in store.damaged} - done):
+        index = read_index(store, day, settings, run_id)
+        integrate(store, index, None, settings, run_id)
+
+
+def integrate(
+    store: Store,
+    own: DateIndex,
+    bodies: Mapping[str, str] | None,
+    settings: AcrossSettings,
+    run_id: str,
+) -> None:
+    """Link one date to the dates around it and update every date's ids that this changes.
+
+    `bodies` are the date's article bodies, read from its files when not given.
+    """
+    day, span = own.day, settings.dedup.history_days
+    window = [d for d in store.dates if d != day and abs((d - day).days) <= span]
+    old = store.read("article_index", day)
+    old_quotes = store.read("quote_index", day)
+    old_entities = store.read("entity_index", day)
+    for name, table in index_tables(own, run_id).items():
+        store.put(name, day, table)
+    if bodies is None:
+        bodies = store.bodies({day: {a.article_id for a in own.articles}})
+
+    def index_of(name: str, columns: Sequence[str]) -> Callable[[date], pa.Table]:
+        def read(d: date) -> pa.Table:
+            ensure_index(store, d, settings, run_id)
+            table = store.read(name, d, columns)
+            assert table is not None  # staged by ensure_index
+            return table
+
+        return read
+
+    past = _stack(window, index_of("article_index", LIGHT_COLUMNS))
+    past_quotes = _stack(window, index_of("quote_index", QUOTE_COLUMNS))
+    qlinks, matched = history.quote_links(day, own.quotes, past_quotes, settings.quotes)
+    links = history.cross_links(day, own.articles, bodies, past, store.bodies,
+                                lambda d, ids: _heavy(store, d, ids), matched,
+                                settings.dedup)  # fmt: skip
+    _replace_links(store, "history_links", day, window, links, run_id)
+    _replace_links(store, "quote_links", day, window, qlinks, run_id)
+    maps = Maps(store)
+    _regroup_stories(store, maps, own, old, past, links)
+    _regroup_quotes(store, maps, own, old_quotes, qlinks)
+    _earliest_copies(maps, own, old, past, span)
+    _resolve_entities(store, maps, own, old_entities, window, settings, run_id)
+    maps.stage(run_id)
+
+
+def _heavy(store: Store, day: date, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The vectors, casts and quote keys of some indexed articles of a date."""
+    columns = ["article_id", "vector_terms", "vector_weights", "cast_keys", "quote_keys"]
+    table = store.read("article_index", day, columns)
+    if table is None:
+        return {}
+    keep = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(ids), pa.string()))
+    return {row["article_id"]: row for row in table.filter(keep).to_pylist()}
+
+
+def _dates_of(link: CrossLink | QuoteLink) -> tuple[date, date]:
+    """The two run dates a link joins."""
+    if isinstance(link, CrossLink):
+        return link.article_run_date, link.other_run_date
+    return link.cluster_run_date, link.other_run_date
+
+
+DATE_COLUMNS = {
+    "history_links": ("article_run_date", "other_run_date"),
+    "quote_links": ("cluster_run_date", "other_run_date"),
+}
+
+
+def _replace_links(
+    store: Store,
+    name: str,
+    day: date,
+    window: Sequence[date],
+    links: Sequence[CrossLink] | Sequence[QuoteLink],
+    run_id: str,
+) -> None:
+    """Put a date's links to other dates into the partitions of the later date of each."""
+    by_partition: dict[date, list[CrossLink | QuoteLink]] = defaultdict(list)
+    for link in links:
+        by_partition[max(_dates_of(link))].append(link)
+    first, second = DATE_COLUMNS[name]
+    for part in [day, *(d for d in window if d > day)]:
+        current = store.read(name, part)
+        fresh = _table(name, by_partition.get(part, ()), run_id)
+        if current is None:
+            if fresh.num_rows or part == day:
+                store.put(name, part, fresh)
+            continue
+        mine = pc.or_(pc.equal(current.column(first), pa.scalar(day, pa.date32())),
+                      pc.equal(current.column(second), pa.scalar(day, pa.date32())))  # fmt: skip
+        kept = current.filter(pc.invert(mine))
+        merged = pa.concat_tables([kept, fresh])
+        if _row_set(merged) != _row_set(current):
+            store.put(
+                name, part, merged.sort_by([(c, "ascending") for c in merged.column_names[:4]])
+            )
+
+
+def _row_set(table: pa.Table) -> set[tuple[Any, ...]]:
+    """A table's rows, without who wrote them."""
+    names = [n for n in table.column_names if n != "run_id"]
+    return set(zip(*(table.column(n).to_pylist() for n in names), strict=True))
+
+
+def _members(store: Store, maps: Maps, kind: str, seeds: set[str]) -> set[Node]:
+    """Every node of any date whose id across dates is one of `seeds`."""
+    if not seeds:
+        return set()
+    found: set[Node] = set()
+    on_disk = []
+    for day in store.dates:
+        if day in maps.rows or ("id_map", day) in store.staged():
+            found.update((day, m.local_id) for m in maps.of(day).values()
+                         if m.kind == kind and m.global_id in seeds)  # fmt: skip
+            continue
+        path = write.current_file(store.warehouse, "id_map", day, store.stems)
+        if path is not None:
+            on_disk.append(path)
+        else:  # a date without a map yet: its nodes keep their own ids
+            found.update((day, s) for s in seeds if _has_node(store, kind, day, s))
+    if not on_disk:
+        return found
+    partitioning = ds.partitioning(pa.schema([("run_date", pa.date32())]), flavor="hive")
+    try:
+        data = ds.dataset([str(p) for p in on_disk], format="parquet", partitioning=partitioning,
+                          partition_base_dir=str(store.warehouse / "id_map"))  # fmt: skip
+        rows = data.to_table(
+            columns=["local_id", "run_date"],
+            filter=(ds.field("kind") == kind)
+            & ds.field("global_id").isin(pa.array(sorted(seeds), pa.string())),
+        )
+    except (pa.ArrowException, OSError):
+        # A damaged map: read the dates one by one, which notes the damage.
+        for path in on_disk:
+            day = date.fromisoformat(path.parent.name.partition("=")[2])
+            found.update((day, m.local_id) for m in maps.of(day).values()
+                         if m.kind == kind and m.global_id in seeds)  # fmt: skip
+        return found
+    found.update(zip(rows.column("run_date").to_pylist(),
+                     rows.column("local_id").to_pylist(), strict=True))  # fmt: skip
+    return found
+
+
+def _has_node(store: Store, kind: str, day: date, local: str) -> bool:
+    """Whether a date without an id map has a node of this local id."""
+    name, column = (
+        ("article_index", "local_story_id")
+        if kind == "story"
+        else ("quote_index", "quote_cluster_id")
+    )
+    table = store.read(name, day)
+    return table is not None and local in set(table.column(column).to_pylist())
+
+
+def _regroup_stories(
+    store: Store,
+    maps: Maps,
+    own: DateIndex,
+    old: pa.Table | None,
+    past: pa.Table | None,
+    links: Sequence[CrossLink],
+) -> None:
+    """Merge or split the stories the date's articles (old and new) belong to."""
+    day = own.day
+    past = past if past is not None else _empty_past()
+    story_of = dict(zip(past.column("article_id").to_pylist(),
+                        zip(past.column("run_date").to_pylist(),
+                            past.column("local_story_id").to_pylist(), strict=True),
+                        strict=True))  # fmt: skip
+    seeds = {maps.global_id("story", (day, s)) for s in _column(old, "local_story_id")}
+    for link in links:
+        for article, when in ((link.article_id, link.article_run_date),
+                              (link.other_article_id, link.other_run_date)):  # fmt: skip
+            if when != day and article in story_of:
+                seeds.add(maps.global_id("story", story_of[article]))
+    members = {n for n in _members(store, maps, "story", seeds) if n[0] != day}
+    members |= {(day, a.local_story_id) for a in own.articles}
+    names: dict[Node, str] = {}
+    article_node: dict[tuple[date, str], Node] = {}
+    for member_day in sorted({d for d, _ in members}):
+        if member_day == day:
+            indexed = [(a.article_id, a.local_story_id, a.story_name) for a in own.articles]
+        else:
+            table = store.read("article_index", member_day,
+                               ["article_id", "local_story_id", "story_name"])  # fmt: skip
+            indexed = [] if table is None else list(zip(*table.to_pydict().values(), strict=True))
+        for article_id, story, name in indexed:
+            node = (member_day, story)
+            if node in members:
+                names[node] = name
+                article_node[member_day, article_id] = node
+    edges = []
+    for member_day in sorted({d for d, _ in members}):
+        for link in _records(CrossLink, store.read("history_links", member_day)):
+            first = article_node.get((link.article_run_date, link.article_id))
+            second = article_node.get((link.other_run_date, link.other_article_id))
+            if first is not None and second is not None:
+                edges.append((first, second))
+    _apply(maps, "story", day, history.merged_ids(names, edges))
+
+
+def _apply(maps: Maps, kind: str, day: date, merged: Mapping[Node, str]) -> None:
+    """Record regrouped nodes: every node of the run's date, and the members of other dates."""
+    by_day: dict[date, list[IdMapping]] = defaultdict(list)
+    for node, global_id in merged.items():
+        by_day[node[0]].append(IdMapping(kind, node[1], global_id))
+    maps.replace(day, kind, by_day.pop(day, []), None)
+    for member_day, mapped in by_day.items():
+        maps.replace(member_day, kind, mapped, {m.local_id for m in mapped})
+
+
+def _column(table: pa.Table | None, name: str) -> list[Any]:
+    """A column's values (none for no table)."""
+    return [] if table is None else table.column(name).to_pylist()
+
+
+def _regroup_quotes(
+    store: Store,
+    maps: Maps,
+    own: DateIndex,
+    old: pa.Table | None,
+    qlinks: Sequence[QuoteLink],
+) -> None:
+    """Merge or split the quote clusters the date's quotes (old and new) belong to."""
+    day = own.day
+    seeds = {maps.global_id("quote_cluster", (day, c)) for c in _column(old, "quote_cluster_id")}
+    seeds |= {
+        maps.global_id("quote_cluster", (ql.other_run_date, ql.other_quote_cluster_id))
+        for ql in qlinks
+    }
+    members = {n for n in _members(store, maps, "quote_cluster", seeds) if n[0] != day}
+    members |= {(day, q.quote_cluster_id) for q in own.quotes}
+    names: dict[Node, str] = {}
+    for member_day in sorted({d for d, _ in members}):
+        rows = (
+            own.quotes
+            if member_day == day
+            else _records(QuoteKey, store.read("quote_index", member_day))
+        )
+        for q in rows:
+            node = (member_day, q.quote_cluster_id)
+            if node in members:
+                names[node] = min(names.get(node, q.key), q.key)
+    edges = []
+    for member_day in sorted({d for d, _ in members}):
+        for ql in _records(QuoteLink, store.read("quote_links", member_day)):
+            edges.append(((ql.cluster_run_date, ql.quote_cluster_id),
+                          (ql.other_run_date, ql.other_quote_cluster_id)))  # fmt: skip
+    _apply(maps, "quote_cluster", day, history.merged_ids(names, edges))
+
+
+def _earliest_copies(
+    maps: Maps, own: DateIndex, old: pa.Table | None, past: pa.Table | None, span: int
+) -> None:
+    """Point each copy of the date's texts at its earliest copy on an earlier date."""
+    day = own.day
+    hashes = set(_column(old, "content_hash")) | {a.content_hash for a in own.articles}
+    pool = [Copy(day, a.source_uri, a.article_id, a.content_hash) for a in own.articles]
+    past = past if past is not None else _empty_past()
+    for when, uri, article, content in zip(past.column("run_date").to_pylist(),
+                                           past.column("source_uri").to_pylist(),
+                                           past.column("article_id").to_pylist(),
+                                           past.column("content_hash").to_pylist(), strict=True):  # fmt: skip
+        if content in hashes:
+            pool.append(Copy(when, uri, article, content))
+    targets = [c for c in pool if c.day >= day]
+    found = history.earliest_copies(targets, pool, span)
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for c in targets:
+        by_day[c.day].add(c.article_id)
+    for target_day, ids in sorted(by_day.items()):
+        rows = [IdMapping("duplicate_of", a, found[a]) for a in sorted(ids) if a in found]
+        maps.replace(target_day, "duplicate_of", rows, None if target_day == day else ids)
+    if day not in by_day:
+        maps.replace(day, "duplicate_of", (), None)
+
+
+def _resolve_entities(
+    store: Store,
+    maps: Maps,
+    own: DateIndex,
+    old: pa.Table | None,
+    window: Sequence[date],
+    settings: AcrossSettings,
+    run_id: str,
+) -> None:
+    """Give the entities of the date, and of the dates whose surnames it changes, their ids."""
+    day, span = own.day, settings.dedup.history_days
+    aliases = AliasTable.of(settings.aliases)
+    keys = {day: list(own.entities)}
+
+    def entities_of(d: date) -> list[EntityKey]:
+        if d not in keys:
+            ensure_index(store, d, settings, run_id)
+            keys[d] = _records(EntityKey, store.read("entity_index", d))
+        return keys[d]
+
+    surnames = {
+        surname(key.partition(":")[2])
+        for key in [*(_column(old, "group_key")), *(e.group_key for e in own.entities)]
+        for key in [history.aliased(key, aliases)[0]]
+        if key.startswith("PERSON:") and len(key.split()) >= 2
+    }
+    if settings.aliases_changed:
+        affected = list(store.dates)
+    else:
+        affected = [day] + [
+            d for d in window
+            if any(history.is_bare_surname(k := history.aliased(e.group_key, aliases)[0])
+                   and k.partition(":")[2] in surnames for e in entities_of(d))
+        ]  # fmt: skip
+    # Date by date, with the people of the dates around it only: memory stays that of a
+    # window even when every date is mapped again (an alias change).
+    people: dict[date, list[EntityKey]] = {}
+    for target in sorted(set(affected)):
+        around = [d for d in store.dates if abs((d - target).days) <= span]
+        for gone in [d for d in people if d not in around]:
+            del people[gone]
+            if gone != day:
+                keys.pop(gone, None)
+        for d in around:
+            if d not in people:
+                people[d] = [e for e in entities_of(d) if e.group_key.startswith("PERSON:")]
+        found = history.resolve_entities(
+            ((target, e) for e in entities_of(target)),
+            [(d, e) for d in around for e in people[d]],
+            aliases,
+            span,
+            settings.surname_share,
+        )
+        maps.replace(target, "entity", found.values(), None)
+        if settings.aliases_changed and target != day:
+            maps.flush(target, run_id)

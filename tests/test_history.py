@@ -1,0 +1,328 @@
+"""Across run dates: links, stories, entities and quote clusters, whatever the order of dates."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.pipeline import news_etl
+from tasks import query, schemas, write
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+# The seeds split over three dates: 001 (an excerpt of 000) and 003 (a rewrite of 002) a
+# day after the articles they repeat, 004 (another report of the event) two days after.
+SPLIT = {
+    date(2023, 9, 19): ("000", "002"),
+    date(2023, 9, 20): ("001", "003"),
+    date(2023, 9, 21): ("004",),
+}
+DAYS = sorted(SPLIT)
+
+
+def _split_seeds(folder: Path) -> Path:
+    """The dated input folders of the split."""
+    for day, prefixes in SPLIT.items():
+        target = folder / day.isoformat()
+        target.mkdir(parents=True)
+        for path in SEEDS:
+            if path.name[:3] in prefixes:
+                shutil.copy(path, target / path.name)
+    return folder
+
+
+def _sql(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    with query.connect(warehouse) as con:
+        return con.sql(sql).fetchall()
+
+
+def _state(warehouse: Path) -> dict[str, Any]:
+    """What must not depend on the order of runs: links, grouping and ids, by the views."""
+    return {
+        "links": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT a.source_uri, o.source_uri, l.relation, round(l.score, 6), l.run_date,
+                l.other_run_date
+            FROM article_links AS l
+            JOIN articles AS a USING (article_id)
+            JOIN articles AS o ON o.article_id = l.other_article_id""",
+            )
+        ),
+        "articles": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT source_uri, article_id, story_id, duplicate_of, run_date FROM articles""",
+            )
+        ),
+        "mentions": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT article_id, start_char, entity_id, label FROM entity_mentions""",
+            )
+        ),
+        "entities": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT entity_id, canonical_name, label, mention_count, article_count,
+                first_run_date, last_run_date
+            FROM entity_summary""",
+            )
+        ),
+        "quotes": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT quote_id, quote_cluster_id, speaker, speaker_entity_id FROM quotes""",
+            )
+        ),
+        "stories": sorted(
+            _sql(
+                warehouse,
+                """
+            SELECT story_id, article_count, first_run_date, last_run_date, run_dates
+            FROM stories""",
+            )
+        ),
+    }
+
+
+def _run(inputs: Path, warehouse: Path, days: list[date], **kwargs: Any) -> None:
+    for day in days:
+        summary = news_etl(input_dir=inputs, warehouse=warehouse, run_date=day, **kwargs)
+        assert summary.status == "succeeded"
+
+
+@pytest.fixture(scope="module")
+def forward(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The split seeds, run date by date in order."""
+    root = tmp_path_factory.mktemp("forward")
+    inputs, warehouse = _split_seeds(root / "in"), root / "wh"
+    _run(inputs, warehouse, DAYS)
+    return inputs, warehouse
+
+
+def _uri(prefix: str, day: date) -> str:
+    return next(f"{day.isoformat()}/{p.name}" for p in SEEDS if p.name.startswith(prefix))
+
+
+def test_seeds_split_over_dates_link_into_one_story(forward: tuple[Path, Path]) -> None:
+    _, wh = forward
+    links = {(a[11:14], o[11:14]): (rel, d, od) for a, o, rel, _, d, od in _state(wh)["links"]}
+    assert links["001", "000"] == ("excerpt", DAYS[1], DAYS[0])
+    assert links["003", "002"] == ("rewrite", DAYS[1], DAYS[0])
+    stories = {story for _, _, story, _, _ in _state(wh)["articles"]}
+    assert len(stories) == 1
+    [(story_id, count, first, last, dates)] = _state(wh)["stories"]
+    assert (count, first, last, dates) == (5, DAYS[0], DAYS[2], 3)
+    blinken = _sql(
+        wh, "SELECT entity_id, run_date FROM entities WHERE canonical_name ILIKE '%Blinken%'"
+    )
+    assert len({e for e, _ in blinken}) == 1 and len(blinken) >= 2
+    assert _sql(
+        wh, "SELECT count(*) FROM entity_summary WHERE canonical_name ILIKE '%Blinken%'"
+    ) == [(1,)]
+
+
+def test_the_order_of_dates_does_not_matter(forward: tuple[Path, Path], tmp_path: Path) -> None:
+    inputs, wh = forward
+    expected = _state(wh)
+    backward = tmp_path / "backward"
+    _run(inputs, backward, DAYS[::-1])
+    assert _state(backward) == expected
+    shuffled = tmp_path / "shuffled"
+    _run(inputs, shuffled, [DAYS[2], DAYS[0], DAYS[1]])
+    assert _state(shuffled) == expected
+    # A date rerun in the middle of a backfill, forced: nothing changes anywhere.
+    rerun = tmp_path / "rerun"
+    _run(inputs, rerun, DAYS[:2])
+    before = _state(rerun)
+    day = DAYS[0].isoformat()
+    forced = CliRunner().invoke(app, ["backfill", "--start", day, "--end", day, "--force",
+                                      "--input", str(inputs), "--warehouse", str(rerun)])  # fmt: skip
+    assert forced.exit_code == 0, forced.output
+    assert _state(rerun) == before
+    _run(inputs, rerun, DAYS[2:])
+    assert _state(rerun) == expected
+
+
+def test_an_exact_copy_on_a_later_date_points_at_the_original(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    for day in DAYS[:2]:
+        (inputs / day.isoformat()).mkdir(parents=True)
+    shutil.copy(SEEDS[0], inputs / DAYS[0].isoformat() / "wire.txt")
+    shutil.copy(SEEDS[0], inputs / DAYS[1].isoformat() / "copy.txt")
+    wh = tmp_path / "wh"
+    _run(inputs, wh, DAYS[1::-1])  # the copy's date first
+    rows = dict(_sql(wh, "SELECT source_uri, duplicate_of IS NOT NULL FROM articles"))
+    assert rows == {f"{DAYS[0]}/wire.txt": False, f"{DAYS[1]}/copy.txt": True}
+    [(relation, day, other)] = _sql(
+        wh, "SELECT relation, run_date, other_run_date FROM article_links"
+    )
+    assert (relation, day, other) == ("exact_duplicate", DAYS[1], DAYS[0])
+    [(original,)] = _sql(
+        wh, f"SELECT article_id FROM articles WHERE source_uri = '{DAYS[0]}/wire.txt'"
+    )
+    assert _sql(wh, "SELECT duplicate_of FROM articles WHERE duplicate_of IS NOT NULL") == [
+        (original,)
+    ]
+
+
+def test_copies_are_linked_only_within_the_history_window(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    far = date(2023, 11, 30)  # more than 30 run dates after the first
+    for day, name in ((DAYS[0], "wire.txt"), (far, "late.txt")):
+        (inputs / day.isoformat()).mkdir(parents=True)
+        shutil.copy(SEEDS[0], inputs / day.isoformat() / name)
+    wh = tmp_path / "wh"
+    _run(inputs, wh, [DAYS[0], far])
+    assert _sql(wh, "SELECT count(*) FROM article_links") == [(0,)]
+    assert _sql(wh, "SELECT count(DISTINCT story_id) FROM articles") == [(2,)]
+
+
+def _prose(seed: int, sentences: int = 24) -> str:
+    """Paragraphs of made-up words no other text shares."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "no", "pri", "dax", "eo", "shu"]
+    words = ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(400)]
+    lines = [
+        " ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(sentences)
+    ]
+    return "\n\n".join(" ".join(lines[i : i + 4]) for i in range(0, len(lines), 4))
+
+
+def test_a_new_article_merges_two_stories_of_earlier_dates(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    first, second = _prose(1), _prose(2)
+    # Two unrelated texts on two dates; the third date's article holds both of them.
+    plan = {DAYS[0]: ("first.txt", first), DAYS[1]: ("second.txt", second),
+            DAYS[2]: ("both.txt", f"{first}\n\n{second}")}  # fmt: skip
+    for day, (name, text) in plan.items():
+        (inputs / day.isoformat()).mkdir(parents=True)
+        (inputs / day.isoformat() / name).write_text(f"Report {name}\n\n{text}\n")
+    wh = tmp_path / "wh"
+    _run(inputs, wh, DAYS[:2])
+    before = _sql(wh, "SELECT count(DISTINCT story_id) FROM articles")
+    _run(inputs, wh, DAYS[2:])
+    after = dict(_sql(wh, "SELECT substr(source_uri, 12), story_id FROM articles"))
+    assert before == [(2,)]
+    assert len(set(after.values())) == 1, after
+    relations = _sql(wh, "SELECT DISTINCT relation FROM article_links")
+    assert relations == [("excerpt",)]
+    # Every reader sees the merge: the stories view, and the reports.
+    assert _sql(wh, "SELECT article_count, run_dates FROM stories") == [(3, 3)]
+    with query.connect(wh) as con:
+        rows = con.sql(query.report_sql("story_coverage")).fetchall()
+    assert len({r[0] for r in rows}) == 1
+    # Run backward, the same: the middle date's text joins the others when it comes.
+    backward = tmp_path / "backward"
+    _run(inputs, backward, DAYS[::-1])
+    assert _state(backward) == _state(wh)
+
+
+def test_an_alias_added_later_merges_entities_of_earlier_dates(tmp_path: Path) -> None:
+    inputs = _split_seeds(tmp_path / "in")
+    wh = tmp_path / "wh"
+    _run(inputs, wh, DAYS[:1])
+    names = {n for (n,) in _sql(wh, "SELECT canonical_name FROM entity_summary")}
+    assert "Antony J. Blinken" in names or "Antony Blinken" in names
+    (wh / "aliases.csv").write_text("name,canonical\nAntony J. Blinken,Tony Blinken\n")
+    _run(inputs, wh, DAYS[1:2])
+    rows = _sql(
+        wh,
+        """
+        SELECT DISTINCT m.run_date, e.canonical_name FROM entity_mentions AS m
+        JOIN entity_summary AS e USING (entity_id) WHERE m.text ILIKE '%Blinken%'""",
+    )
+    assert {n for _, n in rows} == {"Tony Blinken"}
+    assert {d for d, _ in rows} == set(DAYS[:2])
+
+
+def _files(warehouse: Path, name: str) -> list[Path]:
+    return sorted(warehouse.glob(f"{name}/*/*.parquet"))
+
+
+def test_a_crash_while_updating_the_index_leaves_the_committed_state(
+    forward: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs, source = forward
+    wh = tmp_path / "wh"
+    shutil.copytree(source, wh)
+    before = _state(wh)
+    real = write.write_partition
+    written: list[str] = []
+
+    def crash_after_some(warehouse: Path, name: str, table: Any, day: date, attempt: str) -> Path:
+        if len(written) == 3:
+            raise OSError("disk unplugged")
+        written.append(name)
+        return real(warehouse, name, table, day, attempt)
+
+    monkeypatch.setattr(write, "write_partition", crash_after_some)
+    (inputs / DAYS[1].isoformat() / "extra.txt").write_text(SEEDS[0].read_text())
+    with pytest.raises(Exception, match="disk unplugged"):
+        news_etl(input_dir=inputs, warehouse=wh, run_date=DAYS[1])
+    monkeypatch.undo()
+    (inputs / DAYS[1].isoformat() / "extra.txt").unlink()
+    assert written, "the crash came before any cross-date file was written"
+    assert _state(wh) == before
+    _run(inputs, wh, DAYS[1:2])
+    assert _state(wh) == before
+
+
+def test_a_missing_or_corrupt_index_is_rebuilt_with_a_warning(
+    forward: tuple[Path, Path], tmp_path: Path
+) -> None:
+    inputs, source = forward
+    wh = tmp_path / "wh"
+    shutil.copytree(source, wh)
+    before = _state(wh)
+    [index] = [p for p in _files(wh, "article_index") if f"run_date={DAYS[0]}" in str(p)]
+    index.write_bytes(b"PAR1 not parquet at all")
+    for path in _files(wh, "quote_index"):
+        path.unlink()
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAYS[1],
+                       settings=None)  # fmt: skip
+    assert any(w.startswith("history_rebuilt") for w in summary.warnings), summary.warnings
+    assert _state(wh) == before
+    [(warnings,)] = _sql(
+        wh,
+        f"""
+        SELECT warnings FROM runs WHERE run_date = '{DAYS[1]}' ORDER BY started_at DESC LIMIT 1""",
+    )
+    assert any(w.startswith("history_rebuilt") for w in warnings)
+
+
+def test_a_warehouse_without_history_index_is_indexed_on_first_use(
+    forward: tuple[Path, Path], tmp_path: Path
+) -> None:
+    inputs, source = forward
+    wh = tmp_path / "wh"
+    shutil.copytree(source, wh)
+    expected = _state(wh)
+    for name in (*schemas.INDEX_TABLES, *schemas.ACROSS_TABLES):
+        shutil.rmtree(wh / name)
+    # As the previous release wrote it: every date on its own.
+    assert len({s for _, _, s, _, _ in _state(wh)["articles"]}) > 1
+    again = CliRunner().invoke(app, ["run", "--input", str(inputs), "--warehouse", str(wh),
+                                     "--date", DAYS[2].isoformat()])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert _state(wh) == expected
+    [(warnings,)] = _sql(
+        wh,
+        f"""
+        SELECT warnings FROM runs WHERE run_date = '{DAYS[2]}' ORDER BY started_at DESC LIMIT 1""",
+    )
+    assert any(w.startswith("history_indexed: 2 run dates") for w in warnings), warnings
+    assert pq.read_table(_files(wh, "article_index")[0]).num_rows > 0
