@@ -38,7 +38,7 @@ from tasks.history import (
 )
 from tasks.quotes import QuoteSettings
 from tasks.records import Article, Entity, EntityMention, Quote, QuoteSpan, short_hash
-from tasks.schemas import INDEX_TABLES, TABLES, file_schema
+from tasks.schemas import ACROSS_TABLES, INDEX_TABLES, TABLES, file_schema
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -150,7 +150,7 @@ class Store:
         """The bodies of some articles of some dates."""
         out: dict[str, str] = {}
         for day, ids in sorted(wanted.items()):
-            table = self.read("articles", day)
+            table = self.read("articles", day, ["article_id", "body"])
             if table is None:
                 continue
             keep = pc.is_in(
@@ -207,13 +207,25 @@ def read_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -
     return index
 
 
-def ensure_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> None:
-    """Make sure a date has a readable history index: rebuilt from its tables (and staged) if not."""
+def ensure_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> bool:
+    """Make sure a date has a readable history index: rebuilt from its tables (and staged) if not.
+
+    False when the date's own tables cannot be read either: it is left out of this run's
+    links rather than linked as if it had no articles.
+    """
     light = {"article_index": ["article_id"], "quote_index": ["key"], "entity_index": ["group_key"]}
     if all(store.read(name, day, columns) is not None for name, columns in light.items()):
-        return
-    for name, table in index_tables(rebuild_index(store, day, settings), run_id).items():
+        return True
+    index = rebuild_index(store, day, settings)
+    if any((name, day) in store.damaged for name in SOURCE_TABLES):
+        return False
+    for name, table in index_tables(index, run_id).items():
         store.put(name, day, table)
+    return True
+
+
+# The tables of a date its history index is built from.
+SOURCE_TABLES = ("articles", "entity_mentions", "entities", "quotes")
 
 
 def rebuild_index(store: Store, day: date, settings: AcrossSettings) -> DateIndex:
@@ -377,9 +389,10 @@ def update(
     integrate(store, own, bodies, settings, run_id)
     done.add(own.day)
     # A cross-date file found unreadable on the way: its date is integrated again.
-    for day in sorted({d for (_, d) in store.damaged} - done):
-        index = read_index(store, day, settings, run_id)
-        integrate(store, index, None, settings, run_id)
+    rebuilt = {d for (name, d) in store.damaged if name in (*INDEX_TABLES, *ACROSS_TABLES)}
+    for day in sorted(rebuilt - done):
+        if ensure_index(store, day, settings, run_id):
+            integrate(store, read_index(store, day, settings, run_id), None, settings, run_id)
 
 
 def integrate(
@@ -405,9 +418,11 @@ def integrate(
 
     def index_of(name: str, columns: Sequence[str]) -> Callable[[date], pa.Table]:
         def read(d: date) -> pa.Table:
-            ensure_index(store, d, settings, run_id)
-            table = store.read(name, d, columns)
-            assert table is not None  # staged by ensure_index
+            table = (
+                store.read(name, d, columns) if ensure_index(store, d, settings, run_id) else None
+            )
+            if table is None:  # a date whose tables cannot be read: no links to it this run
+                return file_schema(TABLES[name]).empty_table().select(list(columns))
             return table
 
         return read
@@ -676,8 +691,8 @@ def _resolve_entities(
 
     def entities_of(d: date) -> list[EntityKey]:
         if d not in keys:
-            ensure_index(store, d, settings, run_id)
-            keys[d] = _records(EntityKey, store.read("entity_index", d))
+            found = ensure_index(store, d, settings, run_id)
+            keys[d] = _records(EntityKey, store.read("entity_index", d)) if found else []
         return keys[d]
 
     surnames = {

@@ -337,7 +337,11 @@ class _Vectors:
                     self.cache[row] = ({}, frozenset(), frozenset())
                     continue
                 vec = dict(zip(values["vector_terms"], values["vector_weights"], strict=True))
-                self.cache[row] = (vec, frozenset(values["cast_keys"]), frozenset(values["quote_keys"]))
+                self.cache[row] = (
+                    vec,
+                    frozenset(values["cast_keys"]),
+                    frozenset(values["quote_keys"]),
+                )
 
     def get(self, row: int) -> tuple[dict[str, float], frozenset[str], frozenset[str]]:
         """One row's vector, cast and quote keys."""
@@ -528,7 +532,9 @@ def _rewrites(
         theirs_matched = {k for k in said if similar.get(k, set()) & mine}
         mine_matched = {k for k in mine if any(k in similar.get(t, ()) for t in said)}
         shared = min(len(theirs_matched), len(mine_matched))
-        entities = len(cast & set(current[ci].cast_keys)) / (len(cast | set(current[ci].cast_keys)) or 1)
+        entities = len(cast & set(current[ci].cast_keys)) / (
+            len(cast | set(current[ci].cast_keys)) or 1
+        )
         score = _pair_cosine(day, current[ci], hist, hi, vectors)
         if (
             shared >= settings.rewrite_min_quotes

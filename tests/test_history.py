@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import news_etl
-from tasks import query, schemas, write
+from tasks import dedup, history, query, schemas, write
+from tasks.dedup import DedupSettings
+from tasks.entities import Alias
+from tasks.quotes import QuoteSettings
+from tasks.records import Article, short_hash
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 # The seeds split over three dates: 001 (an excerpt of 000) and 003 (a rewrite of 002) a
@@ -124,7 +131,8 @@ def test_seeds_split_over_dates_link_into_one_story(forward: tuple[Path, Path]) 
     assert links["003", "002"] == ("rewrite", DAYS[1], DAYS[0])
     stories = {story for _, _, story, _, _ in _state(wh)["articles"]}
     assert len(stories) == 1
-    [(story_id, count, first, last, dates)] = _state(wh)["stories"]
+    [(story, count, first, last, dates)] = _state(wh)["stories"]
+    assert stories == {story}
     assert (count, first, last, dates) == (5, DAYS[0], DAYS[2], 3)
     blinken = _sql(
         wh, "SELECT entity_id, run_date FROM entities WHERE canonical_name ILIKE '%Blinken%'"
@@ -133,6 +141,24 @@ def test_seeds_split_over_dates_link_into_one_story(forward: tuple[Path, Path]) 
     assert _sql(
         wh, "SELECT count(*) FROM entity_summary WHERE canonical_name ILIKE '%Blinken%'"
     ) == [(1,)]
+    across = {rel for _, _, rel, _, day, other in _state(wh)["links"] if day != other}
+    assert {"excerpt", "rewrite", "same_story"} <= across, across
+
+
+def test_a_quote_repeated_on_a_later_date_is_one_cluster(forward: tuple[Path, Path]) -> None:
+    _, wh = forward
+    spread = _sql(
+        wh,
+        """
+        SELECT quote_cluster_id, min(run_date), max(run_date) FROM quotes
+        GROUP BY 1 HAVING count(DISTINCT run_date) > 1""",
+    )
+    assert spread, "no quote cluster spans two dates"
+    with query.connect(wh) as con:
+        rel = con.sql(query.report_sql("quote_reach"))
+        columns, rows = rel.columns, rel.fetchall()
+    reach = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert any(r["first_run_date"] == DAYS[0] and r["articles"] >= 2 for r in reach), reach
 
 
 def test_the_order_of_dates_does_not_matter(forward: tuple[Path, Path], tmp_path: Path) -> None:
@@ -200,6 +226,27 @@ def _prose(seed: int, sentences: int = 24) -> str:
         " ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(sentences)
     ]
     return "\n\n".join(" ".join(lines[i : i + 4]) for i in range(0, len(lines), 4))
+
+
+def test_a_revised_copy_on_another_date_is_a_near_duplicate(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    text = _prose(3)
+    revised = " ".join(w if i % 40 else "changed" for i, w in enumerate(text.split(" ")))
+    for day, name, body in ((DAYS[0], "first.txt", text), (DAYS[1], "revised.txt", revised)):
+        (inputs / day.isoformat()).mkdir(parents=True)
+        (inputs / day.isoformat() / name).write_text(f"Report {name}\n\n{body}\n")
+    wh = tmp_path / "wh"
+    _run(inputs, wh, DAYS[1::-1])
+    [(relation, day, other, score)] = _sql(
+        wh,
+        """
+        SELECT relation, run_date, other_run_date, score FROM article_links""",
+    )
+    assert (relation, day, other) == ("near_duplicate", DAYS[1], DAYS[0])
+    assert 0.5 <= score < 1.0
+    assert _sql(wh, "SELECT count(DISTINCT story_id), count(duplicate_of) FROM articles") == [
+        (1, 0)
+    ]
 
 
 def test_a_new_article_merges_two_stories_of_earlier_dates(tmp_path: Path) -> None:
@@ -326,3 +373,115 @@ def test_a_warehouse_without_history_index_is_indexed_on_first_use(
     )
     assert any(w.startswith("history_indexed: 2 run dates") for w in warnings), warnings
     assert pq.read_table(_files(wh, "article_index")[0]).num_rows > 0
+
+
+# Pure functions of tasks/history.py, without the flow.
+
+
+def _index(day: date, articles: list[Article]) -> history.DateIndex:
+    linked, _, _ = dedup.link_articles(articles, DedupSettings())
+    return history.index_date(day, linked, [], [], [], DedupSettings(), QuoteSettings())
+
+
+def _as_history(*indexes: history.DateIndex) -> pa.Table:
+    parts = []
+    for index in indexes:
+        table = write.to_table("article_index", index.articles, {"run_id": "r"})
+        parts.append(table.append_column("run_date", pa.array([index.day] * table.num_rows)))
+    return pa.concat_tables(parts)
+
+
+def _cross(a: history.DateIndex, b: history.DateIndex, bodies: dict[str, str]) -> set[Any]:
+    """The links of `a` to `b`, as the run of `a` finds them."""
+    heavy = {x.article_id: dataclasses.asdict(x) for x in b.articles}
+    links = history.cross_links(
+        a.day, a.articles, bodies, _as_history(b),
+        lambda wanted: {i: bodies[i] for ids in wanted.values() for i in ids},
+        lambda _day, ids: {i: heavy[i] for i in ids}, set(), DedupSettings(),
+    )  # fmt: skip
+    return {dataclasses.astuple(ln) for ln in links}
+
+
+def test_a_pair_is_judged_the_same_from_either_date(make_article: Callable[..., Article]) -> None:
+    full, other = _prose(11, 30), _prose(12, 30)
+    excerpt = full.split("\n\n")[0] + "\n\n" + full.split("\n\n")[1]
+    older = [make_article(full, "a/full.txt"), make_article(other, "a/o.txt")]
+    newer = [make_article(excerpt, "b/ex.txt"), make_article(full, "b/copy.txt")]
+    first, second = _index(DAYS[0], older), _index(DAYS[1], newer)
+    bodies = {a.article_id: a.body for a in [*older, *newer]}
+    forward, backward = _cross(second, first, bodies), _cross(first, second, bodies)
+    assert forward == backward
+    assert {(rel, d1, d2) for _, d1, _, d2, rel, _ in forward} == {
+        ("excerpt", DAYS[1], DAYS[0]),
+        ("exact_duplicate", DAYS[1], DAYS[0]),
+    }
+
+
+def test_merged_ids_name_a_group_by_its_smallest_name() -> None:
+    a, b, c = (DAYS[0], "s1"), (DAYS[1], "s2"), (DAYS[2], "s3")
+    names = {a: "zz", b: "mm", c: "aa"}
+    merged = history.merged_ids(names, [(a, b)])
+    assert merged[a] == merged[b] == short_hash("mm") and merged[c] == short_hash("aa")
+    # A group within one date keeps the id its date gave it: the hash of its own name.
+    assert history.merged_ids({a: "zz"}, []) == {a: short_hash("zz")}
+
+
+def test_earliest_copy_is_the_first_by_date_within_the_window() -> None:
+    copies = [
+        history.Copy(date(2023, 9, 1), "x.txt", "old", "h"),
+        history.Copy(date(2023, 9, 20), "b.txt", "mid-b", "h"),
+        history.Copy(date(2023, 9, 20), "a.txt", "mid-a", "h"),
+        history.Copy(date(2023, 9, 25), "c.txt", "new", "h"),
+    ]
+    found = history.earliest_copies(copies, copies, history_days=10)
+    # 09-01 is more than 10 run days before the others; same-date copies are the file's.
+    assert found == {"new": "mid-a"}
+
+
+def _key(group: str, count: int = 1) -> history.EntityKey:
+    return history.EntityKey(short_hash(group), group, group.partition(":")[0], group, count)
+
+
+def test_a_bare_surname_joins_the_one_full_name_of_its_window() -> None:
+    bare, full, other = (
+        _key("PERSON:blinken"),
+        _key("PERSON:antony blinken", 5),
+        _key("PERSON:donald blinken", 1),
+    )
+    aliases = history.AliasTable.of(())
+    people = [(DAYS[0], full)]
+    found = history.resolve_entities([(DAYS[2], bare)], people, aliases, 30, 2 / 3)
+    assert found[DAYS[2], bare.entity_id].global_id == full.entity_id
+    # Out of the window, or with a namesake as often named, it stays apart.
+    far = history.resolve_entities([(date(2024, 1, 1), bare)], people, aliases, 30, 2 / 3)
+    assert far[date(2024, 1, 1), bare.entity_id].global_id == bare.entity_id
+    tied = history.resolve_entities(
+        [(DAYS[2], bare)], [*people, (DAYS[1], _key("PERSON:donald blinken", 5))], aliases, 30,
+        2 / 3,
+    )  # fmt: skip
+    assert tied[DAYS[2], bare.entity_id].global_id == bare.entity_id
+    # A dominant one among several still takes it.
+    ruled = history.resolve_entities(
+        [(DAYS[2], bare)], [*people, (DAYS[1], other)], aliases, 30, 2 / 3
+    )
+    assert ruled[DAYS[2], bare.entity_id].global_id == full.entity_id
+
+
+def test_an_alias_maps_a_person_group_with_its_display_name() -> None:
+    aliases = history.AliasTable.of((Alias("Antony J. Blinken", "Tony Blinken"),))
+    key, display = history.aliased("PERSON:antony blinken", aliases)
+    assert (key, display) == ("PERSON:tony blinken", "Tony Blinken")
+    assert history.aliased("ORG:antony blinken", aliases) == ("ORG:antony blinken", None)
+
+
+def test_quote_links_match_small_wording_changes_across_dates() -> None:
+    said = "we will not accept any attack on our sovereignty whatever it costs"
+    edited = "we will not accept any attack on our sovereignty whatever the cost"
+    mine = [history.QuoteKey("c1", said, history.trigram_hashes(said, 4))]
+    theirs = [history.QuoteKey("c9", edited, history.trigram_hashes(edited, 4)),
+              history.QuoteKey("c8", "an unrelated sentence of some length here", history.trigram_hashes("an unrelated sentence of some length here", 4))]  # fmt: skip
+    table = write.to_table("quote_index", theirs, {"run_id": "r"})
+    table = table.append_column("run_date", pa.array([DAYS[0]] * 2))
+    links, matched = history.quote_links(DAYS[1], mine, table, QuoteSettings())
+    assert [(ql.quote_cluster_id, ql.other_quote_cluster_id) for ql in links] == [("c1", "c9")]
+    assert matched == {(said, edited)}
