@@ -177,16 +177,18 @@ def index_tables(index: DateIndex, run_id: str) -> dict[str, pa.Table]:
 
 
 def _records(cls: type[R], table: pa.Table | None) -> list[R]:
-    """Rows of a table as records of the same field names."""
+    """Rows of a table as records of the same field names (built column-wise: a row dict
+    per row costs seconds over a window of dates)."""
     if table is None or table.num_rows == 0:
         return []
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    rows = table.select([n for n in names if n in table.column_names]).to_pylist()
-    out = []
-    for row in rows:
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
-        out.append(cls(**values))
-    return out
+    columns = []
+    for name in names:
+        values = table.column(name).to_pylist()
+        if pa.types.is_list(table.schema.field(name).type):
+            values = [tuple(v) for v in values]
+        columns.append(values)
+    return [cls(*row) for row in zip(*columns, strict=True)]
 
 
 def read_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> DateIndex:
@@ -460,12 +462,6 @@ def _dates_of(link: CrossLink | QuoteLink) -> tuple[date, date]:
     return link.cluster_run_date, link.other_run_date
 
 
-DATE_COLUMNS = {
-    "history_links": ("article_run_date", "other_run_date"),
-    "quote_links": ("cluster_run_date", "other_run_date"),
-}
-
-
 def _replace_links(
     store: Store,
     name: str,
@@ -478,7 +474,7 @@ def _replace_links(
     by_partition: dict[date, list[CrossLink | QuoteLink]] = defaultdict(list)
     for link in links:
         by_partition[max(_dates_of(link))].append(link)
-    first, second = DATE_COLUMNS[name]
+    _, first, _, second = DATE_LINK_COLUMNS[name]
     for part in [day, *(d for d in window if d > day)]:
         current = store.read(name, part)
         fresh = _table(name, by_partition.get(part, ()), run_id)
@@ -490,16 +486,35 @@ def _replace_links(
                       pc.equal(current.column(second), pa.scalar(day, pa.date32())))  # fmt: skip
         kept = current.filter(pc.invert(mine))
         merged = pa.concat_tables([kept, fresh])
-        if _row_set(merged) != _row_set(current):
-            store.put(
-                name, part, merged.sort_by([(c, "ascending") for c in merged.column_names[:4]])
-            )
+        if not _same_rows(merged, current):
+            store.put(name, part, _sorted(merged))
 
 
-def _row_set(table: pa.Table) -> set[tuple[Any, ...]]:
-    """A table's rows, without who wrote them."""
-    names = [n for n in table.column_names if n != "run_id"]
-    return set(zip(*(table.column(n).to_pylist() for n in names), strict=True))
+# The ends of a cross-date link: (id, its date, other id, its date).
+DATE_LINK_COLUMNS = {
+    "history_links": ("article_id", "article_run_date", "other_article_id", "other_run_date"),
+    "quote_links": ("quote_cluster_id", "cluster_run_date", "other_quote_cluster_id",
+                    "other_run_date"),
+}  # fmt: skip
+
+
+def _columns(table: pa.Table | None, *names: str) -> list[tuple[Any, ...]]:
+    """Some columns of a table as rows of plain values (none for no table)."""
+    if table is None:
+        return []
+    return list(zip(*(table.column(n).to_pylist() for n in names), strict=True))
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    """A table's rows in the order of all its columns but `run_id`."""
+    return table.sort_by([(n, "ascending") for n in table.column_names if n != "run_id"])
+
+
+def _same_rows(a: pa.Table, b: pa.Table) -> bool:
+    """Whether two tables hold the same rows, whoever wrote them."""
+    if a.num_rows != b.num_rows:
+        return False
+    return bool(_sorted(a).drop_columns(["run_id"]).equals(_sorted(b).drop_columns(["run_id"])))
 
 
 def _members(store: Store, maps: Maps, kind: str, seeds: set[str]) -> set[Node]:
@@ -591,9 +606,10 @@ def _regroup_stories(
                 article_node[member_day, article_id] = node
     edges = []
     for member_day in sorted({d for d, _ in members}):
-        for link in _records(CrossLink, store.read("history_links", member_day)):
-            first = article_node.get((link.article_run_date, link.article_id))
-            second = article_node.get((link.other_run_date, link.other_article_id))
+        for a_id, a_day, b_id, b_day in _columns(
+            store.read("history_links", member_day), *DATE_LINK_COLUMNS["history_links"]
+        ):
+            first, second = article_node.get((a_day, a_id)), article_node.get((b_day, b_id))
             if first is not None and second is not None:
                 edges.append((first, second))
     _apply(maps, "story", day, history.merged_ids(names, edges))
@@ -643,9 +659,10 @@ def _regroup_quotes(
                 names[node] = min(names.get(node, q.key), q.key)
     edges = []
     for member_day in sorted({d for d, _ in members}):
-        for ql in _records(QuoteLink, store.read("quote_links", member_day)):
-            edges.append(((ql.cluster_run_date, ql.quote_cluster_id),
-                          (ql.other_run_date, ql.other_quote_cluster_id)))  # fmt: skip
+        for a_id, a_day, b_id, b_day in _columns(
+            store.read("quote_links", member_day), *DATE_LINK_COLUMNS["quote_links"]
+        ):
+            edges.append(((a_day, a_id), (b_day, b_id)))
     _apply(maps, "quote_cluster", day, history.merged_ids(names, edges))
 
 
@@ -684,50 +701,127 @@ def _resolve_entities(
     settings: AcrossSettings,
     run_id: str,
 ) -> None:
-    """Give the entities of the date, and of the dates whose surnames it changes, their ids."""
+    """Give the entities of the date, and the bare surnames of other dates it changes, ids.
+
+    The date's own full names (before and after this run) can change what a bare surname
+    of a date within `history_days` means; nothing else of another date can change.
+    """
     day, span = own.day, settings.dedup.history_days
     aliases = AliasTable.of(settings.aliases)
-    keys = {day: list(own.entities)}
-
-    def entities_of(d: date) -> list[EntityKey]:
-        if d not in keys:
-            found = ensure_index(store, d, settings, run_id)
-            keys[d] = _records(EntityKey, store.read("entity_index", d)) if found else []
-        return keys[d]
-
-    surnames = {
-        surname(key.partition(":")[2])
-        for key in [*(_column(old, "group_key")), *(e.group_key for e in own.entities)]
-        for key in [history.aliased(key, aliases)[0]]
-        if key.startswith("PERSON:") and len(key.split()) >= 2
-    }
     if settings.aliases_changed:
-        affected = list(store.dates)
-    else:
-        affected = [day] + [
-            d for d in window
-            if any(history.is_bare_surname(k := history.aliased(e.group_key, aliases)[0])
-                   and k.partition(":")[2] in surnames for e in entities_of(d))
-        ]  # fmt: skip
-    # Date by date, with the people of the dates around it only: memory stays that of a
-    # window even when every date is mapped again (an alias change).
+        _resolve_everything(store, maps, own, settings, aliases, run_id)
+        return
+    touched = {
+        name
+        for key in [*_column(old, "group_key"), *(e.group_key for e in own.entities)]
+        if (name := _full_name_surname(history.aliased(key, aliases)[0])) is not None
+    }
+    targets: list[tuple[date, EntityKey]] = [(day, e) for e in own.entities]
+    for d in window:
+        targets += [(d, e) for e in _entities(store, d, settings, run_id, aliases, BARE)
+                    if _bare_surname(e.group_key, aliases) in touched]  # fmt: skip
+    wanted = touched | {_bare_surname(e.group_key, aliases) for e in own.entities} - {None}
+    around = sorted({d for t, _ in targets for d in store.dates if abs((d - t).days) <= span})
+    people = [(d, e) for d in around for e in _people(store, d, settings, run_id, own, aliases)
+              if _full_name_surname(history.aliased(e.group_key, aliases)[0]) in wanted]  # fmt: skip
+    found = history.resolve_entities(targets, people, aliases, span, settings.surname_share)
+    by_day: dict[date, list[IdMapping]] = defaultdict(list)
+    for (target_day, _), mapping in found.items():
+        by_day[target_day].append(mapping)
+    maps.replace(day, "entity", by_day.pop(day, []), None)
+    for target_day, mapped in by_day.items():
+        maps.replace(target_day, "entity", mapped, {m.local_id for m in mapped})
+
+
+def _resolve_everything(
+    store: Store,
+    maps: Maps,
+    own: DateIndex,
+    settings: AcrossSettings,
+    aliases: AliasTable,
+    run_id: str,
+) -> None:
+    """Map the entities of every date again (the alias file changed), a date at a time.
+
+    Only the people of the dates around the one being mapped are held, and each date's map
+    is written as soon as it is made: memory stays that of a window whatever the history.
+    """
+    span = settings.dedup.history_days
     people: dict[date, list[EntityKey]] = {}
-    for target in sorted(set(affected)):
+    for target in store.dates:
         around = [d for d in store.dates if abs((d - target).days) <= span]
         for gone in [d for d in people if d not in around]:
             del people[gone]
-            if gone != day:
-                keys.pop(gone, None)
         for d in around:
             if d not in people:
-                people[d] = [e for e in entities_of(d) if e.group_key.startswith("PERSON:")]
+                people[d] = _people(store, d, settings, run_id, own, aliases)
+        entities = own.entities if target == own.day else _entities(store, target, settings, run_id)
         found = history.resolve_entities(
-            ((target, e) for e in entities_of(target)),
+            [(target, e) for e in entities],
             [(d, e) for d in around for e in people[d]],
             aliases,
             span,
             settings.surname_share,
         )
         maps.replace(target, "entity", found.values(), None)
-        if settings.aliases_changed and target != day:
+        if target != own.day:
             maps.flush(target, run_id)
+
+
+# Group keys of people, and of bare surnames: the entities that surnames across dates concern.
+PEOPLE = r"^PERSON:"
+BARE = r"^PERSON:[^ ]+$"
+
+
+def _entities(
+    store: Store,
+    day: date,
+    settings: AcrossSettings,
+    run_id: str,
+    aliases: AliasTable | None = None,
+    pattern: str | None = None,
+) -> list[EntityKey]:
+    """A date's indexed entities (none when its tables cannot be read).
+
+    With a pattern, only the group keys it matches and the names the alias file has (which
+    it may turn into one), filtered before they become records.
+    """
+    if not ensure_index(store, day, settings, run_id):
+        return []
+    table = store.read("entity_index", day)
+    if table is not None and pattern is not None:
+        keep = pc.match_substring_regex(table.column("group_key"), pattern)
+        if aliases is not None and aliases.target:
+            names = pc.replace_substring_regex(table.column("group_key"), r"^[^:]*:", "")
+            known = pa.array(sorted({*aliases.target, *aliases.people}), pa.string())
+            keep = pc.or_(keep, pc.is_in(names, value_set=known))
+        table = table.filter(keep)
+    return _records(EntityKey, table)
+
+
+def _people(
+    store: Store,
+    day: date,
+    settings: AcrossSettings,
+    run_id: str,
+    own: DateIndex,
+    aliases: AliasTable | None = None,
+) -> list[EntityKey]:
+    """A date's person entities (and names the alias file may make people)."""
+    if day == own.day:
+        return list(own.entities)
+    return _entities(store, day, settings, run_id, aliases, PEOPLE)
+
+
+def _full_name_surname(key: str) -> str | None:
+    """The surname of a full-name person group key, else None."""
+    label, _, name = key.partition(":")
+    return surname(name) if label == "PERSON" and len(name.split()) >= 2 else None
+
+
+def _bare_surname(key: str, aliases: AliasTable) -> str | None:
+    """The surname a bare-surname person group stands for, else None."""
+    aliased, display = history.aliased(key, aliases)
+    if display is not None or not history.is_bare_surname(aliased):
+        return None
+    return aliased.partition(":")[2]

@@ -205,6 +205,31 @@ def _flat(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     return pc.list_parent_indices(col).to_numpy(), pc.list_flatten(col)
 
 
+def _pairs(
+    table: pa.Table, column: str, by_value: Mapping[Any, Sequence[int]], type_: pa.DataType
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (current row, history row) sharing values of a list column, with how many.
+
+    A join in Arrow: the history of a window has millions of values, too many for a loop.
+    Sorted by current row, then history row.
+    """
+    empty = np.array([], dtype=np.int64)
+    if not by_value or table.num_rows == 0:
+        return empty, empty, empty
+    rows, values = _flat(table, column)
+    left = pa.table({"hi": pa.array(rows, pa.int64()), "v": values.cast(type_)})
+    mine = [(v, ci) for v, cis in by_value.items() for ci in cis]
+    right = pa.table({"v": pa.array([v for v, _ in mine], type_),
+                      "ci": pa.array([ci for _, ci in mine], pa.int64())})  # fmt: skip
+    joined = left.join(right, keys="v", join_type="inner")
+    if joined.num_rows == 0:
+        return empty, empty, empty
+    counted = joined.group_by(["ci", "hi"]).aggregate([("v", "count")])
+    ci, hi = counted.column("ci").to_numpy(), counted.column("hi").to_numpy()
+    order = np.lexsort((hi, ci))
+    return ci[order], hi[order], counted.column("v_count").to_numpy()[order]
+
+
 def quote_links(
     day: date, current: Sequence[QuoteKey], history: pa.Table | None, settings: QuoteSettings
 ) -> tuple[list[QuoteLink], set[tuple[str, str]]]:
@@ -229,22 +254,15 @@ def quote_links(
         for gram in q.trigrams:
             by_gram[gram].append(i)
     matched: set[tuple[str, str]] = set()
-    if by_gram:
-        rows, grams = _flat(history, "trigrams")
-        values = grams.to_numpy()
-        hit = np.isin(values, np.fromiter(by_gram, dtype=np.int64))
-        shared: Counter[tuple[int, int]] = Counter()
-        for hi, gram in zip(rows[hit].tolist(), values[hit].tolist(), strict=True):
-            for ci in by_gram[gram]:
-                shared[ci, hi] += 1
-        sizes = pc.list_value_length(history.column("trigrams").combine_chunks()).to_pylist()
-        for (ci, hi), n in sorted(shared.items()):
-            a, b = current[ci].key, hist_keys[hi]
-            if a == b or n < min(2, len(current[ci].trigrams), sizes[hi]):
-                continue
-            if fuzz.ratio(a, b) >= settings.cluster_min_ratio:
-                found.add((ci, hi))
-                matched.add((a, b))
+    cis, his, shared = _pairs(history, "trigrams", by_gram, pa.int64())
+    sizes = pc.list_value_length(history.column("trigrams").combine_chunks()).to_pylist()
+    for ci, hi, n in zip(cis.tolist(), his.tolist(), shared.tolist(), strict=True):
+        a, b = current[ci].key, hist_keys[hi]
+        if a == b or n < min(2, len(current[ci].trigrams), sizes[hi]):
+            continue
+        if fuzz.ratio(a, b) >= settings.cluster_min_ratio:
+            found.add((ci, hi))
+            matched.add((a, b))
     links = {
         QuoteLink(current[ci].quote_cluster_id, day, hist_clusters[hi], hist_dates[hi])
         for ci, hi in found
@@ -283,8 +301,13 @@ def cross_links(
     found += _exact(day, current, originals, hist)
     found += _shared_text(day, current, originals, bodies, hist, history_bodies, settings)
     vectors = _Vectors(hist, heavy)
-    found += _rewrites(day, current, originals, hist, vectors, matched_quotes, settings)
-    found += _same_story(day, current, originals, hist, vectors, settings)
+    similar = _similar_quotes(current, originals, matched_quotes)
+    rewrites = _rewrite_candidates(current, originals, hist, similar)
+    stories = _story_candidates(current, originals, hist, settings)
+    # One read of each date's vectors for both kinds of candidates.
+    vectors.load(hi for _, hi in [*rewrites, *stories])
+    found += _rewrites(day, current, rewrites, similar, hist, vectors, settings)
+    found += _same_story(day, current, stories, hist, vectors, settings)
     best: dict[tuple[int, int], tuple[int, int, ArticleLink]] = {}
     for ci, hi, link in found:
         old = best.get((ci, hi))
@@ -314,6 +337,17 @@ class _HistoryView:
         self.dates: list[date] = table.column("run_date").to_pylist()
         self.copies: list[bool] = table.column("is_copy").to_pylist()
         self.hashes: list[str] = table.column("content_hash").to_pylist()
+        self._copies = np.array(self.copies, dtype=bool)
+
+    def distinct(
+        self, current: Sequence[IndexedArticle], cis: np.ndarray, his: np.ndarray
+    ) -> np.ndarray:
+        """Which pairs are worth comparing: not a copy within its date, not an exact copy."""
+        codes = {a.content_hash: i for i, a in enumerate(current)}
+        mine = np.array([codes[a.content_hash] for a in current], dtype=np.int64)
+        theirs = np.array([codes.get(h, -1) for h in self.hashes], dtype=np.int64)
+        keep: np.ndarray = (~self._copies[his]) & (mine[cis] != theirs[his])
+        return keep
 
 
 class _Vectors:
@@ -390,23 +424,13 @@ def _shared_text(
             by_sample[h].append(ci)
     if not by_sample:
         return []
-    rows, samples = _flat(hist.table, "shingle_samples")
-    values = samples.to_numpy()
-    hit = np.isin(values, np.fromiter(by_sample, dtype=np.int64))
-    shared: Counter[tuple[int, int]] = Counter()
-    for hi, h in zip(rows[hit].tolist(), values[hit].tolist(), strict=True):
-        if not hist.copies[hi]:
-            for ci in by_sample[h]:
-                if current[ci].content_hash != hist.hashes[hi]:  # an exact copy already
-                    shared[ci, hi] += 1
+    cis, his, shared = _pairs(hist.table, "shingle_samples", by_sample, pa.int64())
     sizes = pc.list_value_length(hist.table.column("shingle_samples").combine_chunks())
-    counts: list[int] = sizes.to_pylist()
+    mine = np.array([len(a.shingle_samples) for a in current], dtype=np.int64)
+    smaller = np.minimum(mine[cis], sizes.to_numpy(zero_copy_only=False)[his])
     floor = settings.excerpt_containment - settings.history_estimate_slack
-    pairs = [
-        (ci, hi)
-        for (ci, hi), n in sorted(shared.items())
-        if n / max(min(len(current[ci].shingle_samples), counts[hi]), 1) >= floor
-    ]
+    keep = hist.distinct(current, cis, his) & (shared >= floor * np.maximum(smaller, 1))
+    pairs = list(zip(cis[keep].tolist(), his[keep].tolist(), strict=True))
     wanted: dict[date, set[str]] = defaultdict(set)
     for _, hi in pairs:
         wanted[hist.dates[hi]].add(hist.ids[hi])
@@ -433,45 +457,42 @@ def _time(a: IndexedArticle | tuple[datetime | None, int | None]) -> date | int 
     return published.date() if published is not None else weekday
 
 
-def _same_story(
-    day: date,
+def _story_candidates(
     current: Sequence[IndexedArticle],
     originals: Sequence[int],
     hist: _HistoryView,
-    vectors: _Vectors,
     settings: dedup.DedupSettings,
-) -> list[tuple[int, int, ArticleLink]]:
-    """Same-story pairs: close in time, sharing distinctive terms, alike in TF-IDF."""
+) -> list[tuple[int, int]]:
+    """Same-story candidates: sharing distinctive terms, and close in time."""
     by_term: dict[str, list[int]] = defaultdict(list)
     for ci in originals:
         for term in current[ci].terms:
             by_term[term].append(ci)
-    if not by_term:
-        return []
-    rows, terms = _flat(hist.table, "terms")
-    hit = pc.is_in(terms, value_set=pa.array(sorted(by_term), pa.string())).to_numpy(
-        zero_copy_only=False
-    )
-    shared: Counter[tuple[int, int]] = Counter()
-    for hi, term in zip(rows[hit].tolist(), terms.filter(pa.array(hit)).to_pylist(), strict=True):
-        if not hist.copies[hi]:
-            for ci in by_term[term]:
-                if current[ci].content_hash != hist.hashes[hi]:
-                    shared[ci, hi] += 1
-    candidates = [pair for pair, n in shared.items() if n >= settings.history_min_shared_terms]
-    if not candidates:
+    cis, his, shared = _pairs(hist.table, "terms", by_term, pa.string())
+    keep = hist.distinct(current, cis, his) & (shared >= settings.history_min_shared_terms)
+    if not keep.any():
         return []
     published = hist.table.column("published_at").to_pylist()
     weekdays = hist.table.column("lead_weekday").to_pylist()
-    timely = [
+    return [
         (ci, hi)
-        for ci, hi in sorted(candidates)
+        for ci, hi in zip(cis[keep].tolist(), his[keep].tolist(), strict=True)
         if dedup.same_time(_time(current[ci]), _time((published[hi], weekdays[hi])),
                            settings.story_window_days)
     ]  # fmt: skip
-    vectors.load(hi for _, hi in timely)
+
+
+def _same_story(
+    day: date,
+    current: Sequence[IndexedArticle],
+    candidates: Sequence[tuple[int, int]],
+    hist: _HistoryView,
+    vectors: _Vectors,
+    settings: dedup.DedupSettings,
+) -> list[tuple[int, int, ArticleLink]]:
+    """Same-story pairs: candidates alike in TF-IDF."""
     out = []
-    for ci, hi in timely:
+    for ci, hi in candidates:
         score = _pair_cosine(day, current[ci], hist, hi, vectors)
         if score >= settings.same_story_cosine:
             (later, _), (earlier, _) = _ordered(day, current[ci], hist, hi)
@@ -495,46 +516,56 @@ def _pair_cosine(
     return sum(v * earlier.get(t, 0.0) for t, v in later.items())
 
 
-def _rewrites(
-    day: date,
+def _similar_quotes(
+    current: Sequence[IndexedArticle], originals: Sequence[int], matched: set[tuple[str, str]]
+) -> dict[str, set[str]]:
+    """For each quote key, this date's keys that are the same quote (itself, or matched)."""
+    similar: dict[str, set[str]] = defaultdict(set)
+    for ci in originals:
+        for key in current[ci].quote_keys:
+            similar[key].add(key)
+    for my_key, their_key in matched:
+        similar[their_key].add(my_key)
+    return similar
+
+
+def _rewrite_candidates(
     current: Sequence[IndexedArticle],
     originals: Sequence[int],
     hist: _HistoryView,
-    vectors: _Vectors,
-    matched_quotes: set[tuple[str, str]],
-    settings: dedup.DedupSettings,
-) -> list[tuple[int, int, ArticleLink]]:
-    """Rewrites: pairs sharing most quotes and most of their cast, their words still alike."""
-    similar: dict[str, set[str]] = defaultdict(set)  # a history key -> this date's keys
+    similar: Mapping[str, set[str]],
+) -> list[tuple[int, int]]:
+    """Rewrite candidates: pairs reporting a quote in common."""
     by_key: dict[str, list[int]] = defaultdict(list)
     for ci in originals:
         for key in current[ci].quote_keys:
             by_key[key].append(ci)
-            similar[key].add(key)
-    for my_key, their_key in matched_quotes:
-        similar[their_key].add(my_key)
-    if not similar:
-        return []
-    rows, keys = _flat(hist.table, "quote_keys")
-    hit = pc.is_in(keys, value_set=pa.array(sorted(similar), pa.string())).to_numpy(
-        zero_copy_only=False
-    )
-    candidates: set[tuple[int, int]] = set()
-    for hi, key in zip(rows[hit].tolist(), keys.filter(pa.array(hit)).to_pylist(), strict=True):
-        if not hist.copies[hi]:
-            candidates.update((ci, hi) for mine in similar[key] for ci in by_key[mine]
-                              if current[ci].content_hash != hist.hashes[hi])  # fmt: skip
-    vectors.load(hi for _, hi in candidates)
+    through = {theirs: sorted({ci for mine in keys for ci in by_key[mine]})
+               for theirs, keys in similar.items()}  # fmt: skip
+    cis, his, _ = _pairs(hist.table, "quote_keys", through, pa.string())
+    keep = hist.distinct(current, cis, his)
+    return list(zip(cis[keep].tolist(), his[keep].tolist(), strict=True))
+
+
+def _rewrites(
+    day: date,
+    current: Sequence[IndexedArticle],
+    candidates: Sequence[tuple[int, int]],
+    similar: Mapping[str, set[str]],
+    hist: _HistoryView,
+    vectors: _Vectors,
+    settings: dedup.DedupSettings,
+) -> list[tuple[int, int, ArticleLink]]:
+    """Rewrites: candidates sharing most quotes and most of their cast, their words alike."""
     out = []
-    for ci, hi in sorted(candidates):
+    for ci, hi in candidates:
         _, cast, said = vectors.get(hi)
         mine = set(current[ci].quote_keys)
         theirs_matched = {k for k in said if similar.get(k, set()) & mine}
         mine_matched = {k for k in mine if any(k in similar.get(t, ()) for t in said)}
         shared = min(len(theirs_matched), len(mine_matched))
-        entities = len(cast & set(current[ci].cast_keys)) / (
-            len(cast | set(current[ci].cast_keys)) or 1
-        )
+        own_cast = set(current[ci].cast_keys)
+        entities = len(cast & own_cast) / (len(cast | own_cast) or 1)
         score = _pair_cosine(day, current[ci], hist, hi, vectors)
         if (
             shared >= settings.rewrite_min_quotes
@@ -622,6 +653,8 @@ def aliased(group_key: str, aliases: AliasTable) -> tuple[str, str | None]:
     A person's group holds only first and last name, so the file's names are matched that
     way too ("Antony J. Blinken" names the group of "Antony Blinken").
     """
+    if not aliases.target:
+        return group_key, None
     label, _, name = group_key.partition(":")
     names = aliases.people if label == "PERSON" else aliases.target
     canonical = names.get(name, aliases.target.get(name, name))
