@@ -505,6 +505,19 @@ def _columns(table: pa.Table | None, *names: str) -> list[tuple[Any, ...]]:
     return list(zip(*(table.column(n).to_pylist() for n in names), strict=True))
 
 
+def _links_among(store: Store, name: str, day: date, ids: set[str]) -> list[tuple[Any, ...]]:
+    """A date's cross-date links whose two ends are among `ids` (filtered before they are
+    turned into Python values: a date of wire copies holds tens of thousands of links)."""
+    table = store.read(name, day)
+    if table is None or not ids:
+        return []
+    columns = DATE_LINK_COLUMNS[name]
+    wanted = pa.array(sorted(ids), pa.string())
+    keep = pc.and_(pc.is_in(table.column(columns[0]), value_set=wanted),
+                   pc.is_in(table.column(columns[2]), value_set=wanted))  # fmt: skip
+    return _columns(table.filter(keep), *columns)
+
+
 def _sorted(table: pa.Table) -> pa.Table:
     """A table's rows in the order of all its columns but `run_id`."""
     return table.sort_by([(n, "ascending") for n in table.column_names if n != "run_id"])
@@ -605,10 +618,9 @@ def _regroup_stories(
                 names[node] = name
                 article_node[member_day, article_id] = node
     edges = []
+    linked = {article for _, article in article_node}
     for member_day in sorted({d for d, _ in members}):
-        for a_id, a_day, b_id, b_day in _columns(
-            store.read("history_links", member_day), *DATE_LINK_COLUMNS["history_links"]
-        ):
+        for a_id, a_day, b_id, b_day in _links_among(store, "history_links", member_day, linked):
             first, second = article_node.get((a_day, a_id)), article_node.get((b_day, b_id))
             if first is not None and second is not None:
                 edges.append((first, second))
@@ -658,10 +670,9 @@ def _regroup_quotes(
             if node in members:
                 names[node] = min(names.get(node, q.key), q.key)
     edges = []
+    clusters = {cluster for _, cluster in members}
     for member_day in sorted({d for d, _ in members}):
-        for a_id, a_day, b_id, b_day in _columns(
-            store.read("quote_links", member_day), *DATE_LINK_COLUMNS["quote_links"]
-        ):
+        for a_id, a_day, b_id, b_day in _links_among(store, "quote_links", member_day, clusters):
             edges.append(((a_day, a_id), (b_day, b_id)))
     _apply(maps, "quote_cluster", day, history.merged_ids(names, edges))
 
