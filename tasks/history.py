@@ -205,29 +205,47 @@ def _flat(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     return pc.list_parent_indices(col).to_numpy(), pc.list_flatten(col)
 
 
-def _pairs(
-    table: pa.Table, column: str, by_value: Mapping[Any, Sequence[int]], type_: pa.DataType
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (current row, history row) sharing values of a list column, with how many.
+# History rows joined at a time: a term distinctive on each of 60 dates pairs one article
+# with thousands of rows, and the join of a whole window would hold them all at once.
+JOIN_ROWS = 2_000
 
-    A join in Arrow: the history of a window has millions of values, too many for a loop.
-    Sorted by current row, then history row.
+
+def _pairs(
+    table: pa.Table,
+    column: str,
+    by_value: Mapping[Any, Sequence[int]],
+    type_: pa.DataType,
+    min_shared: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (current row, history row) sharing at least `min_shared` values of a list
+    column, with how many; sorted by current row, then history row.
+
+    A join in Arrow, a slice of history rows at a time: the history of a window has millions
+    of values, too many for a loop, and their pairs too many to hold at once.
     """
     empty = np.array([], dtype=np.int64)
     if not by_value or table.num_rows == 0:
         return empty, empty, empty
-    rows, values = _flat(table, column)
-    left = pa.table({"hi": pa.array(rows, pa.int64()), "v": values.cast(type_)})
     mine = [(v, ci) for v, cis in by_value.items() for ci in cis]
     right = pa.table({"v": pa.array([v for v, _ in mine], type_),
                       "ci": pa.array([ci for _, ci in mine], pa.int64())})  # fmt: skip
-    joined = left.join(right, keys="v", join_type="inner")
-    if joined.num_rows == 0:
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, table.num_rows, JOIN_ROWS):
+        rows, values = _flat(table.slice(start, JOIN_ROWS), column)
+        left = pa.table({"hi": pa.array(rows + start, pa.int64()), "v": values.cast(type_)})
+        joined = left.join(right, keys="v", join_type="inner")
+        if joined.num_rows == 0:
+            continue
+        counted = joined.group_by(["ci", "hi"]).aggregate([("v", "count")])
+        n = counted.column("v_count").to_numpy()
+        keep = n >= min_shared
+        found.append((counted.column("ci").to_numpy()[keep], counted.column("hi").to_numpy()[keep],
+                      n[keep]))  # fmt: skip
+    if not found:
         return empty, empty, empty
-    counted = joined.group_by(["ci", "hi"]).aggregate([("v", "count")])
-    ci, hi = counted.column("ci").to_numpy(), counted.column("hi").to_numpy()
+    ci, hi, n = (np.concatenate(parts) for parts in zip(*found, strict=True))
     order = np.lexsort((hi, ci))
-    return ci[order], hi[order], counted.column("v_count").to_numpy()[order]
+    return ci[order], hi[order], n[order]
 
 
 def quote_links(
@@ -426,28 +444,34 @@ def _shared_text(
         return []
     cis, his, shared = _pairs(hist.table, "shingle_samples", by_sample, pa.int64())
     sizes = pc.list_value_length(hist.table.column("shingle_samples").combine_chunks())
-    mine = np.array([len(a.shingle_samples) for a in current], dtype=np.int64)
-    smaller = np.minimum(mine[cis], sizes.to_numpy(zero_copy_only=False)[his])
+    own_sizes = np.array([len(a.shingle_samples) for a in current], dtype=np.int64)
+    smaller = np.minimum(own_sizes[cis], sizes.to_numpy(zero_copy_only=False)[his])
     floor = settings.excerpt_containment - settings.history_estimate_slack
     keep = hist.distinct(current, cis, his) & (shared >= floor * np.maximum(smaller, 1))
     pairs = list(zip(cis[keep].tolist(), his[keep].tolist(), strict=True))
-    wanted: dict[date, set[str]] = defaultdict(set)
-    for _, hi in pairs:
-        wanted[hist.dates[hi]].add(hist.ids[hi])
-    texts = {**history_bodies(wanted), **bodies} if pairs else {}
-    sets: dict[str, set[str]] = {}
-
-    def shingles_of(article_id: str) -> set[str]:
-        if article_id not in sets:
-            sets[article_id] = dedup.shingles(texts.get(article_id, ""), settings.shingle_words)
-        return sets[article_id]
-
-    out = []
+    mine: dict[int, set[str]] = {}
+    by_row: dict[int, list[int]] = defaultdict(list)
     for ci, hi in pairs:
-        (later, _), (earlier, _) = _ordered(day, current[ci], hist, hi)
-        link = dedup.verify(later, shingles_of(later), earlier, shingles_of(earlier), settings)
-        if link is not None:
-            out.append((ci, hi, link))
+        by_row[hi].append(ci)
+    by_date: dict[date, list[int]] = defaultdict(list)
+    for hi in by_row:
+        by_date[hist.dates[hi]].append(hi)
+    out = []
+    # A date's bodies at a time, and each history article's shingles only while its pairs
+    # are verified: a window of wire copies has thousands of candidates.
+    for when, rows in sorted(by_date.items()):
+        texts = history_bodies({when: {hist.ids[hi] for hi in rows}})
+        for hi in rows:
+            theirs = dedup.shingles(texts.get(hist.ids[hi], ""), settings.shingle_words)
+            for ci in by_row[hi]:
+                if ci not in mine:
+                    body = bodies.get(current[ci].article_id, "")
+                    mine[ci] = dedup.shingles(body, settings.shingle_words)
+                (later, _), (earlier, _) = _ordered(day, current[ci], hist, hi)
+                sets = (mine[ci], theirs) if later == current[ci].article_id else (theirs, mine[ci])
+                link = dedup.verify(later, sets[0], earlier, sets[1], settings)
+                if link is not None:
+                    out.append((ci, hi, link))
     return out
 
 
@@ -468,8 +492,9 @@ def _story_candidates(
     for ci in originals:
         for term in current[ci].terms:
             by_term[term].append(ci)
-    cis, his, shared = _pairs(hist.table, "terms", by_term, pa.string())
-    keep = hist.distinct(current, cis, his) & (shared >= settings.history_min_shared_terms)
+    cis, his, _ = _pairs(hist.table, "terms", by_term, pa.string(),
+                         settings.history_min_shared_terms)  # fmt: skip
+    keep = hist.distinct(current, cis, his)
     if not keep.any():
         return []
     published = hist.table.column("published_at").to_pylist()
