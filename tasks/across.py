@@ -530,13 +530,15 @@ def _same_rows(a: pa.Table, b: pa.Table) -> bool:
     return bool(_sorted(a).drop_columns(["run_id"]).equals(_sorted(b).drop_columns(["run_id"])))
 
 
-def _members(store: Store, maps: Maps, kind: str, seeds: set[str]) -> set[Node]:
-    """Every node of any date whose id across dates is one of `seeds`."""
+def _members(store: Store, maps: Maps, kind: str, seeds: set[str], own: date) -> set[Node]:
+    """Every node of any date but `own` whose id across dates is one of `seeds`."""
     if not seeds:
         return set()
     found: set[Node] = set()
     on_disk = []
     for day in store.dates:
+        if day == own:  # the run's date: its nodes are all members anyway
+            continue
         if day in maps.rows or ("id_map", day) in store.staged():
             found.update((day, m.local_id) for m in maps.of(day).values()
                          if m.kind == kind and m.global_id in seeds)  # fmt: skip
@@ -545,7 +547,8 @@ def _members(store: Store, maps: Maps, kind: str, seeds: set[str]) -> set[Node]:
         if path is not None:
             on_disk.append(path)
         else:  # a date without a map yet: its nodes keep their own ids
-            found.update((day, s) for s in seeds if _has_node(store, kind, day, s))
+            nodes = _nodes(store, kind, day)
+            found.update((day, s) for s in seeds if s in nodes)
     if not on_disk:
         return found
     partitioning = ds.partitioning(pa.schema([("run_date", pa.date32())]), flavor="hive")
@@ -569,15 +572,15 @@ def _members(store: Store, maps: Maps, kind: str, seeds: set[str]) -> set[Node]:
     return found
 
 
-def _has_node(store: Store, kind: str, day: date, local: str) -> bool:
-    """Whether a date without an id map has a node of this local id."""
+def _nodes(store: Store, kind: str, day: date) -> set[str]:
+    """The local ids of a date without an id map yet."""
     name, column = (
         ("article_index", "local_story_id")
         if kind == "story"
         else ("quote_index", "quote_cluster_id")
     )
-    table = store.read(name, day)
-    return table is not None and local in set(table.column(column).to_pylist())
+    table = store.read(name, day, [column])
+    return set() if table is None else set(table.column(column).to_pylist())
 
 
 def _regroup_stories(
@@ -601,7 +604,7 @@ def _regroup_stories(
                               (link.other_article_id, link.other_run_date)):  # fmt: skip
             if when != day and article in story_of:
                 seeds.add(maps.global_id("story", story_of[article]))
-    members = {n for n in _members(store, maps, "story", seeds) if n[0] != day}
+    members = _members(store, maps, "story", seeds, day)
     members |= {(day, a.local_story_id) for a in own.articles}
     names: dict[Node, str] = {}
     article_node: dict[tuple[date, str], Node] = {}
@@ -656,7 +659,7 @@ def _regroup_quotes(
         maps.global_id("quote_cluster", (ql.other_run_date, ql.other_quote_cluster_id))
         for ql in qlinks
     }
-    members = {n for n in _members(store, maps, "quote_cluster", seeds) if n[0] != day}
+    members = _members(store, maps, "quote_cluster", seeds, day)
     members |= {(day, q.quote_cluster_id) for q in own.quotes}
     names: dict[Node, str] = {}
     for member_day in sorted({d for d, _ in members}):
