@@ -427,13 +427,9 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
 
 
 def across_settings(ctx: Context) -> across.AcrossSettings:
-    """The cross-date step's settings, and whether the alias file changed since the last run."""
+    """The cross-date step's settings."""
     s = ctx.settings
-    fingerprint = across.aliases_fingerprint(s.entities.aliases)
-    committed, last = across.last_aliases_fingerprint(ctx.warehouse)
-    changed = committed and last != fingerprint and (last is not None or bool(s.entities.aliases))
-    return across.AcrossSettings(s.dedup, s.quotes, s.entities.aliases,
-                                 s.entities.dominant_share, changed)  # fmt: skip
+    return across.AcrossSettings(s.dedup, s.quotes, s.entities.aliases, s.entities.dominant_share)
 
 
 def _forget_damaged(store: across.Store) -> None:
@@ -473,7 +469,8 @@ def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) ->
     if set(store.dates) - store.indexed():
         settings = across_settings(ctx)
         own = across.read_index(store, ctx.day, settings, old.run_id)
-        across.update(store, own, None, settings, old.run_id)
+        if own is not None:  # else its own tables cannot be read: nothing to link it by
+            across.update(store, own, None, settings, old.run_id)
     summary = replace(old, flow_run_id=flow_run.id, input_dir=str(ctx.input_dir),
                       started_at=ctx.started, finished_at=datetime.now(UTC),
                       reused_articles=articles,

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from tasks import history, write
+from tasks import history, reuse, write
 from tasks.dedup import DedupSettings
 from tasks.entities import Alias, normalize_name, person_key, surname
 from tasks.history import (
@@ -53,7 +53,6 @@ class AcrossSettings:
     quotes: QuoteSettings
     aliases: tuple[Alias, ...] = ()
     surname_share: float = 2 / 3
-    aliases_changed: bool = False  # the alias file differs from the last committed run's
 
 
 def aliases_fingerprint(aliases: Sequence[Alias]) -> str:
@@ -61,20 +60,6 @@ def aliases_fingerprint(aliases: Sequence[Alias]) -> str:
     rows = sorted(f"{normalize_name(a.name)}\x00{normalize_name(a.canonical)}\x00{a.label or ''}"
                   for a in aliases)  # fmt: skip
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
-
-
-def last_aliases_fingerprint(warehouse: Path) -> tuple[bool, str | None]:
-    """Whether any run committed, and the alias fingerprint of the latest one (None: unknown)."""
-    stems = write.committed_stems(warehouse)
-    if not stems:
-        return False, None
-    latest = max(stems)
-    for path in sorted(warehouse.glob(f"runs/*/{latest}.parquet")):
-        table = pq.read_table(path)
-        if "aliases_fingerprint" in table.column_names:
-            values = [v for v in table.column("aliases_fingerprint").to_pylist() if v]
-            return True, values[0] if values else None
-    return True, None
 
 
 @dataclass
@@ -97,9 +82,27 @@ class Store:
     @classmethod
     def open(cls, warehouse: Path, day: date, attempt: str | None = None) -> Store:
         """The store of a warehouse, for a run of `day` (writing as `attempt`, if given)."""
-        stems = write.committed_stems(warehouse)
-        dates = {date.fromisoformat(d) for d in write.committed_attempts(warehouse)} | {day}
+        commits = write.committed(warehouse)
+        stems = {stem: at for stem, (_, at) in commits.items()}
+        dates = {date.fromisoformat(d) for d, _ in commits.values()} | {day}
         return cls(warehouse, stems, sorted(dates), attempt)
+
+    def aliases_changed(self, aliases: Sequence[Alias]) -> bool:
+        """Whether the alias file differs from the one the latest committed run mapped with.
+
+        A run of a release before the fingerprint counts as changed only if there are aliases.
+        """
+        if not self.stems:
+            return False
+        latest = max(self.stems)
+        last: str | None = None
+        for path in sorted(self.warehouse.glob(f"runs/*/{latest}.parquet")):
+            table = pq.read_table(path)
+            if "aliases_fingerprint" in table.column_names:
+                last = next((v for v in table.column("aliases_fingerprint").to_pylist() if v), None)
+        if last is None:
+            return bool(aliases)
+        return last != aliases_fingerprint(aliases)
 
     def staged(self) -> set[tuple[str, date]]:
         """The (table, date) files this attempt has made."""
@@ -191,22 +194,18 @@ def _records(cls: type[R], table: pa.Table | None) -> list[R]:
     return [cls(*row) for row in zip(*columns, strict=True)]
 
 
-def read_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> DateIndex:
-    """A date's history index: its current files, else rebuilt from its tables (and staged)."""
-    tables = {
-        name: store.read(name, day) for name in ("article_index", "quote_index", "entity_index")
-    }
-    if all(t is not None for t in tables.values()):
-        return DateIndex(
-            day,
-            tuple(_records(IndexedArticle, tables["article_index"])),
-            tuple(_records(QuoteKey, tables["quote_index"])),
-            tuple(_records(EntityKey, tables["entity_index"])),
-        )
-    index = rebuild_index(store, day, settings)
-    for name, table in index_tables(index, run_id).items():
-        store.put(name, day, table)
-    return index
+def read_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> DateIndex | None:
+    """A date's history index (rebuilt and staged if need be), or None when its own tables
+    cannot be read either."""
+    if not ensure_index(store, day, settings, run_id):
+        return None
+    article_rows, quote_rows, entity_rows = (store.read(name, day) for name in INDEX_TABLES)
+    return DateIndex(
+        day,
+        tuple(_records(IndexedArticle, article_rows)),
+        tuple(_records(QuoteKey, quote_rows)),
+        tuple(_records(EntityKey, entity_rows)),
+    )
 
 
 def ensure_index(store: Store, day: date, settings: AcrossSettings, run_id: str) -> bool:
@@ -239,7 +238,7 @@ def rebuild_index(store: Store, day: date, settings: AcrossSettings) -> DateInde
     return history.index_date(
         day,
         [_article(r) for r in articles],
-        [_entity_mention(r) for r in mentions],
+        [reuse.record(EntityMention, r, ner_label=r.get("ner_label") or "") for r in mentions],
         [e for e in (_entity(r) for r in entities) if e.group_key],
         [_quote(r) for r in quotes],
         settings.dedup,
@@ -254,17 +253,7 @@ def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
 
 def _article(row: Mapping[str, Any]) -> Article:
     """An article record from its committed row (only what the index needs is exact)."""
-    names = {f.name for f in fields(Article)}
-    values = {k: v for k, v in row.items() if k in names}
-    values.update(removed=(), warnings=tuple(row.get("warnings") or ()))
-    return Article(**values)
-
-
-def _entity_mention(row: Mapping[str, Any]) -> EntityMention:
-    """An entity mention from its committed row."""
-    return EntityMention(row["article_id"], row["entity_id"], row["text"], row["label"],
-                         row["start_char"], row["end_char"], row.get("ner_label") or "",
-                         row.get("role"))  # fmt: skip
+    return reuse.record(Article, row, removed=(), warnings=tuple(row.get("warnings") or ()))
 
 
 def _entity(row: Mapping[str, Any]) -> Entity:
@@ -286,10 +275,7 @@ def _entity(row: Mapping[str, Any]) -> Entity:
 
 def _quote(row: Mapping[str, Any]) -> Quote:
     """A quote from its committed row."""
-    names = {f.name for f in fields(Quote)}
-    values = {k: v for k, v in row.items() if k in names}
-    values["spans"] = tuple(QuoteSpan(**s) for s in row.get("spans") or ())
-    return Quote(**values)
+    return reuse.record(Quote, row, spans=tuple(QuoteSpan(**x) for x in row.get("spans") or ()))
 
 
 # The history index columns read for every article of the window; the vectors and casts
@@ -376,7 +362,11 @@ def update(
     settings: AcrossSettings,
     run_id: str,
 ) -> None:
-    """Integrate a run's date, after indexing the dates written before the history index."""
+    """Integrate a run's date, after indexing the dates written before the history index.
+
+    When the alias file changed, the run's own integration maps every date's entities again.
+    """
+    remap = store.aliases_changed(settings.aliases)
     unindexed = [d for d in store.dates if d != own.day and d not in store.indexed()]
     if unindexed:
         log.info("indexing %d run dates written before the history index (%s to %s)",
@@ -384,17 +374,20 @@ def update(
         store.warnings.append(
             f"history_indexed: {len(unindexed)} run dates without a history index"
         )
-    done: set[date] = set()
     for day in unindexed:
-        integrate(store, read_index(store, day, settings, run_id), None, settings, run_id)
-        done.add(day)
-    integrate(store, own, bodies, settings, run_id)
-    done.add(own.day)
+        _integrate_stored(store, day, settings, run_id)
+    integrate(store, own, bodies, settings, run_id, remap)
     # A cross-date file found unreadable on the way: its date is integrated again.
     rebuilt = {d for (name, d) in store.damaged if name in (*INDEX_TABLES, *ACROSS_TABLES)}
-    for day in sorted(rebuilt - done):
-        if ensure_index(store, day, settings, run_id):
-            integrate(store, read_index(store, day, settings, run_id), None, settings, run_id)
+    for day in sorted(rebuilt - {own.day, *unindexed}):
+        _integrate_stored(store, day, settings, run_id)
+
+
+def _integrate_stored(store: Store, day: date, settings: AcrossSettings, run_id: str) -> None:
+    """Integrate a committed date from its index (left alone if its tables cannot be read)."""
+    index = read_index(store, day, settings, run_id)
+    if index is not None:
+        integrate(store, index, None, settings, run_id)
 
 
 def integrate(
@@ -403,10 +396,12 @@ def integrate(
     bodies: Mapping[str, str] | None,
     settings: AcrossSettings,
     run_id: str,
+    remap: bool = False,
 ) -> None:
     """Link one date to the dates around it and update every date's ids that this changes.
 
-    `bodies` are the date's article bodies, read from its files when not given.
+    `bodies` are the date's article bodies, read from its files when not given; `remap`
+    maps the entities of every date again (the alias file changed).
     """
     day, span = own.day, settings.dedup.history_days
     window = [d for d in store.dates if d != day and abs((d - day).days) <= span]
@@ -441,7 +436,7 @@ def integrate(
     _regroup_stories(store, maps, own, old, past, links)
     _regroup_quotes(store, maps, own, old_quotes, qlinks)
     _earliest_copies(maps, own, old, past, span)
-    _resolve_entities(store, maps, own, old_entities, window, settings, run_id)
+    _resolve_entities(store, maps, own, old_entities, window, settings, run_id, remap)
     maps.stage(run_id)
 
 
@@ -714,6 +709,7 @@ def _resolve_entities(
     window: Sequence[date],
     settings: AcrossSettings,
     run_id: str,
+    remap: bool,
 ) -> None:
     """Give the entities of the date, and the bare surnames of other dates it changes, ids.
 
@@ -722,7 +718,7 @@ def _resolve_entities(
     """
     day, span = own.day, settings.dedup.history_days
     aliases = AliasTable.of(settings.aliases)
-    if settings.aliases_changed:
+    if remap:
         _resolve_everything(store, maps, own, settings, aliases, run_id)
         return
     touched = {

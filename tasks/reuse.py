@@ -63,10 +63,10 @@ def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
         rows = {name: _rows(write.read_current(warehouse, name, day, stems), ids) for name in _READ}
         removed: dict[str, list[RemovedLine]] = defaultdict(list)
         for row in rows["removed_lines"]:
-            removed[row["article_id"]].append(_record(RemovedLine, row))
+            removed[row["article_id"]].append(record(RemovedLine, row))
         for row in rows["articles"]:
             # Links and stories are decided run-wide again, so the old ones are not kept.
-            article = _record(Article, row, removed=tuple(removed[row["article_id"]]),
+            article = record(Article, row, removed=tuple(removed[row["article_id"]]),
                               duplicate_of=None, story_id=None,
                               warnings=tuple(row.get("warnings") or ()))  # fmt: skip
             out.articles[article.source_hash] = article
@@ -74,7 +74,7 @@ def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
             out.mentions[row["article_id"]].append(_mention(row))
         for row in rows["quotes"]:
             spans = tuple(QuoteSpan(**s) for s in row["spans"])
-            out.quotes[row["article_id"]].append(_record(Quote, row, spans=spans))
+            out.quotes[row["article_id"]].append(record(Quote, row, spans=spans))
     return out
 
 
@@ -96,7 +96,7 @@ def _mention(row: Mapping[str, Any]) -> Mention:
                    row["end_char"], row["role"])  # fmt: skip
 
 
-def _record(cls: type[R], row: Mapping[str, Any], **given: Any) -> R:
+def record(cls: type[R], row: Mapping[str, Any], **given: Any) -> R:
     """Build a record from a row's columns of the same names, with some fields given."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     values = {k: v for k, v in row.items() if k in names and k not in given}

@@ -255,12 +255,12 @@ def attempt_name(started: datetime) -> str:
 
 def committed_attempts(warehouse: Path) -> dict[str, str]:
     """The committed attempt of each run date: its latest succeeded `runs` file."""
-    return _latest_per_date(_commits(warehouse))
+    return _latest_per_date(committed(warehouse))
 
 
 def committed_stems(warehouse: Path) -> dict[str, float]:
     """Every committed attempt, on any date, with its commit time (its `runs` file's mtime)."""
-    return {stem: at for stem, (_, at) in _commits(warehouse).items()}
+    return {stem: at for stem, (_, at) in committed(warehouse).items()}
 
 
 def current_file(
@@ -342,7 +342,7 @@ def _statuses(path: Path) -> list[str]:
     return statuses
 
 
-def _commits(warehouse: Path) -> dict[str, tuple[str, float]]:
+def committed(warehouse: Path) -> dict[str, tuple[str, float]]:
     """Every committed attempt: its date (ISO) and commit time, read from the `runs` files once."""
     found: dict[str, tuple[str, float]] = {}
     for path in sorted(warehouse.glob("runs/*/*.parquet")):
@@ -368,7 +368,7 @@ def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None)
     until `grace_seconds` after the commit of the next newer file in its folder.
     """
     now = time.time() if now is None else now
-    commits = _commits(warehouse)
+    commits = committed(warehouse)
     stems = {stem: at for stem, (_, at) in commits.items()}
     owners = _latest_per_date(commits)
     gone: list[Path] = []
