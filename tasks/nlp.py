@@ -132,28 +132,49 @@ PIECE_CHARS = 20_000
 
 @contextmanager
 def parsed_each(
-    texts: Sequence[str], model: str, batch_size: int, budget: float
+    texts: Sequence[str], model: str, batch_size: int, budget: float, batch_chars: int
 ) -> Iterator[list[Doc | BaseException]]:
-    """Parse texts in one streamed pass; a text spaCy fails on is its exception, not the batch's.
+    """Parse texts in streamed batches; a text spaCy fails on is its exception, not the batch's.
 
-    When the batched pass fails, each text is parsed alone under the time budget to find
-    which one. A text past PIECE_CHARS is parsed piece by piece and joined into one doc.
-    The docs are valid inside the block only.
+    A batch holds at most `batch_size` texts and `batch_chars` characters. When a batch fails,
+    each of its texts is parsed alone under the time budget to find which one. A text past
+    PIECE_CHARS is parsed piece by piece and joined into one doc. The docs are valid inside
+    the block only.
     """
     pipeline = load_model(model)
     with pipeline.memory_zone():
         short = [i for i, text in enumerate(texts) if len(text) <= PIECE_CHARS]
         found: list[Doc | BaseException] = [Doc(pipeline.vocab)] * len(texts)
-        try:
-            parsed = pipeline.pipe([texts[i] for i in short], batch_size=batch_size)
-            for i, doc in zip(short, parsed, strict=True):
-                found[i] = doc
-        except Exception:
-            for i in short:
-                found[i] = _parse_one(pipeline, texts[i], budget)
+        for group in batches(short, [len(t) for t in texts], batch_size, batch_chars):
+            try:
+                parsed = pipeline.pipe([texts[i] for i in group], batch_size=len(group))
+                for i, doc in zip(group, parsed, strict=True):
+                    found[i] = doc
+            except Exception:
+                for i in group:
+                    found[i] = _parse_one(pipeline, texts[i], budget)
         for i in sorted(set(range(len(texts))) - set(short)):
             found[i] = _parse_one(pipeline, texts[i], budget)
         yield found
+
+
+def batches(
+    indexes: Sequence[int], sizes: Sequence[int], most: int, most_chars: int
+) -> Iterator[list[int]]:
+    """Consecutive groups of indexes, each of at most `most` items and `most_chars` characters.
+
+    An item longer than `most_chars` is a group of its own.
+    """
+    group: list[int] = []
+    chars = 0
+    for i in indexes:
+        if group and (len(group) >= most or chars + sizes[i] > most_chars):
+            yield group
+            group, chars = [], 0
+        group.append(i)
+        chars += sizes[i]
+    if group:
+        yield group
 
 
 def _parse_one(pipeline: Language, text: str, budget: float) -> Doc | BaseException:

@@ -61,8 +61,8 @@ def extraction_fingerprint(settings: Settings, version: str) -> str:
     Batch sizes do not change results, and aliases and the merge rules only act on the
     run-wide merge.
     """
-    entities = replace(settings.entities, aliases=(), pipe_batch_size=0, dominant_share=0.0,
-                       acronym_same_label=True, acronym_max_ratio=0.0)  # fmt: skip
+    entities = replace(settings.entities, aliases=(), pipe_batch_size=0, pipe_batch_chars=0,
+                       dominant_share=0.0, acronym_same_label=True, acronym_max_ratio=0.0)  # fmt: skip
     parts = (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
     return short_hash(f"{version}\x00{canonical(parts)}")
 
@@ -70,5 +70,5 @@ def extraction_fingerprint(settings: Settings, version: str) -> str:
 def run_fingerprint(settings: Settings, version: str) -> str:
     """Hash of everything that decides a run's rows besides its inputs."""
     whole = replace(settings, batch_size=0, superseded_grace_seconds=0.0,
-                    entities=replace(settings.entities, pipe_batch_size=0))  # fmt: skip
+                    entities=replace(settings.entities, pipe_batch_size=0, pipe_batch_chars=0))  # fmt: skip
     return short_hash(f"{version}\x00{canonical(whole)}")

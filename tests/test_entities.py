@@ -349,3 +349,33 @@ def test_a_text_spacy_refuses_is_a_reject_of_its_own(
     assert "E088" in batch.rejects[0].detail
     assert batch.parsed.article_ids == (fine.article_id,)
     assert {m.text for m in batch.mentions} >= {"Jane Porter", "Leeds"}
+
+
+def test_pipe_batches_keep_order_and_both_limits() -> None:
+    from tasks import nlp
+
+    sizes = [10, 50, 50, 5, 200, 1, 1, 1, 1]
+    groups = list(nlp.batches(range(len(sizes)), sizes, 3, 100))
+    assert [i for g in groups for i in g] == list(range(len(sizes)))
+    assert groups == [[0, 1], [2, 3], [4], [5, 6, 7], [8]]
+    assert all(len(g) <= 3 and (len(g) == 1 or sum(sizes[i] for i in g) <= 100) for g in groups)
+
+
+def test_a_character_cap_on_pipe_batches_changes_no_mention_or_parse(
+    make_article: Callable[..., Article],
+) -> None:
+    from tasks import nlp
+
+    articles = [
+        make_article(
+            f"Minister Jane Porter{i} visited Leeds, the BBC said. " * (1 + i % 4), f"{i}.txt"
+        )
+        for i in range(12)
+    ]
+    whole = extract_mentions(articles, replace(SETTINGS, pipe_batch_chars=10**9))
+    capped = extract_mentions(articles, replace(SETTINGS, pipe_batch_chars=150))
+    assert capped.mentions == whole.mentions and len(whole.mentions) > 24
+    with nlp.unpacked(whole.parsed) as one, nlp.unpacked(capped.parsed) as other:
+        assert [[(t.text, t.dep_, t.head.i, t.ent_type_) for t in d] for d in one.values()] == [
+            [(t.text, t.dep_, t.head.i, t.ent_type_) for t in d] for d in other.values()
+        ]
