@@ -156,13 +156,16 @@ class Store:
             table = self.read("articles", day, ["article_id", "body"])
             if table is None:
                 continue
-            keep = pc.is_in(
-                table.column("article_id"), value_set=pa.array(sorted(ids), pa.string())
-            )
+            keep = pc.is_in(table.column("article_id"), value_set=_strings(ids))
             part = table.filter(keep)
             out.update(zip(part.column("article_id").to_pylist(),
                            part.column("body").to_pylist(), strict=True))  # fmt: skip
         return out
+
+
+def _strings(values: Iterable[str]) -> pa.Array:
+    """A set of strings as an Arrow array to filter by (sorted: the same array every time)."""
+    return pa.array(sorted(values), pa.string())
 
 
 def _table(name: str, records: Iterable[object], run_id: str) -> pa.Table:
@@ -303,56 +306,111 @@ def _empty_past() -> pa.Table:
 
 
 class Maps:
-    """The `id_map` rows of the dates this attempt touches, read once and staged at the end."""
+    """The changes to the `id_map` rows of the dates this attempt touches, staged at the end.
+
+    Only the changed rows are held: a story that runs through every date changes a few rows
+    of each date's map, and a date's stored map is read (and filtered in Arrow) only when a
+    lookup or a flush needs it.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.rows: dict[date, dict[tuple[str, str], IdMapping]] = {}
-        self.loaded: dict[date, dict[tuple[str, str], IdMapping]] = {}
+        # (kind, local id) -> its new mapping, or None for one removed (the node's own id).
+        self.changes: dict[date, dict[tuple[str, str], IdMapping | None]] = {}
+        # The kinds of a date whose stored mappings all go.
+        self.cleared: dict[date, set[str]] = {}
 
-    def of(self, day: date) -> dict[tuple[str, str], IdMapping]:
-        """A date's mappings by (kind, local id)."""
-        if day not in self.rows:
-            found = {
-                (m.kind, m.local_id): m for m in _records(IdMapping, self.store.read("id_map", day))
-            }
-            self.rows[day] = dict(found)
-            self.loaded[day] = found
-        return self.rows[day]
+    def _stored(self, day: date, kind: str, keep: pc.Expression | None = None) -> dict[str, str]:
+        """A date's stored mappings of a kind (those `keep` selects), by local id."""
+        if kind in self.cleared.get(day, ()):
+            return {}
+        table = self.store.read("id_map", day)
+        if table is None:
+            return {}
+        where = pc.field("kind") == kind
+        table = table.filter(where if keep is None else where & keep)
+        return dict(zip(table.column("local_id").to_pylist(),
+                        table.column("global_id").to_pylist(), strict=True))  # fmt: skip
 
-    def global_id(self, kind: str, node: Node) -> str:
-        """A node's id across dates (its own when unmapped)."""
-        found = self.of(node[0]).get((kind, node[1]))
-        return found.global_id if found is not None else node[1]
+    def touched(self, day: date) -> bool:
+        """Whether this attempt changed any of a date's mappings."""
+        return day in self.changes or day in self.cleared
+
+    def global_ids(self, kind: str, nodes: Iterable[Node]) -> dict[Node, str]:
+        """The id across dates of each node (its own when unmapped)."""
+        by_day: dict[date, set[str]] = defaultdict(set)
+        for day, local in nodes:
+            by_day[day].add(local)
+        out: dict[Node, str] = {}
+        for day, locals_ in sorted(by_day.items()):
+            changes = self.changes.get(day, {})
+            keep = pc.field("local_id").isin(_strings(locals_))
+            stored = self._stored(day, kind, keep)
+            for local in locals_:
+                if (kind, local) in changes:
+                    mapping = changes[kind, local]
+                    out[day, local] = local if mapping is None else mapping.global_id
+                else:
+                    out[day, local] = stored.get(local, local)
+        return out
+
+    def members(self, day: date, kind: str, seeds: set[str]) -> set[str]:
+        """The local ids of a date's mapped nodes of a kind whose id across dates is a seed."""
+        changes = self.changes.get(day, {})
+        stored = self._stored(day, kind, pc.field("global_id").isin(_strings(seeds)))
+        found = {local for local in stored if (kind, local) not in changes}
+        return found | {
+            local for (k, local), m in changes.items()
+            if k == kind and m is not None and m.global_id in seeds
+        }  # fmt: skip
 
     def replace(
         self, day: date, kind: str, mappings: Iterable[IdMapping], only: set[str] | None
     ) -> None:
         """Replace a date's mappings of a kind: all of them, or those of the `only` local ids."""
-        rows = self.of(day)
-        for key in [k for k in rows if k[0] == kind and (only is None or k[1] in only)]:
-            del rows[key]
-        for m in mappings:
-            rows[m.kind, m.local_id] = m
+        changes = self.changes.setdefault(day, {})
+        if only is None:
+            self.cleared.setdefault(day, set()).add(kind)
+            for key in [k for k in changes if k[0] == kind]:
+                del changes[key]
+        else:
+            changes.update(((kind, local), None) for local in only)
+        changes.update(((m.kind, m.local_id), m) for m in mappings)
 
     def stage(self, run_id: str) -> None:
         """Stage the id map of every date whose mappings changed."""
-        for day in sorted(self.rows):
+        for day in sorted({*self.changes, *self.cleared}):
             self.flush(day, run_id)
 
     def flush(self, day: date, run_id: str) -> None:
-        """Stage a date's id map if its mappings changed, and let go of its rows."""
-        rows = self.rows.pop(day, None)
-        loaded = self.loaded.pop(day, None)
-        if rows is None:
-            return
+        """Stage a date's id map if its mappings changed, and let go of its changes."""
+        changes = self.changes.pop(day, {})
+        cleared = self.cleared.pop(day, set())
+        stored = self.store.read("id_map", day)
+        kept = stored
+        if stored is not None:
+            drop = pc.field("kind").isin(_strings(cleared))
+            by_kind: dict[str, list[str]] = defaultdict(list)
+            for kind, local in changes:
+                by_kind[kind].append(local)
+            for kind, locals_ in by_kind.items():
+                drop = drop | ((pc.field("kind") == kind)
+                               & pc.field("local_id").isin(_strings(locals_)))  # fmt: skip
+            kept = stored.filter(~drop)
+        fresh = [m for m in changes.values() if m is not None]
+        table = pa.concat_tables(
+            [t for t in (kept, _table("id_map", fresh, run_id)) if t is not None]
+        )
         if (
-            rows != loaded
-            or ("id_map", day) in self.store.damaged
-            or (not loaded and (self.store.read("id_map", day) is None))
+            stored is not None
+            and ("id_map", day) not in self.store.damaged
+            and _same_rows(table, stored)
         ):
-            ordered = sorted(rows.values(), key=lambda m: (KINDS.index(m.kind), m.local_id))
-            self.store.put("id_map", day, _table("id_map", ordered, run_id))
+            return
+        order = pc.index_in(table.column("kind"), value_set=pa.array(KINDS, pa.string()))
+        self.store.put("id_map", day, table.append_column("order", order)
+                       .sort_by([("order", "ascending"), ("local_id", "ascending")])
+                       .drop_columns(["order"]))  # fmt: skip
 
 
 def update(
@@ -446,7 +504,7 @@ def _heavy(store: Store, day: date, ids: set[str]) -> dict[str, dict[str, Any]]:
     table = store.read("article_index", day, columns)
     if table is None:
         return {}
-    keep = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(ids), pa.string()))
+    keep = pc.is_in(table.column("article_id"), value_set=_strings(ids))
     return {row["article_id"]: row for row in table.filter(keep).to_pylist()}
 
 
@@ -507,7 +565,7 @@ def _links_among(store: Store, name: str, day: date, ids: set[str]) -> list[tupl
     if table is None or not ids:
         return []
     columns = DATE_LINK_COLUMNS[name]
-    wanted = pa.array(sorted(ids), pa.string())
+    wanted = _strings(ids)
     keep = pc.and_(pc.is_in(table.column(columns[0]), value_set=wanted),
                    pc.is_in(table.column(columns[2]), value_set=wanted))  # fmt: skip
     return _columns(table.filter(keep), *columns)
@@ -534,9 +592,8 @@ def _members(store: Store, maps: Maps, kind: str, seeds: set[str], own: date) ->
     for day in store.dates:
         if day == own:  # the run's date: its nodes are all members anyway
             continue
-        if day in maps.rows or ("id_map", day) in store.staged():
-            found.update((day, m.local_id) for m in maps.of(day).values()
-                         if m.kind == kind and m.global_id in seeds)  # fmt: skip
+        if maps.touched(day) or ("id_map", day) in store.staged():
+            found.update((day, local) for local in maps.members(day, kind, seeds))
             continue
         path = write.current_file(store.warehouse, "id_map", day, store.stems)
         if path is not None:
@@ -552,15 +609,13 @@ def _members(store: Store, maps: Maps, kind: str, seeds: set[str], own: date) ->
                           partition_base_dir=str(store.warehouse / "id_map"))  # fmt: skip
         rows = data.to_table(
             columns=["local_id", "run_date"],
-            filter=(ds.field("kind") == kind)
-            & ds.field("global_id").isin(pa.array(sorted(seeds), pa.string())),
+            filter=(ds.field("kind") == kind) & ds.field("global_id").isin(_strings(seeds)),
         )
     except (pa.ArrowException, OSError):
         # A damaged map: read the dates one by one, which notes the damage.
         for path in on_disk:
             day = date.fromisoformat(path.parent.name.partition("=")[2])
-            found.update((day, m.local_id) for m in maps.of(day).values()
-                         if m.kind == kind and m.global_id in seeds)  # fmt: skip
+            found.update((day, local) for local in maps.members(day, kind, seeds))
         return found
     found.update(zip(rows.column("run_date").to_pylist(),
                      rows.column("local_id").to_pylist(), strict=True))  # fmt: skip
@@ -593,22 +648,28 @@ def _regroup_stories(
                         zip(past.column("run_date").to_pylist(),
                             past.column("local_story_id").to_pylist(), strict=True),
                         strict=True))  # fmt: skip
-    seeds = {maps.global_id("story", (day, s)) for s in _column(old, "local_story_id")}
+    nodes = {(day, s) for s in _column(old, "local_story_id")}
     for link in links:
         for article, when in ((link.article_id, link.article_run_date),
                               (link.other_article_id, link.other_run_date)):  # fmt: skip
             if when != day and article in story_of:
-                seeds.add(maps.global_id("story", story_of[article]))
+                nodes.add(story_of[article])
+    seeds = set(maps.global_ids("story", nodes).values())
     members = _members(store, maps, "story", seeds, day)
     members |= {(day, a.local_story_id) for a in own.articles}
     names: dict[Node, str] = {}
     article_node: dict[tuple[date, str], Node] = {}
-    for member_day in sorted({d for d, _ in members}):
+    stories_of: dict[date, set[str]] = defaultdict(set)
+    for member_day, story in members:
+        stories_of[member_day].add(story)
+    for member_day, stories in sorted(stories_of.items()):
         if member_day == day:
             indexed = [(a.article_id, a.local_story_id, a.story_name) for a in own.articles]
         else:
             table = store.read("article_index", member_day,
                                ["article_id", "local_story_id", "story_name"])  # fmt: skip
+            if table is not None:
+                table = table.filter(pc.field("local_story_id").isin(_strings(stories)))
             indexed = [] if table is None else list(zip(*table.to_pydict().values(), strict=True))
         for article_id, story, name in indexed:
             node = (member_day, story)
@@ -649,11 +710,9 @@ def _regroup_quotes(
 ) -> None:
     """Merge or split the quote clusters the date's quotes (old and new) belong to."""
     day = own.day
-    seeds = {maps.global_id("quote_cluster", (day, c)) for c in _column(old, "quote_cluster_id")}
-    seeds |= {
-        maps.global_id("quote_cluster", (ql.other_run_date, ql.other_quote_cluster_id))
-        for ql in qlinks
-    }
+    nodes = {(day, c) for c in _column(old, "quote_cluster_id")}
+    nodes |= {(ql.other_run_date, ql.other_quote_cluster_id) for ql in qlinks}
+    seeds = set(maps.global_ids("quote_cluster", nodes).values())
     members = _members(store, maps, "quote_cluster", seeds, day)
     members |= {(day, q.quote_cluster_id) for q in own.quotes}
     names: dict[Node, str] = {}
@@ -803,7 +862,7 @@ def _entities(
         keep = pc.match_substring_regex(table.column("group_key"), pattern)
         if aliases is not None and aliases.target:
             names = pc.replace_substring_regex(table.column("group_key"), r"^[^:]*:", "")
-            known = pa.array(sorted({*aliases.target, *aliases.people}), pa.string())
+            known = _strings({*aliases.target, *aliases.people})
             keep = pc.or_(keep, pc.is_in(names, value_set=known))
         table = table.filter(keep)
     return _records(EntityKey, table)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -226,9 +227,12 @@ def _pairs(
     empty = np.array([], dtype=np.int64)
     if not by_value or table.num_rows == 0:
         return empty, empty, empty
-    mine = [(v, ci) for v, cis in by_value.items() for ci in cis]
-    right = pa.table({"v": pa.array([v for v, _ in mine], type_),
-                      "ci": pa.array([ci for _, ci in mine], pa.int64())})  # fmt: skip
+    values = np.empty(len(by_value), dtype=np.int64 if type_ == pa.int64() else object)
+    values[:] = list(by_value)
+    counts = np.fromiter((len(cis) for cis in by_value.values()), np.int64, len(by_value))
+    right = pa.table({"v": pa.array(np.repeat(values, counts), type_),
+                      "ci": np.fromiter(chain.from_iterable(by_value.values()), np.int64,
+                                        int(counts.sum()))})  # fmt: skip
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for start in range(0, table.num_rows, JOIN_ROWS):
         rows, values = _flat(table.slice(start, JOIN_ROWS), column)
@@ -318,14 +322,16 @@ def cross_links(
     found: list[tuple[int, int, ArticleLink]] = []
     found += _exact(day, current, originals, hist)
     found += _shared_text(day, current, originals, bodies, hist, history_bodies, settings)
-    vectors = _Vectors(hist, heavy)
     similar = _similar_quotes(current, originals, matched_quotes)
-    rewrites = _rewrite_candidates(current, originals, hist, similar)
-    stories = _story_candidates(current, originals, hist, settings)
-    # One read of each date's vectors for both kinds of candidates.
-    vectors.load(hi for _, hi in [*rewrites, *stories])
-    found += _rewrites(day, current, rewrites, similar, hist, vectors, settings)
-    found += _same_story(day, current, stories, hist, vectors, settings)
+    rewrites = _by_date(hist, _rewrite_candidates(current, originals, hist, similar))
+    stories = _by_date(hist, _story_candidates(current, originals, hist, settings))
+    # One read of each date's vectors for both kinds of candidates, held while that date's
+    # pairs are scored: a window's candidates are tens of thousands of history rows.
+    for when in sorted({*rewrites, *stories}):
+        vectors = _Vectors(hist, heavy)
+        vectors.load(hi for _, hi in [*rewrites[when], *stories[when]])
+        found += _rewrites(day, current, rewrites[when], similar, hist, vectors, settings)
+        found += _same_story(day, current, stories[when], hist, vectors, settings)
     best: dict[tuple[int, int], tuple[int, int, ArticleLink]] = {}
     for ci, hi, link in found:
         old = best.get((ci, hi))
@@ -339,6 +345,16 @@ def cross_links(
         for _, _, ln in best.values()
     ]  # fmt: skip
     return sorted(links, key=_link_key)
+
+
+def _by_date(
+    hist: _HistoryView, pairs: Iterable[tuple[int, int]]
+) -> dict[date, list[tuple[int, int]]]:
+    """Candidate pairs by the run date of their history row."""
+    out: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    for ci, hi in pairs:
+        out[hist.dates[hi]].append((ci, hi))
+    return out
 
 
 def _link_key(link: CrossLink) -> tuple[str, ...]:

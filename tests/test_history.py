@@ -485,3 +485,34 @@ def test_quote_links_match_small_wording_changes_across_dates() -> None:
     links, matched = history.quote_links(DAYS[1], mine, table, QuoteSettings())
     assert [(ql.quote_cluster_id, ql.other_quote_cluster_id) for ql in links] == [("c1", "c9")]
     assert matched == {(said, edited)}
+
+
+def test_an_id_map_changes_only_in_the_rows_a_run_decides(tmp_path: Path) -> None:
+    from tasks import across
+
+    wh = tmp_path / "wh"
+    _run(_split_seeds(tmp_path / "in"), wh, DAYS[:2])
+    store = across.Store.open(wh, DAYS[0])
+    before = store.read("id_map", DAYS[0])
+    assert before is not None and before.num_rows > 3
+    row = next(r for r in before.to_pylist() if r["kind"] == "story")
+    node = (DAYS[0], row["local_id"])
+    same = history.IdMapping("story", row["local_id"], row["global_id"], row["name"])
+    maps = across.Maps(store)
+    maps.replace(DAYS[0], "story", [same], {row["local_id"]})
+    maps.stage("later-run")
+    assert not store.staged()  # the same mapping again writes nothing
+    moved = history.IdMapping("story", row["local_id"], "moved", None)
+    maps.replace(DAYS[0], "story", [moved], {row["local_id"]})
+    assert maps.global_ids("story", [node]) == {node: "moved"}
+    assert maps.members(DAYS[0], "story", {"moved"}) == {row["local_id"]}
+    assert row["local_id"] not in maps.members(DAYS[0], "story", {row["global_id"]})
+    maps.stage("later-run")
+    after = store.pending["id_map", DAYS[0]].to_pylist()
+    assert [r for r in after if r["local_id"] != row["local_id"]] == [
+        r for r in before.to_pylist() if r["local_id"] != row["local_id"]
+    ]  # the other rows, with the runs that decided them
+    assert [r for r in after if r["local_id"] == row["local_id"]] == [
+        {"kind": "story", "local_id": row["local_id"], "global_id": "moved", "name": None,
+         "run_id": "later-run"}
+    ]  # fmt: skip
