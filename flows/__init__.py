@@ -22,6 +22,12 @@ BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 for _name in BLAS_THREADS:
     os.environ.setdefault(_name, "1")
 
+# Arrow's allocator for the process: jemalloc hands freed memory back to the system within a
+# second, where the default (mimalloc) keeps it, and a run's cross-date step reads and drops
+# one history date after another (bench/history.py has the figures). Set before pyarrow is
+# imported; a user's own choice stays in charge, and a build without jemalloc falls back.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+
 # The flow process holds a run's records (half a million mentions at 20,000 articles) and
 # Python's cycle collector walked all of them every few hundred thousand allocations: the
 # entity merge of 20,000 articles took 6.6 s in a flow, 2.3 s with these thresholds, as with

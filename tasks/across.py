@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -558,16 +558,15 @@ def _columns(table: pa.Table | None, *names: str) -> list[tuple[Any, ...]]:
     return list(zip(*(table.column(n).to_pylist() for n in names), strict=True))
 
 
-def _links_among(store: Store, name: str, day: date, ids: set[str]) -> list[tuple[Any, ...]]:
+def _links_among(store: Store, name: str, day: date, ids: pa.Array) -> list[tuple[Any, ...]]:
     """A date's cross-date links whose two ends are among `ids` (filtered before they are
     turned into Python values: a date of wire copies holds tens of thousands of links)."""
     table = store.read(name, day)
-    if table is None or not ids:
+    if table is None or len(ids) == 0:
         return []
     columns = DATE_LINK_COLUMNS[name]
-    wanted = _strings(ids)
-    keep = pc.and_(pc.is_in(table.column(columns[0]), value_set=wanted),
-                   pc.is_in(table.column(columns[2]), value_set=wanted))  # fmt: skip
+    keep = pc.and_(pc.is_in(table.column(columns[0]), value_set=ids),
+                   pc.is_in(table.column(columns[2]), value_set=ids))  # fmt: skip
     return _columns(table.filter(keep), *columns)
 
 
@@ -676,14 +675,17 @@ def _regroup_stories(
             if node in members:
                 names[node] = name
                 article_node[member_day, article_id] = node
-    edges = []
-    linked = {article for _, article in article_node}
-    for member_day in sorted({d for d, _ in members}):
-        for a_id, a_day, b_id, b_day in _links_among(store, "history_links", member_day, linked):
-            first, second = article_node.get((a_day, a_id)), article_node.get((b_day, b_id))
-            if first is not None and second is not None:
-                edges.append((first, second))
-    _apply(maps, "story", day, history.merged_ids(names, edges))
+    linked = _strings({article for _, article in article_node})
+
+    def edges() -> Iterator[tuple[Node, Node]]:
+        for member_day in sorted(stories_of):
+            for a_id, a_day, b_id, b_day in _links_among(store, "history_links", member_day,
+                                                         linked):  # fmt: skip
+                first, second = article_node.get((a_day, a_id)), article_node.get((b_day, b_id))
+                if first is not None and second is not None:
+                    yield first, second
+
+    _apply(maps, "story", day, history.merged_ids(names, edges()))
 
 
 def _apply(maps: Maps, kind: str, day: date, merged: Mapping[Node, str]) -> None:
@@ -715,23 +717,30 @@ def _regroup_quotes(
     seeds = set(maps.global_ids("quote_cluster", nodes).values())
     members = _members(store, maps, "quote_cluster", seeds, day)
     members |= {(day, q.quote_cluster_id) for q in own.quotes}
+    clusters_of: dict[date, set[str]] = defaultdict(set)
+    for member_day, cluster in members:
+        clusters_of[member_day].add(cluster)
     names: dict[Node, str] = {}
-    for member_day in sorted({d for d, _ in members}):
-        rows = (
-            own.quotes
-            if member_day == day
-            else _records(QuoteKey, store.read("quote_index", member_day))
-        )
-        for q in rows:
-            node = (member_day, q.quote_cluster_id)
+    for member_day, clusters in sorted(clusters_of.items()):
+        if member_day == day:
+            rows = [(q.quote_cluster_id, q.key) for q in own.quotes]
+        else:
+            table = store.read("quote_index", member_day, ["quote_cluster_id", "key"])
+            if table is not None:
+                table = table.filter(pc.field("quote_cluster_id").isin(_strings(clusters)))
+            rows = _columns(table, "quote_cluster_id", "key")
+        for cluster, key in rows:
+            node = (member_day, cluster)
             if node in members:
-                names[node] = min(names.get(node, q.key), q.key)
-    edges = []
-    clusters = {cluster for _, cluster in members}
-    for member_day in sorted({d for d, _ in members}):
-        for a_id, a_day, b_id, b_day in _links_among(store, "quote_links", member_day, clusters):
-            edges.append(((a_day, a_id), (b_day, b_id)))
-    _apply(maps, "quote_cluster", day, history.merged_ids(names, edges))
+                names[node] = min(names.get(node, key), key)
+    wanted = _strings({cluster for _, cluster in members})
+
+    def edges() -> Iterator[tuple[Node, Node]]:
+        for member_day in sorted(clusters_of):
+            for a_id, a_day, b_id, b_day in _links_among(store, "quote_links", member_day, wanted):
+                yield (a_day, a_id), (b_day, b_id)
+
+    _apply(maps, "quote_cluster", day, history.merged_ids(names, edges()))
 
 
 def _earliest_copies(

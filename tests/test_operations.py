@@ -432,3 +432,14 @@ def test_streamed_batches_come_back_in_order_with_two_per_worker_in_flight() -> 
     assert results == list(range(10))
     # Two batches per worker submitted and the next call read, never the whole run.
     assert ahead == 2 * 2 + 1
+
+
+def test_the_flows_package_sets_arrow_to_an_allocator_that_returns_memory() -> None:
+    code = "import flows, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert ours.stdout.strip() == "jemalloc"
+    # A user's own choice stays in charge.
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    theirs = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert theirs.stdout.strip() == "system"
