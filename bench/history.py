@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python bench/history.py [--dates 60] [--per-date 1000] [--cache DIR]
                                       [--data ../shared/data] [--seed 7] [--repeat 1]
+                                      [--middle]
 
 The goal: a run of 1,000 articles into a warehouse holding 60 run dates takes at most 1.3x
 the time of the same run into an empty warehouse, and its peak RSS stays under 1.5 GB.
@@ -30,7 +31,9 @@ The built warehouse is cached under `--cache` (a date's commit is atomic: an int
 build resumes); the pool's extraction is cached beside it. Then, each in a fresh process of
 its own (its `ru_maxrss` is the run's peak), the final date's inputs go through `news_etl`:
 first into an empty warehouse, then into a copy of the history warehouse. The Prefect
-temporary server is started before the clock in both.
+temporary server is started before the clock in both. `--middle` also runs the final
+inputs as the middle history date, in place of its articles, into another copy of the
+history: the window then holds dates on both sides, as in a backfill or a rerun.
 """
 
 from __future__ import annotations
@@ -617,6 +620,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="pairs of measured runs")
     parser.add_argument("--rebuild", action="store_true", help="build the history again")
     parser.add_argument("--build-only", action="store_true", help="no measured runs")
+    parser.add_argument("--middle", action="store_true",
+                        help="also run the final inputs as the middle history date, in place "
+                             "of its articles (a window of dates on both sides)")  # fmt: skip
     parser.add_argument("--measure-input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--measure-warehouse", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--measure-date", type=date.fromisoformat, help=argparse.SUPPRESS)
@@ -667,7 +673,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
         inputs = Path(tmp) / "inputs"
         write_inputs(inputs / final_day.isoformat(), files, final_names)
-        pairs = []
+        middle_day = days[len(days) // 2]
+        if args.middle:
+            write_inputs(inputs / middle_day.isoformat(), files, final_names)
+        pairs, middles = [], []
         for n in range(args.repeat):
             empty = Path(tmp) / f"empty-{n}"
             base = measure_process(inputs, empty, final_day, logs / f"empty-{n}.log")
@@ -683,6 +692,13 @@ def main() -> None:
             show_run("history", run)
             print(f"  cross-date links the final run found: {found} "
                   f"(to {others} earlier dates), quote links {qlinks}", flush=True)  # fmt: skip
+            if args.middle:
+                again = Path(tmp) / f"middle-{n}"
+                shutil.copytree(warehouse, again)
+                middles.append(measure_process(inputs, again, middle_day,
+                                               logs / f"middle-{n}.log"))  # fmt: skip
+                shutil.rmtree(again)
+                show_run("middle", middles[-1])
     base_s = statistics.median(b["seconds"] for b, _ in pairs)
     run_s = statistics.median(r["seconds"] for _, r in pairs)
     ratio = run_s / base_s
@@ -698,6 +714,13 @@ def main() -> None:
     print(f"ratio {ratio:.2f} (goal <= {RATIO_GOAL}: {'met' if ratio <= RATIO_GOAL else 'MISSED'}); "
           f"peak {peak:.0f} MB (goal < {RSS_GOAL_MB:.0f} MB: "
           f"{'met' if peak < RSS_GOAL_MB else 'MISSED'})")  # fmt: skip
+    if middles:
+        mid_peak = max(m["peak_mb"] for m in middles)
+        mid_link = statistics.median(m["tasks"].get("link_history", 0.0) for m in middles)
+        print(f"middle date {middle_day} in place of its articles: "
+              f"{statistics.median(m['seconds'] for m in middles):.1f} s (link_history task "
+              f"{mid_link:.1f} s), peak RSS {mid_peak:.0f} MB (goal < {RSS_GOAL_MB:.0f} MB: "
+              f"{'met' if mid_peak < RSS_GOAL_MB else 'MISSED'})")  # fmt: skip
     print(f"run logs in {logs}; finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
