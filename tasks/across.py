@@ -401,11 +401,7 @@ class Maps:
         table = pa.concat_tables(
             [t for t in (kept, _table("id_map", fresh, run_id)) if t is not None]
         )
-        if (
-            stored is not None
-            and ("id_map", day) not in self.store.damaged
-            and _same_rows(table, stored)
-        ):
+        if stored is not None and _same_rows(table, stored):
             return
         order = pc.index_in(table.column("kind"), value_set=pa.array(KINDS, pa.string()))
         self.store.put("id_map", day, table.append_column("order", order)

@@ -329,9 +329,10 @@ def cross_links(
     # pairs are scored: a window's candidates are tens of thousands of history rows.
     for when in sorted({*rewrites, *stories}):
         vectors = _Vectors(hist, heavy)
-        vectors.load(hi for _, hi in [*rewrites[when], *stories[when]])
-        found += _rewrites(day, current, rewrites[when], similar, hist, vectors, settings)
-        found += _same_story(day, current, stories[when], hist, vectors, settings)
+        of_rewrites, of_stories = rewrites.get(when, []), stories.get(when, [])
+        vectors.load(hi for _, hi in [*of_rewrites, *of_stories])
+        found += _rewrites(day, current, of_rewrites, similar, hist, vectors, settings)
+        found += _same_story(day, current, of_stories, hist, vectors, settings)
     best: dict[tuple[int, int], tuple[int, int, ArticleLink]] = {}
     for ci, hi, link in found:
         old = best.get((ci, hi))
