@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -44,3 +45,11 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 def outside_run_dates(day: date) -> str | None:
     """Why a logical date is refused, or None when it is within the accepted range."""
     return None if FIRST_DAY <= day <= LAST_DAY else f"{day} is outside {FIRST_DAY} .. {LAST_DAY}"
+
+
+def package_version() -> str:
+    """The installed newsetl version: part of the fingerprint, so a new release re-extracts."""
+    try:
+        return metadata.version("newsetl")
+    except metadata.PackageNotFoundError:
+        return "unknown"

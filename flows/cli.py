@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows import PROJECT_ROOT, outside_run_dates
+from flows import PROJECT_ROOT, outside_run_dates, package_version
 from tasks import query, schemas, write
 from tasks.records import RunSummary
 from tasks.write import WarehouseLockedError
@@ -34,6 +34,25 @@ WarehouseOpt = Annotated[
 ]
 FORMATS = ("table", "csv", "json")
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+def _show_version(value: bool) -> None:
+    """Print the version and stop (before any command, and without starting Prefect)."""
+    if value:
+        console.print(f"newsetl {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Batch ETL for news articles: seeds in, Parquet warehouse out."""
 
 
 def _parse_date(value: str | None, option: str = "--date") -> date | None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar, overload
@@ -26,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
-from flows import BLAS_THREADS, outside_run_dates
+from flows import BLAS_THREADS, outside_run_dates, package_version
 from tasks import (
     across,
     clean,
@@ -492,14 +491,6 @@ def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) ->
     write.recommit(ctx.warehouse, ctx.day, ctx.attempt, runs)
     _forget_damaged(store)
     return summary
-
-
-def package_version() -> str:
-    """The installed newsetl version: part of the fingerprint, so a new release re-extracts."""
-    try:
-        return metadata.version("newsetl")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def with_aliases(settings: Settings, path: Path) -> Settings:

@@ -443,3 +443,15 @@ def test_the_flows_package_sets_arrow_to_an_allocator_that_returns_memory() -> N
     env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
     theirs = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert theirs.stdout.strip() == "system"
+
+
+def test_version_answers_without_starting_prefect() -> None:
+    from importlib import metadata
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from flows.cli import app; "
+        "r = CliRunner().invoke(app, ['--version']); "
+        "print(r.exit_code, r.output.strip(), 'prefect' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == f"0 newsetl {metadata.version('newsetl')} False", done.stderr
