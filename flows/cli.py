@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +90,32 @@ def _check_engine(dask: str | None, workers: int | None) -> None:
         _usage("--dask and --workers exclude each other: use a running cluster or start one")
     if workers is not None and workers < 1:
         _usage(f"--workers {workers} must be at least 1")
+    if dask is not None and (problem := _unreachable(dask)) is not None:
+        _usage(f"--dask {dask}: {problem}")
+
+
+# Seconds a scheduler has to accept a connection before the command line refuses its address:
+# a mistake is told within a second, where Dask's own client waits 30 s (and Prefect's
+# server has started by then).
+DASK_CONNECT_SECONDS = 1.0
+
+
+def _unreachable(address: str) -> str | None:
+    """Why a Dask scheduler address cannot be used, or None when something answers there."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in ("tcp", "tls"):  # other transports: left to Dask to judge
+            return None
+        host, port = parse_host_port(location)
+    except ValueError as err:
+        return str(err)
+    try:
+        with socket.create_connection((host, port), timeout=DASK_CONNECT_SECONDS):
+            return None
+    except OSError as err:
+        return f"no scheduler answers ({err.strerror or type(err).__name__})"
 
 
 @contextmanager
