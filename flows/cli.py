@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -154,6 +155,10 @@ def run(
     dask: DaskOpt = None,
     workers: WorkersOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the run's summary as one JSON object on stdout."),
+    ] = False,
 ) -> None:
     """Run the news_etl flow for one logical date (input INPUT/DATE/ when that folder layout is used)."""
     day = _parse_date(run_date)
@@ -165,8 +170,20 @@ def run(
 
         start_api()
         summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty))
-    _print_summary(summary, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if as_json:
+        sys.stdout.write(summary_json(summary, seconds, warehouse) + "\n")
+        return
+    _print_summary(summary, seconds)
     console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")
+
+
+def summary_json(summary: RunSummary, seconds: float, warehouse: Path) -> str:
+    """A run's summary as one line of JSON: the `runs` row's fields, the seconds, the warehouse."""
+    fields = {
+        k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(summary).items()
+    }
+    return json.dumps({**fields, "seconds": round(seconds, 3), "warehouse": str(warehouse)})
 
 
 @app.command()

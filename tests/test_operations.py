@@ -455,3 +455,26 @@ def test_version_answers_without_starting_prefect() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == f"0 newsetl {metadata.version('newsetl')} False", done.stderr
+
+
+def test_run_json_prints_the_committed_summary_as_one_object(tmp_path: Path) -> None:
+    import json
+
+    wh = tmp_path / "wh"
+    command = [str(Path(sys.executable).parent / "newsetl"), "run", "--json", "--input",
+               str(SEEDS[0].parent), "--warehouse", str(wh), "--date", "2024-05-01"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)  # stdout holds the object and nothing else
+    committed = write.committed_run(wh, date(2024, 5, 1))
+    assert committed is not None
+    row = committed[1]
+    assert (summary["run_id"], summary["articles"], summary["status"]) == (
+        row.run_id,
+        row.articles,
+        "succeeded",
+    )
+    assert summary["articles"] == len(SEEDS) and summary["warehouse"] == str(wh)
+    assert datetime.fromisoformat(summary["finished_at"]) >= datetime.fromisoformat(
+        summary["started_at"]
+    )
