@@ -478,3 +478,35 @@ def test_run_json_prints_the_committed_summary_as_one_object(tmp_path: Path) -> 
     assert datetime.fromisoformat(summary["finished_at"]) >= datetime.fromisoformat(
         summary["started_at"]
     )
+
+
+def test_a_test_session_leaves_no_process_behind(tmp_path: Path) -> None:
+    import uuid
+
+    import psutil
+
+    # A session of its own (its Prefect server starts and stops with it), marked in the
+    # environment every process it starts inherits.
+    probe = f"newsetl-probe-{uuid.uuid4().hex}"
+    node = "tests/test_faults.py::test_backfill_refuses_dates_out_of_range"
+    env = {**os.environ, "NEWSETL_TEST_PROBE": probe}
+    env.pop("PREFECT_API_URL", None)  # else it would use this session's server
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+
+    def left() -> list[str]:
+        found = []
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            try:
+                if proc.environ().get("NEWSETL_TEST_PROBE") == probe:
+                    found.append(f"{proc.pid}: {' '.join(proc.info['cmdline'] or [])}")
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        return found
+
+    deadline = time.monotonic() + 15  # a child told to stop may take a moment to exit
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left()
