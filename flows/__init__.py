@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from datetime import date
@@ -25,9 +26,13 @@ for _name in BLAS_THREADS:
 
 # Arrow's allocator for the process: jemalloc hands freed memory back to the system within a
 # second, where the default (mimalloc) keeps it, and a run's cross-date step reads and drops
-# one history date after another (bench/history.py has the figures). Set before pyarrow is
-# imported; a user's own choice stays in charge, and a build without jemalloc falls back.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+# one history date after another (bench/history.py has the figures). A user's own choice
+# (ARROW_DEFAULT_MEMORY_POOL) stays in charge; a build without jemalloc keeps its default.
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+    import pyarrow
+
+    with contextlib.suppress(NotImplementedError):
+        pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
 
 # The flow process holds a run's records (half a million mentions at 20,000 articles) and
 # Python's cycle collector walked all of them every few hundred thousand allocations: the
