@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -45,16 +46,41 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+@dataclass(frozen=True)
+class Verbosity:
+    """How much a command says: -v adds a failed run's traceback, -q keeps only problems."""
+
+    verbose: bool = False
+    quiet: bool = False
+
+
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the traceback when a run fails.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only warnings and errors: no summary table.")
+    ] = False,
 ) -> None:
     """Batch ETL for news articles: seeds in, Parquet warehouse out."""
+    if verbose and quiet:
+        _usage("-v and -q exclude each other")
+    if quiet:  # read by Prefect when the flow module imports it, after this
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    ctx.obj = Verbosity(verbose, quiet)
+
+
+def _verbosity(ctx: typer.Context) -> Verbosity:
+    """The command's verbosity (the default when the group's options were not parsed)."""
+    return ctx.obj if isinstance(ctx.obj, Verbosity) else Verbosity()
 
 
 def _parse_date(value: str | None, option: str = "--date") -> date | None:
@@ -147,6 +173,7 @@ AllowEmptyOpt = Annotated[
 
 @app.command()
 def run(
+    ctx: typer.Context,
     input_dir: InputOpt = PROJECT_ROOT / "seeds",
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     run_date: Annotated[
@@ -169,10 +196,13 @@ def run(
         from flows.pipeline import engine, start_api
 
         start_api()
-        summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty))
+        summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty),
+                           _verbosity(ctx).verbose)  # fmt: skip
     seconds = time.perf_counter() - started
     if as_json:
         sys.stdout.write(summary_json(summary, seconds, warehouse) + "\n")
+        return
+    if _verbosity(ctx).quiet:
         return
     _print_summary(summary, seconds)
     console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")
@@ -232,14 +262,21 @@ def backfill(
         raise typer.Exit(1)
 
 
-def _guarded(call: Callable[[], RunSummary]) -> RunSummary:
-    """Run the flow; a failed check or a date that would be emptied is one clear line."""
+def _guarded(call: Callable[[], RunSummary], verbose: bool) -> RunSummary:
+    """Run the flow; a failed check or a date that would be emptied is one clear line, and any
+    other failure one line and exit status 1 (its traceback with -v)."""
     from flows.pipeline import DataCheckError, EmptyInputError
 
     try:
         return call()
     except (DataCheckError, EmptyInputError) as err:
         _fail(err)
+    except Exception as err:
+        if verbose:
+            raise
+        console.print(f"error: {type(err).__name__}: {err} (-v shows the traceback)",
+                      style="red", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1) from err
 
 
 def _print_summary(summary: RunSummary, seconds: float) -> None:

@@ -510,3 +510,35 @@ def test_a_test_session_leaves_no_process_behind(tmp_path: Path) -> None:
     while left() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left()
+
+
+def test_a_failed_run_is_one_line_and_exit_1_and_a_traceback_with_v(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.pipeline
+
+    def failing(*args: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(flows.pipeline, "engine", lambda dask, workers: failing)
+    args = ["run", "--input", str(SEEDS[0].parent), "--warehouse", str(tmp_path / "wh")]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 1
+    assert out.output.strip().splitlines() == [
+        "error: RuntimeError: the disk went away (-v shows the traceback)"
+    ]
+    verbose = CliRunner().invoke(app, ["-v", *args])
+    assert isinstance(verbose.exception, RuntimeError) and verbose.exit_code == 1
+    both = CliRunner().invoke(app, ["-v", "-q", *args])
+    assert both.exit_code == 2 and "exclude each other" in both.output
+
+
+def test_quiet_run_says_nothing_when_all_is_well(tmp_path: Path) -> None:
+    wh = tmp_path / "wh"
+    command = [str(Path(sys.executable).parent / "newsetl"), "-q", "run", "--input",
+               str(SEEDS[0].parent), "--warehouse", str(wh), "--date", "2024-05-02"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "" and "| INFO" not in done.stderr, done.stderr[-2000:]
+    assert write.committed_run(wh, date(2024, 5, 2)) is not None
