@@ -77,13 +77,19 @@ def peak_mb() -> float:
     Linux carries `ru_maxrss` over `fork` and `exec`: a child of a large process (this one,
     after a build) starts at its parent's peak. VmHWM is that of the process's own image.
     """
+    found = status_mb("VmHWM")
+    return found if found is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def status_mb(field: str) -> float | None:
+    """A memory figure of this process's /proc status in MB (None where it is not there)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,13 +508,7 @@ def final_links(warehouse: Path, day: date) -> tuple[dict[str, int], int, int]:
 
 def rss_mb() -> float:
     """This process's resident memory now, in MB (0 where /proc is not there)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return status_mb("VmRSS") or 0.0
 
 
 def measure(input_dir: Path, warehouse: Path, day: date) -> dict[str, Any]:

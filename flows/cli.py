@@ -196,13 +196,14 @@ def run(
         from flows.pipeline import engine, start_api
 
         start_api()
+        says = _verbosity(ctx)
         summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty),
-                           _verbosity(ctx).verbose)  # fmt: skip
+                           says.verbose)  # fmt: skip
     seconds = time.perf_counter() - started
     if as_json:
         sys.stdout.write(summary_json(summary, seconds, warehouse) + "\n")
         return
-    if _verbosity(ctx).quiet:
+    if says.quiet:
         return
     _print_summary(summary, seconds)
     console.print(f"warehouse: {warehouse}  (try: newsetl report top_entities)")

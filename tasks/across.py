@@ -83,7 +83,7 @@ class Store:
     def open(cls, warehouse: Path, day: date, attempt: str | None = None) -> Store:
         """The store of a warehouse, for a run of `day` (writing as `attempt`, if given)."""
         commits = write.committed(warehouse)
-        stems = {stem: at for stem, (_, at) in commits.items()}
+        stems = write.commit_times(commits)
         dates = {date.fromisoformat(d) for d, _ in commits.values()} | {day}
         return cls(warehouse, stems, sorted(dates), attempt)
 
@@ -156,16 +156,19 @@ class Store:
             table = self.read("articles", day, ["article_id", "body"])
             if table is None:
                 continue
-            keep = pc.is_in(table.column("article_id"), value_set=_strings(ids))
+            keep = pc.is_in(table.column("article_id"), value_set=write.value_set(ids))
             part = table.filter(keep)
             out.update(zip(part.column("article_id").to_pylist(),
                            part.column("body").to_pylist(), strict=True))  # fmt: skip
         return out
 
 
-def _strings(values: Iterable[str]) -> pa.Array:
-    """A set of strings as an Arrow array to filter by (sorted: the same array every time)."""
-    return pa.array(sorted(values), pa.string())
+def _by_day(nodes: Iterable[tuple[date, str]]) -> dict[date, set[str]]:
+    """The ids of some (date, id) pairs, by date."""
+    out: dict[date, set[str]] = defaultdict(set)
+    for day, local in nodes:
+        out[day].add(local)
+    return out
 
 
 def _table(name: str, records: Iterable[object], run_id: str) -> pa.Table:
@@ -338,13 +341,10 @@ class Maps:
 
     def global_ids(self, kind: str, nodes: Iterable[Node]) -> dict[Node, str]:
         """The id across dates of each node (its own when unmapped)."""
-        by_day: dict[date, set[str]] = defaultdict(set)
-        for day, local in nodes:
-            by_day[day].add(local)
         out: dict[Node, str] = {}
-        for day, locals_ in sorted(by_day.items()):
+        for day, locals_ in sorted(_by_day(nodes).items()):
             changes = self.changes.get(day, {})
-            keep = pc.field("local_id").isin(_strings(locals_))
+            keep = pc.field("local_id").isin(write.value_set(locals_))
             stored = self._stored(day, kind, keep)
             for local in locals_:
                 if (kind, local) in changes:
@@ -357,7 +357,7 @@ class Maps:
     def members(self, day: date, kind: str, seeds: set[str]) -> set[str]:
         """The local ids of a date's mapped nodes of a kind whose id across dates is a seed."""
         changes = self.changes.get(day, {})
-        stored = self._stored(day, kind, pc.field("global_id").isin(_strings(seeds)))
+        stored = self._stored(day, kind, pc.field("global_id").isin(write.value_set(seeds)))
         found = {local for local in stored if (kind, local) not in changes}
         return found | {
             local for (k, local), m in changes.items()
@@ -389,13 +389,13 @@ class Maps:
         stored = self.store.read("id_map", day)
         kept = stored
         if stored is not None:
-            drop = pc.field("kind").isin(_strings(cleared))
+            drop = pc.field("kind").isin(write.value_set(cleared))
             by_kind: dict[str, list[str]] = defaultdict(list)
             for kind, local in changes:
                 by_kind[kind].append(local)
             for kind, locals_ in by_kind.items():
                 drop = drop | ((pc.field("kind") == kind)
-                               & pc.field("local_id").isin(_strings(locals_)))  # fmt: skip
+                               & pc.field("local_id").isin(write.value_set(locals_)))  # fmt: skip
             kept = stored.filter(~drop)
         fresh = [m for m in changes.values() if m is not None]
         table = pa.concat_tables(
@@ -500,7 +500,7 @@ def _heavy(store: Store, day: date, ids: set[str]) -> dict[str, dict[str, Any]]:
     table = store.read("article_index", day, columns)
     if table is None:
         return {}
-    keep = pc.is_in(table.column("article_id"), value_set=_strings(ids))
+    keep = pc.is_in(table.column("article_id"), value_set=write.value_set(ids))
     return {row["article_id"]: row for row in table.filter(keep).to_pylist()}
 
 
@@ -604,7 +604,7 @@ def _members(store: Store, maps: Maps, kind: str, seeds: set[str], own: date) ->
                           partition_base_dir=str(store.warehouse / "id_map"))  # fmt: skip
         rows = data.to_table(
             columns=["local_id", "run_date"],
-            filter=(ds.field("kind") == kind) & ds.field("global_id").isin(_strings(seeds)),
+            filter=(ds.field("kind") == kind) & ds.field("global_id").isin(write.value_set(seeds)),
         )
     except (pa.ArrowException, OSError):
         # A damaged map: read the dates one by one, which notes the damage.
@@ -654,9 +654,7 @@ def _regroup_stories(
     members |= {(day, a.local_story_id) for a in own.articles}
     names: dict[Node, str] = {}
     article_node: dict[tuple[date, str], Node] = {}
-    stories_of: dict[date, set[str]] = defaultdict(set)
-    for member_day, story in members:
-        stories_of[member_day].add(story)
+    stories_of = _by_day(members)
     for member_day, stories in sorted(stories_of.items()):
         if member_day == day:
             indexed = [(a.article_id, a.local_story_id, a.story_name) for a in own.articles]
@@ -664,14 +662,14 @@ def _regroup_stories(
             table = store.read("article_index", member_day,
                                ["article_id", "local_story_id", "story_name"])  # fmt: skip
             if table is not None:
-                table = table.filter(pc.field("local_story_id").isin(_strings(stories)))
+                table = table.filter(pc.field("local_story_id").isin(write.value_set(stories)))
             indexed = [] if table is None else list(zip(*table.to_pydict().values(), strict=True))
         for article_id, story, name in indexed:
             node = (member_day, story)
             if node in members:
                 names[node] = name
                 article_node[member_day, article_id] = node
-    linked = _strings({article for _, article in article_node})
+    linked = write.value_set({article for _, article in article_node})
 
     def edges() -> Iterator[tuple[Node, Node]]:
         for member_day in sorted(stories_of):
@@ -713,9 +711,7 @@ def _regroup_quotes(
     seeds = set(maps.global_ids("quote_cluster", nodes).values())
     members = _members(store, maps, "quote_cluster", seeds, day)
     members |= {(day, q.quote_cluster_id) for q in own.quotes}
-    clusters_of: dict[date, set[str]] = defaultdict(set)
-    for member_day, cluster in members:
-        clusters_of[member_day].add(cluster)
+    clusters_of = _by_day(members)
     names: dict[Node, str] = {}
     for member_day, clusters in sorted(clusters_of.items()):
         if member_day == day:
@@ -723,13 +719,13 @@ def _regroup_quotes(
         else:
             table = store.read("quote_index", member_day, ["quote_cluster_id", "key"])
             if table is not None:
-                table = table.filter(pc.field("quote_cluster_id").isin(_strings(clusters)))
+                table = table.filter(pc.field("quote_cluster_id").isin(write.value_set(clusters)))
             rows = _columns(table, "quote_cluster_id", "key")
         for cluster, key in rows:
             node = (member_day, cluster)
             if node in members:
                 names[node] = min(names.get(node, key), key)
-    wanted = _strings({cluster for _, cluster in members})
+    wanted = write.value_set({cluster for _, cluster in members})
 
     def edges() -> Iterator[tuple[Node, Node]]:
         for member_day in sorted(clusters_of):
@@ -755,9 +751,7 @@ def _earliest_copies(
             pool.append(Copy(when, uri, article, content))
     targets = [c for c in pool if c.day >= day]
     found = history.earliest_copies(targets, pool, span)
-    by_day: dict[date, set[str]] = defaultdict(set)
-    for c in targets:
-        by_day[c.day].add(c.article_id)
+    by_day = _by_day((c.day, c.article_id) for c in targets)
     for target_day, ids in sorted(by_day.items()):
         rows = [IdMapping("duplicate_of", a, found[a]) for a in sorted(ids) if a in found]
         maps.replace(target_day, "duplicate_of", rows, None if target_day == day else ids)
@@ -867,7 +861,7 @@ def _entities(
         keep = pc.match_substring_regex(table.column("group_key"), pattern)
         if aliases is not None and aliases.target:
             names = pc.replace_substring_regex(table.column("group_key"), r"^[^:]*:", "")
-            known = _strings({*aliases.target, *aliases.people})
+            known = write.value_set({*aliases.target, *aliases.people})
             keep = pc.or_(keep, pc.is_in(names, value_set=known))
         table = table.filter(keep)
     return _records(EntityKey, table)

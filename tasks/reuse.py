@@ -85,7 +85,7 @@ def _rows(table: pa.Table | None, ids: set[str]) -> list[dict[str, Any]]:
     """Rows of a date's current file whose article is wanted, in written order."""
     if table is None:
         return []
-    keep = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(ids), pa.string()))
+    keep = pc.is_in(table.column("article_id"), value_set=write.value_set(ids))
     rows: list[dict[str, Any]] = table.filter(keep).to_pylist()
     return rows
 

@@ -260,7 +260,17 @@ def committed_attempts(warehouse: Path) -> dict[str, str]:
 
 def committed_stems(warehouse: Path) -> dict[str, float]:
     """Every committed attempt, on any date, with its commit time (its `runs` file's mtime)."""
-    return {stem: at for stem, (_, at) in committed(warehouse).items()}
+    return commit_times(committed(warehouse))
+
+
+def commit_times(commits: Mapping[str, tuple[str, float]]) -> dict[str, float]:
+    """The commit time of each committed attempt, from `committed`'s answer."""
+    return {stem: at for stem, (_, at) in commits.items()}
+
+
+def value_set(values: Iterable[str]) -> pa.Array:
+    """Strings to filter a column by, as an Arrow array (sorted: the same array every time)."""
+    return pa.array(sorted(values), pa.string())
 
 
 def current_file(
@@ -369,7 +379,7 @@ def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None)
     """
     now = time.time() if now is None else now
     commits = committed(warehouse)
-    stems = {stem: at for stem, (_, at) in commits.items()}
+    stems = commit_times(commits)
     owners = _latest_per_date(commits)
     gone: list[Path] = []
     for name in TABLES:
