@@ -49,7 +49,7 @@ from pathlib import Path
 from flowrun import RUN_DATE, flow_run
 
 from flows.pipeline import news_etl
-from tasks import query
+from tasks.warehouse import query
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

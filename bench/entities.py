@@ -27,8 +27,8 @@ from pathlib import Path
 
 import spacy
 
-from tasks import nlp
-from tasks.entities import EntitySettings, doc_mentions
+from tasks.entities.mentions import EntitySettings, doc_mentions
+from tasks.nlp import pipeline as nlp
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BBC_GOLD = Path(__file__).with_name("bbc_entities.tsv")

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from flows.pipeline import news_etl
-from tasks import query
+from tasks.warehouse import query
 
 RUN_DATE = date(2030, 1, 1)  # after every item's date, so no date is refused as "future"
 

@@ -67,8 +67,9 @@ FIRST_DAY = date(2030, 1, 1)  # after every corpus's publication dates
 RSS_GOAL_MB = 1536.0
 RATIO_GOAL = 1.3
 # The code a cached history warehouse was built with: a change is reported, not rebuilt.
-BUILT_WITH = ("tasks/across.py", "tasks/history.py", "tasks/dedup.py", "tasks/schemas.py",
-              "tasks/write.py", "tasks/entities.py", "tasks/quotes.py")  # fmt: skip
+BUILT_WITH = ("tasks/link/across.py", "tasks/link/history.py", "tasks/link/dedup.py",
+              "tasks/store/schemas.py", "tasks/store/write.py", "tasks/entities/mentions.py",
+              "tasks/quotes/attribution.py")  # fmt: skip
 
 
 def peak_mb() -> float:
@@ -166,7 +167,11 @@ class Pooled:
 def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> list[Pooled]:
     """Extract the pool as `flows/pipeline.py` chains the stages, for inputs of `day`."""
     from flows.pipeline import package_version
-    from tasks import clean, entities, ingest, normalize, quotes
+    from tasks.clean import cleaner as clean
+    from tasks.entities import mentions as entities
+    from tasks.ingest import read as ingest
+    from tasks.normalize import fields as normalize
+    from tasks.quotes import attribution as quotes
     from tasks.settings import Settings, extraction_fingerprint
 
     s = Settings()
@@ -265,8 +270,8 @@ def on_date(
     p: Pooled, day: date, salt: str, hex_chars: int
 ) -> tuple[Any, list[Any], list[Any], list[Any]]:
     """A pool article given a date's identity: article, mentions, pool-merged mentions, quotes."""
-    from tasks import ingest
-    from tasks.records import short_hash
+    from tasks.core.records import short_hash
+    from tasks.ingest import read as ingest
 
     uri = f"{day.isoformat()}/{p.name}"
     a = p.article
@@ -312,9 +317,10 @@ def build_date(
         package_version,
         write_warehouse,
     )
-    from tasks import across, history, write
-    from tasks.records import RunOutput
+    from tasks.core.records import RunOutput
+    from tasks.link import across, history
     from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
+    from tasks.store import write
 
     s = Settings()
     version = package_version()
@@ -389,7 +395,7 @@ def build_history(
 ) -> dict[str, Any]:
     """Build (or finish building) the history warehouse; the build's record."""
     from flows.pipeline import package_version
-    from tasks import write
+    from tasks.store import write
 
     record_path = warehouse / "bench-build.json"
     if record_path.is_file():
@@ -464,7 +470,7 @@ def spread(values: Sequence[float]) -> str:
 
 def history_figures(warehouse: Path) -> dict[str, int]:
     """Dates, articles, cross-date links and stories of a warehouse (DuckDB views)."""
-    from tasks import query
+    from tasks.warehouse import query
 
     with query.connect(warehouse) as con:
         dates, articles, stories = con.execute(
@@ -482,7 +488,7 @@ def history_figures(warehouse: Path) -> dict[str, int]:
 
 def final_links(warehouse: Path, day: date) -> tuple[dict[str, int], int, int]:
     """The cross-date links of one date by relation, its quote links, and dates it links to."""
-    from tasks import query
+    from tasks.warehouse import query
 
     with query.connect(warehouse) as con:
         rows = con.execute(

@@ -27,8 +27,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tasks.entities import EntitySettings, canonicalize, extract_mentions
-from tasks.records import Article, Entity, EntityMention, Mention, short_hash
+from tasks.core.records import Article, Entity, EntityMention, Mention, short_hash
+from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 AFTER = EntitySettings()

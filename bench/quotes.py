@@ -41,9 +41,9 @@ from urllib.parse import unquote
 from flowrun import flow_run
 from spacy.tokens import Doc
 
-from tasks import nlp
-from tasks.entities import EntitySettings
-from tasks.names import first_name_gender
+from tasks.entities.mentions import EntitySettings
+from tasks.lexicon.people import first_name_gender
+from tasks.nlp import pipeline as nlp
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Hand-resolved referents: a sample read while developing, and a larger one held out from it.

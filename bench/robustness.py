@@ -34,9 +34,14 @@ from typing import Any, TypeVar
 import duckdb
 
 from flows.pipeline import news_etl
-from tasks import clean, entities, ingest, normalize, query, quotes
-from tasks.records import Article, RawDocument, Reject, RunSummary
+from tasks.clean import cleaner as clean
+from tasks.core.records import Article, RawDocument, Reject, RunSummary
+from tasks.entities import mentions as entities
+from tasks.ingest import read as ingest
+from tasks.normalize import fields as normalize
+from tasks.quotes import attribution as quotes
 from tasks.settings import Settings
+from tasks.warehouse import query
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]

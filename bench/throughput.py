@@ -31,7 +31,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flows.pipeline import engine
-from tasks import clean, ingest, nlp
+from tasks.clean import cleaner as clean
+from tasks.ingest import read as ingest
+from tasks.nlp import pipeline as nlp
 from tasks.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -21,9 +21,10 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import PROJECT_ROOT, outside_run_dates, package_version
-from tasks import query, schemas, write
-from tasks.records import RunSummary
-from tasks.write import WarehouseLockedError
+from tasks import warehouse as views
+from tasks.core.records import RunSummary
+from tasks.store import schemas, write
+from tasks.store.write import WarehouseLockedError
 
 app = typer.Typer(
     help="Batch ETL for news articles: seeds in, Parquet warehouse out.", no_args_is_help=True
@@ -303,11 +304,11 @@ def _print_summary(summary: RunSummary, seconds: float) -> None:
 
 @app.command()
 def check(warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse") -> None:
-    """Run the data-quality checks of warehouse/checks/ over the whole warehouse."""
+    """Run the data-quality checks of tasks/warehouse/sql/checks/ over the whole warehouse."""
     try:
-        with query.connect(warehouse) as con:
-            results = query.run_checks(con, query.check_files())
-    except (query.WarehouseError, duckdb.Error) as err:
+        with views.connect(warehouse) as con:
+            results = views.run_checks(con, views.check_files())
+    except (views.WarehouseError, duckdb.Error) as err:
         _fail(err)
     table = Table("check", "severity", "failing rows", "first failing row")
     for r in results:
@@ -366,9 +367,9 @@ def _query(warehouse: Path, sql: str, fmt: str, read_only: bool = False) -> None
     if fmt not in FORMATS:
         _usage(f"--format must be table, csv or json, not {fmt!r}")
     try:
-        with query.connect(warehouse) as con:
-            columns, rows = query.fetch(con, sql, read_only=read_only)
-    except (query.WarehouseError, duckdb.Error) as err:
+        with views.connect(warehouse) as con:
+            columns, rows = views.fetch(con, sql, read_only=read_only)
+    except (views.WarehouseError, duckdb.Error) as err:
         _fail(err)
     _emit(columns, rows, fmt)
 
@@ -392,8 +393,8 @@ def report(
 ) -> None:
     """Run a named report (one SELECT statement; anything else is refused)."""
     try:
-        sql = query.report_sql(name, warehouse)
-    except query.WarehouseError as err:
+        sql = views.report_sql(name, warehouse)
+    except views.WarehouseError as err:
         _fail(err)
     _query(warehouse, sql, fmt, read_only=True)
 

@@ -26,20 +26,9 @@ from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
 from flows import BLAS_THREADS, outside_run_dates, package_version
-from tasks import (
-    across,
-    clean,
-    dedup,
-    entities,
-    history,
-    ingest,
-    normalize,
-    query,
-    quotes,
-    reuse,
-    write,
-)
-from tasks.records import (
+from tasks import clean, entities, ingest, link, normalize, quotes
+from tasks import warehouse as views
+from tasks.core.records import (
     Article,
     ArticleLink,
     CleanDocument,
@@ -56,8 +45,9 @@ from tasks.records import (
     RunSummary,
     Story,
 )
-from tasks.safety import RejectError
+from tasks.core.safety import RejectError
 from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
+from tasks.store import reuse, write
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
@@ -229,7 +219,7 @@ def link_articles(
     settings: Settings,
 ) -> tuple[list[Article], list[ArticleLink], list[Story]]:
     """Link duplicates, excerpts, rewrites and stories across the run."""
-    return dedup.link_articles(articles, settings.dedup, mentions, found, known)
+    return link.link_articles(articles, settings.dedup, mentions, found, known)
 
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
@@ -246,18 +236,18 @@ def link_history(
     mentions: Sequence[EntityMention],
     known: Sequence[Entity],
     found: Sequence[Quote],
-    settings: across.AcrossSettings,
+    settings: link.AcrossSettings,
     run_id: str,
     attempt: str,
-) -> across.Store:
+) -> link.HistoryStore:
     """Index the run's date, link it to the dates around it, and merge ids across dates.
 
     The files it writes belong to the attempt: they count once its `runs` row commits them.
     """
-    index = history.index_date(day, articles, mentions, known, found, settings.dedup,
+    index = link.index_date(day, articles, mentions, known, found, settings.dedup,
                                settings.quotes)  # fmt: skip
-    store = across.Store.open(warehouse, day, attempt)
-    across.update(store, index, {a.article_id: a.body for a in articles}, settings, run_id)
+    store = link.HistoryStore.open(warehouse, day, attempt)
+    link.link_history(store, index, {a.article_id: a.body for a in articles}, settings, run_id)
     return store
 
 
@@ -281,8 +271,8 @@ def write_warehouse(
 @task(cache_policy=NO_CACHE)
 def check_tables(tables: dict[str, pa.Table], run_id: str, checks: Sequence[Path]) -> list[str]:
     """Run the data-quality checks on the run's tables before they are committed."""
-    with query.connect_tables(tables, run_id) as con:
-        results = query.run_checks(con, checks)
+    with views.connect_tables(tables, run_id) as con:
+        results = views.run_checks(con, checks)
     failed = [r for r in results if r.fails_run]
     if failed:
         raise DataCheckError("; ".join(
@@ -330,7 +320,7 @@ def news_etl(
     """Ingest, clean, normalize, extract entities and quotes, link stories, write Parquet.
 
     `concurrency` > 1 submits that many batches at once to the flow's task runner (Dask);
-    `checks` overrides the data-quality checks of warehouse/checks/; `allow_empty` lets a
+    `checks` overrides the data-quality checks of tasks/warehouse/sql/checks/; `allow_empty` lets a
     date that has committed articles be replaced by a run with no input.
     """
     ctx = Context(Path(input_dir), Path(warehouse), check_run_date(logical_date(run_date)),
@@ -339,7 +329,7 @@ def news_etl(
     with write.warehouse_lock(ctx.warehouse):
         try:
             _begin(ctx)
-            summary = _run(ctx, query.check_files() if checks is None else list(checks))
+            summary = _run(ctx, views.check_files() if checks is None else list(checks))
         except Exception as err:
             _record_failure(ctx, err)
             raise
@@ -364,7 +354,7 @@ def _after_commit(ctx: Context, summary: RunSummary) -> RunSummary:
     problems: list[str] = []
     steps: tuple[tuple[str, Callable[[], object]], ...] = (
         ("prune", lambda: write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds)),
-        ("database", lambda: query.write_database(ctx.warehouse)),
+        ("database", lambda: views.write_database(ctx.warehouse)),
     )
     for name, step in steps:
         try:
@@ -418,7 +408,7 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
                          ctx.attempt)  # fmt: skip
     summary = replace(summary, warnings=tuple(warnings) + tuple(store.warnings),
                       finished_at=datetime.now(UTC),
-                      aliases_fingerprint=across.aliases_fingerprint(ctx.settings.entities.aliases))  # fmt: skip
+                      aliases_fingerprint=link.aliases_fingerprint(ctx.settings.entities.aliases))  # fmt: skip
     # Only the `runs` row changes with the checks' outcome; the other tables stand as checked.
     tables["runs"] = write.to_table("runs", [summary], {})
     write_warehouse(ctx.warehouse, tables, ctx.day, ctx.attempt, store.pending)
@@ -438,13 +428,13 @@ def release_memory() -> None:
         trim(0)
 
 
-def across_settings(ctx: Context) -> across.AcrossSettings:
+def across_settings(ctx: Context) -> link.AcrossSettings:
     """The cross-date step's settings."""
     s = ctx.settings
-    return across.AcrossSettings(s.dedup, s.quotes, s.entities.aliases, s.entities.dominant_share)
+    return link.AcrossSettings(s.dedup, s.quotes, s.entities.aliases, s.entities.dominant_share)
 
 
-def _forget_damaged(store: across.Store) -> None:
+def _forget_damaged(store: link.HistoryStore) -> None:
     """Delete the unreadable cross-date files this run replaced: DuckDB reads every file."""
     for path in store.damaged.values():
         path.unlink(missing_ok=True)
@@ -477,12 +467,12 @@ def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) ->
     """
     old_attempt, old = committed
     get_run_logger().info("run %s is up to date (%s): nothing to extract", old.run_id, old_attempt)
-    store = across.Store.open(ctx.warehouse, ctx.day, ctx.attempt)
+    store = link.HistoryStore.open(ctx.warehouse, ctx.day, ctx.attempt)
     if set(store.dates) - store.indexed():
         settings = across_settings(ctx)
-        own = across.read_index(store, ctx.day, settings, old.run_id)
+        own = link.read_index(store, ctx.day, settings, old.run_id)
         if own is not None:  # else its own tables cannot be read: nothing to link it by
-            across.update(store, own, None, settings, old.run_id)
+            link.link_history(store, own, None, settings, old.run_id)
     summary = replace(old, flow_run_id=flow_run.id, input_dir=str(ctx.input_dir),
                       started_at=ctx.started, finished_at=datetime.now(UTC),
                       reused_articles=articles,

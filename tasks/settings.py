@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
-from tasks.clean import CleanSettings
-from tasks.dedup import DedupSettings
-from tasks.entities import EntitySettings
-from tasks.ingest import IngestSettings
-from tasks.normalize import NormalizeSettings
-from tasks.quotes import QuoteSettings
-from tasks.records import short_hash
+from tasks.clean.cleaner import CleanSettings
+from tasks.core.records import short_hash
+from tasks.entities.mentions import EntitySettings
+from tasks.ingest.read import IngestSettings
+from tasks.link.dedup import DedupSettings
+from tasks.normalize.fields import NormalizeSettings
+from tasks.quotes.attribution import QuoteSettings
 
 
 @dataclass(frozen=True)

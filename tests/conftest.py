@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tasks.records import Article, short_hash
+from tasks.core.records import Article, short_hash
 
 # Before anything imports Prefect: only warnings, and no log shipping to the API.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tasks.records import CleanDocument
+from tasks.core.records import CleanDocument
 
 BLANK = CleanDocument(
     source_uri="doc.txt",
@@ -31,7 +31,7 @@ def clean_document(**fields: Any) -> CleanDocument:
 
 
 LOCK_HOLDER = (
-    "import sys, time; from pathlib import Path; from tasks import write\n"
+    "import sys, time; from pathlib import Path; from tasks.store import write\n"
     "with write.warehouse_lock(Path(sys.argv[1])):\n"
     "    print('locked', flush=True); time.sleep(120)\n"
 )

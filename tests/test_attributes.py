@@ -6,8 +6,9 @@ import pytest
 import spacy
 from spacy.pipeline import AttributeRuler
 
-from tasks import attributes, nlp
-from tasks.entities import EntitySettings
+from tasks.entities.mentions import EntitySettings
+from tasks.nlp import attributes
+from tasks.nlp import pipeline as nlp
 
 MODEL = EntitySettings().model
 # The rules' special cases: contractions, dialect spellings, "there is", pronoun cases,

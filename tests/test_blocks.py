@@ -1,8 +1,8 @@
-"""Tests of the main-text block search over plain-text lines (tasks/blocks.py)."""
+"""Tests of the main-text block search over plain-text lines (tasks/clean/blocks.py)."""
 
 from __future__ import annotations
 
-from tasks.blocks import (
+from tasks.clean.blocks import (
     SECTION_BREAK,
     BlockSettings,
     anchored_block,
@@ -13,7 +13,7 @@ from tasks.blocks import (
     reads_as_prose,
     trim,
 )
-from tasks.lines import count_words
+from tasks.text.keys import count_words
 
 SETTINGS = BlockSettings()
 SENTENCE = "The council met on Tuesday and agreed to publish its findings next week."

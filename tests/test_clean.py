@@ -12,11 +12,15 @@ from pathlib import Path
 import lxml.etree
 import pytest
 
-from tasks import clean
-from tasks.clean import CleanSettings, LineReport, clean_documents, headline_repeats, site_name
-from tasks.dates import date_in_line, parse_date_line, parse_datetime
-from tasks.htmlpage import inline_text
-from tasks.records import (
+from tasks.clean import cleaner as clean
+from tasks.clean.cleaner import (
+    CleanSettings,
+    LineReport,
+    clean_documents,
+    headline_repeats,
+    site_name,
+)
+from tasks.core.records import (
     CleanDocument,
     ContentType,
     DateCandidate,
@@ -24,6 +28,8 @@ from tasks.records import (
     Reject,
     RemovedLine,
 )
+from tasks.html.page import inline_text
+from tasks.text.dates import date_in_line, parse_date_line, parse_datetime
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 SETTINGS = CleanSettings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement  # type: ignore[import-untyped]
 from trafilatura.utils import load_html
 
-from tasks.csscase import element_transform, text_transform_rules, visible_case
+from tasks.html.csscase import element_transform, text_transform_rules, visible_case
 
 
 def page(style: str, body: str) -> HtmlElement:

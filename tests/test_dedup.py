@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tasks.dedup import DedupSettings, link_articles, stories
-from tasks.entities import EntitySettings, canonicalize, extract_mentions
-from tasks.quotes import QuoteSettings, cluster_quotes, extract_quotes
-from tasks.records import Article, Entity, EntityMention
+from tasks.core.records import Article, Entity, EntityMention
+from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions
+from tasks.link.dedup import DedupSettings, link_articles, stories
+from tasks.quotes.attribution import QuoteSettings, cluster_quotes, extract_quotes
 
 SETTINGS = DedupSettings()
 WORDS = [

@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.entities import (
-    EntitySettings,
-    canonicalize,
-    extract_mentions,
-    normalize_name,
-    parse_aliases,
-    surname_owner,
-)
-from tasks.records import Article, Entity, EntityMention, Mention, short_hash
+from tasks.core.records import Article, Entity, EntityMention, Mention, short_hash
+from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions, parse_aliases
+from tasks.lexicon.people import surname_owner
+from tasks.text.keys import normalize_name
 
 SETTINGS = EntitySettings()
 
@@ -290,8 +285,8 @@ def test_alias_file_merges_names_and_sets_the_label(tmp_path: Path) -> None:
 def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
     make_article: Callable[..., Article],
 ) -> None:
-    from tasks import nlp
-    from tasks.quotes import QuoteSettings, extract_quotes
+    from tasks.nlp import pipeline as nlp
+    from tasks.quotes.attribution import QuoteSettings, extract_quotes
 
     model = nlp.load_model(SETTINGS.model).vocab
     fresh = make_article("“Qorvelt zandiquo,” Brenxa Vultimor told Zyphrandia reporters.", "b.txt")
@@ -316,7 +311,7 @@ def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
 def test_a_long_body_is_parsed_in_pieces_with_the_same_offsets(
     make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import nlp
+    from tasks.nlp import pipeline as nlp
 
     paragraphs = [
         f"Minister Jane Porter{i} visited Leeds on Tuesday, officials said." for i in range(40)
@@ -337,7 +332,7 @@ def test_a_long_body_is_parsed_in_pieces_with_the_same_offsets(
 def test_a_text_spacy_refuses_is_a_reject_of_its_own(
     make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import nlp
+    from tasks.nlp import pipeline as nlp
 
     refused = make_article("word " * 210_000, "huge.txt")  # past spaCy's 1,000,000 characters
     fine = make_article("Jane Porter visited Leeds on Tuesday.", "fine.txt")
@@ -352,7 +347,7 @@ def test_a_text_spacy_refuses_is_a_reject_of_its_own(
 
 
 def test_pipe_batches_keep_order_and_both_limits() -> None:
-    from tasks import nlp
+    from tasks.nlp import pipeline as nlp
 
     sizes = [10, 50, 50, 5, 200, 1, 1, 1, 1]
     groups = list(nlp.batches(range(len(sizes)), sizes, 3, 100))
@@ -364,7 +359,7 @@ def test_pipe_batches_keep_order_and_both_limits() -> None:
 def test_a_character_cap_on_pipe_batches_changes_no_mention_or_parse(
     make_article: Callable[..., Article],
 ) -> None:
-    from tasks import nlp
+    from tasks.nlp import pipeline as nlp
 
     articles = [
         make_article(

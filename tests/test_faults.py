@@ -20,10 +20,14 @@ import pytest
 from badcorpus import GOOD
 from typer.testing import CliRunner
 
+import tasks
 from flows.cli import app
 from flows.pipeline import EmptyInputError, news_etl
-from tasks import clean, dedup, entities, ingest, normalize, query, quotes, schemas, write
+from tasks.entities import mentions as entities
+from tasks.quotes import attribution as quotes
 from tasks.settings import Settings
+from tasks.store import schemas, write
+from tasks.warehouse import query
 
 DAY = date(2025, 1, 15)
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
@@ -66,15 +70,15 @@ def _failing(name: str) -> Callable[..., Any]:
 
 # Each step of a run before its commit, as the function the flow calls for it.
 BEFORE_COMMIT: dict[str, tuple[Any, str]] = {
-    "ingest": (ingest, "read_inputs"),
-    "clean": (clean, "clean_documents"),
-    "normalize": (normalize, "normalize_documents"),
-    "entities": (entities, "extract_mentions"),
-    "merge": (entities, "canonicalize"),
-    "quotes": (quotes, "extract_quotes"),
-    "clusters": (quotes, "cluster_quotes"),
-    "links": (dedup, "link_articles"),
-    "checks": (query, "run_checks"),
+    "ingest": (tasks.ingest, "read_inputs"),
+    "clean": (tasks.clean, "clean_documents"),
+    "normalize": (tasks.normalize, "normalize_documents"),
+    "entities": (tasks.entities, "extract_mentions"),
+    "merge": (tasks.entities, "canonicalize"),
+    "quotes": (tasks.quotes, "extract_quotes"),
+    "clusters": (tasks.quotes, "cluster_quotes"),
+    "links": (tasks.link, "link_articles"),
+    "checks": (tasks.warehouse, "run_checks"),
 }
 
 
@@ -149,7 +153,7 @@ def test_a_failure_after_the_commit_keeps_the_commit(
 
         monkeypatch.setattr(write, "prune", prune_after_commit)
     else:
-        monkeypatch.setattr(query, "write_database", _failing(step))
+        monkeypatch.setattr(tasks.warehouse, "write_database", _failing(step))
     summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
     monkeypatch.undo()
     assert summary.status == "succeeded" and summary.articles == 3
@@ -388,7 +392,7 @@ def test_the_temporary_prefect_server_dies_with_its_parent(tmp_path: Path) -> No
 READER = """
 import sys, time
 from pathlib import Path
-from tasks import query
+from tasks.warehouse import query
 warehouse, stop = Path(sys.argv[1]), Path(sys.argv[2])
 ok = failed = 0
 while not stop.exists():

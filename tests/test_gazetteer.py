@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from spacy.tokens import Span
 
-from tasks import gazetteer, nlp
-from tasks.entities import EntitySettings
+from tasks.entities.mentions import EntitySettings
+from tasks.lexicon import places as gazetteer
+from tasks.nlp import pipeline as nlp
+from tasks.nlp.places import entity_labels
 
 
 def _ents(text: str) -> list[tuple[str, str]]:
@@ -65,5 +67,5 @@ def test_a_first_name_and_an_unknown_place_name_are_a_person() -> None:
     )
     doc.ents = [Span(doc, 0, 2, label="GPE"), Span(doc, 3, 4, label="GPE"),
                 Span(doc, 5, 8, label="GPE")]  # fmt: skip
-    labels = [e.label_ for e in gazetteer.entity_labels(doc).ents]
+    labels = [e.label_ for e in entity_labels(doc).ents]
     assert labels == ["PERSON", "GPE", "GPE"]

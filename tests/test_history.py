@@ -17,11 +17,12 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import news_etl
-from tasks import dedup, history, query, schemas, write
-from tasks.dedup import DedupSettings
-from tasks.entities import Alias
-from tasks.quotes import QuoteSettings
-from tasks.records import Article, short_hash
+from tasks.core.records import Alias, Article, short_hash
+from tasks.link import dedup, history
+from tasks.link.dedup import DedupSettings
+from tasks.quotes.attribution import QuoteSettings
+from tasks.store import schemas, write
+from tasks.warehouse import query
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 # The seeds split over three dates: 001 (an excerpt of 000) and 003 (a rewrite of 002) a
@@ -375,7 +376,7 @@ def test_a_warehouse_without_history_index_is_indexed_on_first_use(
     assert pq.read_table(_files(wh, "article_index")[0]).num_rows > 0
 
 
-# Pure functions of tasks/history.py, without the flow.
+# Pure functions of tasks/link/history.py, without the flow.
 
 
 def _index(day: date, articles: list[Article]) -> history.DateIndex:
@@ -488,7 +489,7 @@ def test_quote_links_match_small_wording_changes_across_dates() -> None:
 
 
 def test_an_id_map_changes_only_in_the_rows_a_run_decides(tmp_path: Path) -> None:
-    from tasks import across
+    from tasks.link import across
 
     wh = tmp_path / "wh"
     _run(_split_seeds(tmp_path / "in"), wh, DAYS[:2])

@@ -38,11 +38,13 @@ from badcorpus import (
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
-from tasks import clean, ingest, normalize
-from tasks.clean import CleanSettings
-from tasks.ingest import IngestSettings
-from tasks.normalize import NormalizeSettings
-from tasks.records import Article, CleanDocument, RawDocument, Reject
+from tasks.clean import cleaner as clean
+from tasks.clean.cleaner import CleanSettings
+from tasks.core.records import Article, CleanDocument, RawDocument, Reject
+from tasks.ingest import read as ingest
+from tasks.ingest.read import IngestSettings
+from tasks.normalize import fields as normalize
+from tasks.normalize.fields import NormalizeSettings
 
 REFERENCE_TIME = datetime(2030, 1, 2, tzinfo=UTC)  # the flow's for run date 2030-01-01
 SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")

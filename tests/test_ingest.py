@@ -16,10 +16,17 @@ from typing import Any
 
 import pytest
 
-from tasks import ingest
-from tasks.ingest import IngestSettings, dated_layout, day_folder, decode, discover, read_inputs
-from tasks.records import RawDocument, Reject
-from tasks.safety import RejectError
+from tasks.core.records import RawDocument, Reject
+from tasks.core.safety import RejectError
+from tasks.ingest import read as ingest
+from tasks.ingest.read import (
+    IngestSettings,
+    dated_layout,
+    day_folder,
+    decode,
+    discover,
+    read_inputs,
+)
 
 SETTINGS = IngestSettings()
 

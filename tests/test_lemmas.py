@@ -6,8 +6,9 @@ import pytest
 import spacy
 from spacy.pipeline import Lemmatizer
 
-from tasks import lemmas, nlp
-from tasks.entities import EntitySettings
+from tasks.entities.mentions import EntitySettings
+from tasks.nlp import lemmas
+from tasks.nlp import pipeline as nlp
 
 MODEL = EntitySettings().model
 # Forms whose lemma depends on POS and morphology: "saw" (noun, verb), "leaves", "better",

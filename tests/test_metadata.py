@@ -7,8 +7,8 @@ from datetime import date
 from lxml.html import HtmlElement  # type: ignore[import-untyped]
 from trafilatura.utils import load_html
 
-from tasks.dates import parse_date_line
-from tasks.metadata import MetadataSettings, page_author, page_dates, page_title
+from tasks.html.metadata import MetadataSettings, page_author, page_dates, page_title
+from tasks.text.dates import parse_date_line
 
 SETTINGS = MetadataSettings()
 BODY = "<p>" + "The council met on Tuesday and agreed the budget after a long debate. " * 4 + "</p>"

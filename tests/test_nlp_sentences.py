@@ -5,8 +5,8 @@ from __future__ import annotations
 import spacy
 from thinc.api import Model
 
-from tasks import nlp
-from tasks.entities import EntitySettings
+from tasks.entities.mentions import EntitySettings
+from tasks.nlp import pipeline as nlp
 
 
 def _layers(model: spacy.language.Language) -> list[Model]:  # type: ignore[type-arg]

@@ -12,10 +12,18 @@ from pathlib import Path
 import pytest
 from factories import clean_document
 
-from tasks import ingest, normalize
-from tasks.clean import CleanSettings, clean_documents
-from tasks.normalize import NormalizeSettings, normalize_documents, normalize_text
-from tasks.records import Article, CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
+from tasks.clean.cleaner import CleanSettings, clean_documents
+from tasks.core.records import (
+    Article,
+    CleanDocument,
+    DateCandidate,
+    RawDocument,
+    Reject,
+    RemovedLine,
+)
+from tasks.ingest import read as ingest
+from tasks.normalize import fields as normalize
+from tasks.normalize.fields import NormalizeSettings, normalize_documents, normalize_text
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 SETTINGS = NormalizeSettings()

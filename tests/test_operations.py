@@ -24,9 +24,10 @@ from typer.testing import CliRunner
 from flows import GC_THRESHOLDS
 from flows.cli import app
 from flows.pipeline import DataCheckError, news_etl
-from tasks import query, schemas, write
-from tasks.records import ParsedBatch
+from tasks.core.records import ParsedBatch
 from tasks.settings import Settings
+from tasks.store import schemas, write
+from tasks.warehouse import query
 
 DAY = date(2025, 1, 15)
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))

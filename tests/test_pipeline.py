@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import deployment, news_etl
-from tasks import query, schemas
-from tasks.records import RunSummary
+from tasks.core.records import RunSummary
+from tasks.store import schemas
+from tasks.warehouse import query
 
 DAY = date(2025, 1, 15)
 BOILERPLATE = [

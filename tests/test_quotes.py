@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks import clean, ingest, normalize
-from tasks.entities import EntitySettings, canonicalize, extract_mentions
-from tasks.quotes import QuoteSettings, cluster_quotes, extract_quotes
-from tasks.quotespans import find_quotes
-from tasks.records import Article, Quote
+from tasks.clean import cleaner as clean
+from tasks.core.records import Article, Quote
+from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions
+from tasks.ingest import read as ingest
+from tasks.normalize import fields as normalize
+from tasks.quotes.attribution import QuoteSettings, cluster_quotes, extract_quotes
+from tasks.quotes.spans import find_quotes
 
 SETTINGS = QuoteSettings()
 

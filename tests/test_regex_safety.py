@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 import tasks
-from tasks.clean import CleanSettings, clean_documents
-from tasks.quotespans import find_quotes
-from tasks.records import Article, RawDocument
-from tasks.safety import DocumentTimeout, time_limit
+from tasks.clean.cleaner import CleanSettings, clean_documents
+from tasks.core.records import Article, RawDocument
+from tasks.core.safety import DocumentTimeout, time_limit
+from tasks.quotes.spans import find_quotes
 
 # Each call on ~20 KB: a linear pattern takes a few milliseconds even under load; a
 # super-linear one takes seconds to hours.
@@ -38,8 +38,8 @@ MAX_LITERALS = 40
 
 def _modules() -> list[ModuleType]:
     """Every module of the tasks package."""
-    names = sorted(m.name for m in pkgutil.iter_modules(tasks.__path__))
-    return [importlib.import_module(f"tasks.{name}") for name in names]
+    names = sorted(m.name for m in pkgutil.walk_packages(tasks.__path__, "tasks."))
+    return [importlib.import_module(name) for name in names]
 
 
 def _walk(value: Any, path: str, seen: set[int]) -> Iterator[tuple[str, re.Pattern[str]]]:
@@ -157,9 +157,9 @@ PATTERNS = module_patterns()
 def test_patterns_are_found() -> None:
     """The walk reaches patterns in tuples, dicts and dataclasses (the line rules)."""
     names = {name for name, _ in PATTERNS}
-    assert "tasks.lines.BYLINE" in names
-    assert any(name.startswith("tasks.lines.RULES[") for name in names)
-    assert "tasks.dates.DATE_LINE" in names
+    assert "tasks.clean.rules.BYLINE" in names
+    assert any(name.startswith("tasks.clean.rules.RULES[") for name in names)
+    assert "tasks.text.dates.DATE_LINE" in names
     assert len(PATTERNS) > 80
 
 
@@ -234,9 +234,9 @@ def test_quote_search_is_linear_in_quote_marks(unit: str) -> None:
 @pytest.fixture(scope="module")
 def quote_stage() -> Any:
     """Run the entity and quote stages on one article, as the flow does."""
-    from tasks.entities import EntitySettings, canonicalize, extract_mentions
-    from tasks.quotes import QuoteSettings, extract_quotes
-    from tasks.records import short_hash
+    from tasks.core.records import short_hash
+    from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions
+    from tasks.quotes.attribution import QuoteSettings, extract_quotes
 
     def run(body: str) -> list[tuple[str, str | None]]:
         article = Article(

@@ -1,4 +1,4 @@
-"""Tests of outlet template removal across a batch (tasks/template.py)."""
+"""Tests of outlet template removal across a batch (tasks/clean/template.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from factories import clean_document
 
-from tasks.records import CleanDocument, RemovedLine
-from tasks.template import REASON, TemplateSettings, outlet_key, remove_templates
+from tasks.clean.template import REASON, TemplateSettings, outlet_key, remove_templates
+from tasks.core.records import CleanDocument, RemovedLine
 
 SETTINGS = TemplateSettings()
 PROMO = "For the latest stories download the Daily Planet app for iOS and Android."

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tasks import query, schemas, write
+from tasks.store import schemas, write
+from tasks.warehouse import query
 
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 A1 = write.attempt_name(datetime(2025, 3, 1, 6, tzinfo=UTC))  # the run of D1

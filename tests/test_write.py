@@ -14,8 +14,17 @@ import pyarrow.parquet as pq
 import pytest
 from factories import hold_lock
 
-from tasks import query, reuse, schemas, write
-from tasks.records import Article, ArticleLink, Entity, Reject, RemovedLine, RunOutput, RunSummary
+from tasks.core.records import (
+    Article,
+    ArticleLink,
+    Entity,
+    Reject,
+    RemovedLine,
+    RunOutput,
+    RunSummary,
+)
+from tasks.store import reuse, schemas, write
+from tasks.warehouse import query
 
 DAY = date(2025, 1, 15)
 STARTED = datetime(2025, 1, 15, 6, 0, tzinfo=UTC)

@@ -1,0 +1,681 @@
+"""Ingest stage: find input files, decode them, and turn each into raw documents or rejects."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import json
+import os
+import re
+import stat
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from tasks.core import safety
+from tasks.core.records import ContentType, RawDocument, Reject, short_hash
+from tasks.core.safety import RejectError, safe_text
+
+STAGE = "ingest"
+HTML_SUFFIXES = (".html", ".htm")
+TEXT_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl",)
+SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + JSONL_SUFFIXES
+GZIP_MAGIC = b"\x1f\x8b"
+# The shape of a day folder's name; `is_day_name` also requires a real calendar date.
+DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+# 128 bits: an incremental run trusts an equal hash to mean an equal input.
+SOURCE_HASH_CHARS = 32
+# The 4-byte UTF-32 BOMs come first: UTF-32-LE's (FF FE 00 00) starts with UTF-16-LE's (FF FE).
+BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+# C0 control characters but tab, newline, form feed and carriage return: binary, not text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+# Bytes that are not UTF-8, as `surrogateescape` decoding leaves them, and the characters
+# that only valid multi-byte UTF-8 decodes to (non-ASCII, not an escaped byte).
+ESCAPED_BYTES = re.compile("[\udc80-\udcff]")
+MULTIBYTE_CHARS = re.compile("[\x80-\udc7f\udd00-\U0010ffff]")
+SURROGATES = re.compile("[\ud800-\udfff]")
+META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+CJK_ENCODINGS = frozenset(
+    {
+        "big5",
+        "big5hkscs",
+        "gb2312",
+        "gb18030",
+        "gbk",
+        "shift_jis",
+        "shift_jis_2004",
+        "shift_jisx0213",
+        "cp932",
+        "cp949",
+        "euc_jp",
+        "euc_kr",
+        "euc_jis_2004",
+        "johab",
+        "hz",
+    }
+)
+# Only the document start is sniffed: a text file that is really a saved page starts with a tag.
+HTML_SNIFF = ("<!doctype html", "<html", "<?xml", "<head", "<body")
+# Signatures of formats that are not text, whatever the file is named: (format, regex on the
+# first bytes). Each is long or specific enough that no article text starts with it.
+MAGIC = tuple(
+    (name, re.compile(pattern, re.S))
+    for name, pattern in (
+        # At the start only (readers also take it later in the first KB, but so short a
+        # mark further in could be an article's own words).
+        ("PDF", rb"\A(\xef\xbb\xbf)?\s*%PDF-"),
+        ("PNG", rb"\A\x89PNG\r\n\x1a\n"),
+        ("JPEG", rb"\A\xff\xd8\xff"),
+        ("GIF", rb"\AGIF8[79]a"),
+        ("ZIP (docx, xlsx, odt, epub)", rb"\APK(\x03\x04|\x05\x06|\x07\x08)"),
+        ("OLE2 (doc, xls, ppt)", rb"\A\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+        ("RTF", rb"\A\{\\rtf"),
+        ("TIFF", rb"\A(II\*\x00|MM\x00\*)"),
+        ("RIFF media (WebP, WAV, AVI)", rb"\ARIFF.{4}(WEBP|WAVE|AVI )"),
+        ("ISO media (MP4, MOV, HEIC)", rb"\A.{4}ftyp"),
+        ("Ogg", rb"\AOggS\x00"),
+        ("FLAC", rb"\AfLaC"),
+        ("MP3", rb"\AID3[\x02-\x04]\x00"),
+        ("bzip2", rb"\ABZh[1-9]1AY&SY"),
+        ("xz", rb"\A\xfd7zXZ\x00"),
+        ("7z", rb"\A7z\xbc\xaf\x27\x1c"),
+        ("RAR", rb"\ARar!\x1a\x07"),
+        ("zstd", rb"\A\x28\xb5\x2f\xfd"),
+        ("ELF executable", rb"\A\x7fELF"),
+        ("tar", rb"\A.{257}ustar"),
+        ("SQLite", rb"\ASQLite format 3\x00"),
+    )
+)
+SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+# Opened without blocking (a FIFO swapped in after the check) and without following a link
+# swapped in for the checked path; the flags are absent on Windows.
+OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Limits that keep one bad file from exhausting the run."""
+
+    # The longest real news pages are a few MB of HTML; a bigger file is a dump or an attack,
+    # and reading it whole would put the run's memory at risk.
+    max_file_bytes: int = 20_000_000
+    # Caps gunzip output (a gzip bomb expands ~1000x); same bound as the file size it stands for.
+    max_decompressed_bytes: int = 20_000_000
+    # Text has almost no C0 control characters besides tab/newline; binary data is full of them.
+    max_control_ratio: float = 0.01
+    # UTF-8 text with a few stray bytes (a bad copy-paste, a truncated character) is still
+    # UTF-8: up to 1% invalid bytes become U+FFFD, if the rest holds valid multi-byte UTF-8.
+    # A legacy single-byte text (Latin-1, cp1252) has accented letters all along and no valid
+    # multi-byte sequence, so it is still guessed; past 1% the file is not UTF-8 gone wrong.
+    max_invalid_utf8_ratio: float = 0.01
+    # Reading and decoding one honest file takes milliseconds (a charset guess well under a
+    # second); 30 s only stops a pathological one (a crafted gzip header, a guess gone
+    # quadratic, a file on a hung mount) from holding up the whole run.
+    max_seconds_per_document: float = 30.0
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """Decoded text, the encoding used, and what was worked around."""
+
+    text: str
+    encoding: str
+    warnings: tuple[str, ...] = ()
+
+
+def discover(input_dir: Path) -> list[Path]:
+    """List every input object under a folder, sorted, skipping hidden names and READMEs.
+
+    Regular files, symlinks (never followed: `read_inputs` judges where they lead), special
+    files and folders that cannot be listed are all listed, so each is counted as an input
+    and ends as documents or a reject. Only real folders are descended into.
+    """
+    if not os.path.lexists(input_dir):
+        return []
+    found: list[Path] = []
+    pending = [input_dir]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            found.append(folder)  # read_inputs rejects it as unreadable_folder (or a bad link)
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            if _is_real_dir(entry):
+                pending.append(path)
+            elif not entry.name.lower().startswith("readme"):
+                found.append(path)
+    return sorted(found)
+
+
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
+    """Tell whether a folder entry is a folder itself, not a link to one."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def is_day_name(name: str) -> bool:
+    """Tell whether a folder name is a day (`YYYY-MM-DD` and a real calendar date)."""
+    if not DAY_FOLDER.fullmatch(name):
+        return False
+    try:
+        date.fromisoformat(name)
+    except ValueError:
+        return False
+    return True
+
+
+def dated_layout(input_dir: Path) -> bool:
+    """Tell whether the input folder holds day folders (`INPUT/YYYY-MM-DD/`, real dates only)."""
+    with os.scandir(input_dir) as listing:
+        return any(is_day_name(e.name) and _is_dir(e) for e in listing)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Tell whether a folder entry is a folder or a link to one."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def day_folder(input_dir: Path, day: date) -> Path | None:
+    """The folder of a logical day: `INPUT/YYYY-MM-DD/` in the dated layout, else the whole input.
+
+    In the dated layout a day without a folder has no input (None), so a backfill never
+    reads every day's files into one partition. Folders named like impossible dates
+    (`2025-02-30`) do not make the layout dated.
+    """
+    if not dated_layout(input_dir):
+        return input_dir
+    folder = input_dir / day.isoformat()
+    # A link there (even broken or looping) is returned: `discover` lists it and
+    # `read_inputs` rejects it, rather than the day silently having no input.
+    return folder if folder.is_dir() or folder.is_symlink() else None
+
+
+def read_inputs(
+    paths: Sequence[Path], input_dir: Path, settings: IngestSettings, salt: str = ""
+) -> tuple[list[RawDocument], list[Reject]]:
+    """Read a batch of inputs into documents; every path yields documents or a reject.
+
+    `salt` (the extraction settings' fingerprint) goes into each document's `source_hash`.
+    Each path runs under `max_seconds_per_document`; no error of one path escapes.
+    """
+    root = os.path.realpath(input_dir)
+
+    def read(path: Path) -> list[RawDocument | Reject]:
+        items = _read_path(path, _uri(path, input_dir), root, settings)
+        return [
+            replace(item, source_hash=source_hash(item, salt))
+            if isinstance(item, RawDocument)
+            else item
+            for item in items
+        ]
+
+    results = safety.each_document(
+        paths, read, lambda p: _uri(p, input_dir), STAGE, settings.max_seconds_per_document
+    )
+    # A file is one result; a JSONL file's is a list of documents and per-line rejects.
+    return safety.split_results(
+        item for result in results for item in ([result] if isinstance(result, Reject) else result)
+    )
+
+
+def source_hash(doc: RawDocument, salt: str) -> str:
+    """Hash of an input's content and given metadata under one set of extraction settings.
+
+    Equal hashes mean the same article would come out again, so an incremental run reuses it.
+    """
+    parts = (salt, doc.source_uri, doc.content_type, doc.content, doc.url, doc.title,
+             doc.published_at, doc.outlet)  # fmt: skip
+    return short_hash("\x00".join(p or "" for p in parts), SOURCE_HASH_CHARS)
+
+
+def _uri(path: Path, input_dir: Path) -> str:
+    """A path relative to the input folder as UTF-8 text: undecodable name bytes as `\\xNN`."""
+    try:
+        rel = path.relative_to(input_dir).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return _display(rel)
+
+
+def _display(name: str) -> str:
+    """A file name as valid UTF-8 text, its undecodable bytes written `\\xNN`."""
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        return safe_text(name)
+
+
+def _reject(uri: str, reason: str, detail: str) -> Reject:
+    """A reject of this stage, its text made storable."""
+    return Reject(safe_text(uri), reason, safe_text(detail[: safety.MAX_DETAIL_CHARS]), STAGE)
+
+
+def _read_path(
+    path: Path, uri: str, root: str, settings: IngestSettings
+) -> list[RawDocument | Reject]:
+    """The documents (or per-line rejects) of one input; a RejectError for a bad input."""
+    real, info = _locate(path, root)
+    if stat.S_ISDIR(info.st_mode):
+        raise RejectError("unreadable_folder", _listing_error(real))
+    for is_kind, kind in SPECIAL_KINDS:
+        if is_kind(info.st_mode):
+            raise RejectError("special_file", f"{kind}, not a file: never opened")
+    if not stat.S_ISREG(info.st_mode):
+        raise RejectError("special_file", f"not a regular file (mode {info.st_mode:o})")
+    name = path.name.lower()
+    gzipped = name.endswith(".gz")
+    suffix = Path(name.removesuffix(".gz")).suffix
+    if suffix not in SUPPORTED:
+        raise RejectError(
+            "unsupported_format",
+            f"suffix {_display(suffix) or '(none)'} is not one of {SUPPORTED}",
+        )
+    if info.st_size > settings.max_file_bytes:
+        raise RejectError(
+            "too_large", f"{info.st_size} bytes > max_file_bytes {settings.max_file_bytes}"
+        )
+    data = _read_bytes(real, settings.max_file_bytes)
+    return list(_read_file(data, uri, suffix, gzipped, settings))
+
+
+def _locate(path: Path, root: str) -> tuple[str, os.stat_result]:
+    """The real path an input leads to and its status, if it stays inside the input folder.
+
+    Nothing is opened here: a FIFO would block its reader forever.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as err:
+        raise RejectError("unreadable_file", f"cannot stat: {_os_error(err)}") from err
+    link = stat.S_ISLNK(info.st_mode)
+    if link:
+        try:
+            info = os.stat(path)
+        except OSError as err:
+            target = _link_target(path)
+            if err.errno == errno.ELOOP:
+                raise RejectError("link_loop", f"symlink to {target} loops") from err
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise RejectError("broken_link", f"symlink to {target}, which is missing") from err
+            raise RejectError("unreadable_file", f"symlink: {_os_error(err)}") from err
+    real = os.path.realpath(path)
+    if not _inside(real, root):
+        where = f"symlink to {_link_target(path)}" if link else f"real path {_display(real)}"
+        raise RejectError("outside_input", f"{where} is outside the input folder")
+    if link and stat.S_ISDIR(info.st_mode):
+        # Links are never walked into: a link to a parent folder would be walked forever,
+        # and any other folder's files are inputs under their own paths already.
+        if _inside(os.path.realpath(path.parent), real):
+            raise RejectError("link_loop", f"symlink to {_link_target(path)}, a parent folder")
+        raise RejectError(
+            "linked_folder",
+            f"symlink to folder {_link_target(path)} inside the input; not followed",
+        )
+    return real, info
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Tell whether a real path is a folder or lies under it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _link_target(path: Path) -> str:
+    """A symlink's target as written, for a reject's detail."""
+    try:
+        return _display(os.readlink(path))
+    except OSError:
+        return "(unreadable target)"
+
+
+def _listing_error(folder: str) -> str:
+    """Why a folder cannot be listed, for a reject's detail."""
+    try:
+        with os.scandir(folder):
+            pass
+    except OSError as err:
+        return f"cannot list the folder: {_os_error(err)}"
+    return "the folder could not be listed when the inputs were discovered"
+
+
+def _os_error(err: OSError) -> str:
+    """An OS error's message without the path (the reject's uri already names it)."""
+    return err.strerror or type(err).__name__
+
+
+def _read_bytes(real: str, limit: int) -> bytes:
+    """Read a regular file's bytes, at most `limit` (a file may grow after its stat)."""
+    try:
+        fd = os.open(real, OPEN_FLAGS)
+    except OSError as err:
+        raise RejectError("unreadable_file", f"cannot open: {_os_error(err)}") from err
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RejectError("special_file", "not a regular file when opened")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, READ_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise RejectError("too_large", f"more than max_file_bytes {limit} bytes")
+        return b"".join(chunks)
+    except OSError as err:
+        raise RejectError("unreadable_file", f"cannot read: {_os_error(err)}") from err
+    finally:
+        os.close(fd)
+
+
+def _read_file(
+    data: bytes, uri: str, suffix: str, gzipped: bool, settings: IngestSettings
+) -> Iterator[RawDocument | Reject]:
+    """Yield the documents (or per-line rejects) of one file's bytes."""
+    if gzipped:
+        data = _gunzip(data, settings.max_decompressed_bytes)
+    if not data.strip():
+        raise RejectError("empty_input", f"{len(data)} bytes, no content")
+    jsonl = suffix in JSONL_SUFFIXES
+    # A JSONL line with control characters is that line's reject, not the whole file's.
+    html = suffix in HTML_SUFFIXES or looks_like_html(data[:4096].decode("latin-1"))
+    decoded = _decode(data, settings, whole_file_checks=not jsonl, html=html)
+    if not decoded.text.strip():
+        raise RejectError("empty_input", "only whitespace once decoded")
+    if jsonl:
+        yield from _jsonl_documents(decoded, uri, settings)
+    else:
+        text = decoded.text
+        kind: ContentType = "html" if suffix in HTML_SUFFIXES or looks_like_html(text) else "text"
+        yield RawDocument(
+            source_uri=uri,
+            content=text,
+            content_type=kind,
+            encoding=decoded.encoding,
+            warnings=decoded.warnings,
+        )
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress gzip data, every member of it, refusing to expand past the limit in total."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as members:
+            out = members.read(limit + 1)  # `cat a.gz b.gz` is one gzip of both texts
+    except (OSError, EOFError, zlib.error) as err:
+        raise RejectError("corrupt_gzip", str(err)) from err
+    if len(out) > limit:
+        raise RejectError("decompressed_too_large", f"expands past max_decompressed_bytes {limit}")
+    return out
+
+
+def decode(
+    data: bytes, max_control_ratio: float, max_invalid_utf8_ratio: float = 0.01
+) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (or a BOM's encoding), else the best charset guess."""
+    settings = IngestSettings(
+        max_control_ratio=max_control_ratio, max_invalid_utf8_ratio=max_invalid_utf8_ratio
+    )
+    html = looks_like_html(data[:4096].decode("latin-1"))
+    decoded = _decode(data, settings, whole_file_checks=True, html=html)
+    return decoded.text, decoded.encoding
+
+
+def _decode(
+    data: bytes, settings: IngestSettings, whole_file_checks: bool, html: bool = False
+) -> _Decoded:
+    """Decode a file; without `whole_file_checks`, control characters are left to each line.
+
+    Only an HTML page's own `<meta charset>` is believed: a text or JSONL file that quotes
+    one (an article about web pages, a JSONL `html` field) is not in that charset.
+    """
+    _check_format(data)
+    declared = _declared_charset(data) if html else None
+    decoded = _decode_guess(data, settings.max_invalid_utf8_ratio, whole_file_checks, declared)
+    if whole_file_checks and _control_ratio(decoded.text) > settings.max_control_ratio:
+        raise RejectError("binary_content", "control characters exceed max_control_ratio")
+    return decoded
+
+
+def _check_format(data: bytes) -> None:
+    """Reject data whose first bytes are a binary format's signature."""
+    if data.startswith(GZIP_MAGIC):
+        raise RejectError("unsupported_format", "gzip data without a .gz suffix (or gzip in gzip)")
+    head = data[:1024]
+    for name, signature in MAGIC:
+        if signature.match(head):
+            raise RejectError("unsupported_format", f"{name} data, not text")
+
+
+def _decode_guess(
+    data: bytes, max_invalid_ratio: float, whole_file_checks: bool, declared: str | None = None
+) -> _Decoded:
+    """Try the BOM, then BOM-less UTF-16, the declared charset, UTF-8, mostly UTF-8, a guess."""
+    for bom, enc in BOMS:
+        if data.startswith(bom):
+            try:
+                return _Decoded(data.decode(enc), enc)
+            except UnicodeDecodeError as err:
+                utf8 = enc == "utf-8-sig"
+                mostly = _mostly_utf8(data[len(bom) :], max_invalid_ratio, enc) if utf8 else None
+                if mostly is not None:
+                    return mostly
+                raise RejectError("undecodable", f"{enc} BOM but invalid data: {err}") from err
+    head = data[:4096]
+    if b"\x00" in head:
+        if _looks_utf16(data):
+            # BOM-less UTF-16: the NULs are the high bytes of Latin letters, odd bytes in LE.
+            enc = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+            try:
+                return _Decoded(data.decode(enc), enc)
+            except UnicodeDecodeError as err:
+                raise RejectError("undecodable", f"looks like {enc} but: {err}") from err
+        if whole_file_checks:
+            raise RejectError("binary_content", "NUL bytes in a file that is not UTF-16")
+    for candidate in (declared, "utf-8"):
+        if candidate:
+            try:
+                return _Decoded(data.decode(candidate), candidate)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    mostly = _mostly_utf8(data, max_invalid_ratio)
+    if mostly is not None:
+        return mostly
+    guess = _guess_charset(data)
+    if guess is None:
+        raise RejectError("undecodable", "not UTF-8 and no charset guess fits")
+    try:
+        return _Decoded(data.decode(guess), guess)
+    except (UnicodeDecodeError, LookupError) as err:
+        raise RejectError("undecodable", f"guessed {guess} but: {err}") from err
+
+
+def _mostly_utf8(data: bytes, max_invalid_ratio: float, enc: str = "utf-8") -> _Decoded | None:
+    """UTF-8 text with a few invalid bytes, each replaced by U+FFFD; None if it is not that.
+
+    It must hold valid multi-byte sequences: a single-byte legacy text has none, and its
+    accented letters are invalid UTF-8 bytes however few they are.
+    """
+    escaped = data.decode("utf-8", "surrogateescape")
+    invalid = len(ESCAPED_BYTES.findall(escaped))
+    if invalid == 0 or invalid > max_invalid_ratio * len(data):
+        return None
+    if MULTIBYTE_CHARS.search(escaped) is None:
+        return None
+    text = ESCAPED_BYTES.sub("\ufffd", escaped)
+    return _Decoded(text, enc, (f"invalid_utf8: {invalid} bytes replaced",))
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in its first bytes, if any and if it can be true.
+
+    The declaration was read as ASCII, so only a charset that writes ASCII as ASCII can be
+    the page's: a page that says `cp037` (EBCDIC) or `utf-16` in ASCII bytes is neither.
+    """
+    match = META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    name = match.group(1).decode("ascii").lower()
+    try:
+        fits = match.group(0).decode(name, "strict").lower().startswith("<meta")
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return name if fits else None
+
+
+def _guess_charset(data: bytes) -> str | None:
+    """Best charset guess, preferring windows-1252 as browsers do for unlabeled Western text."""
+    sample = data[:200_000]
+    matches = list(from_bytes(sample))
+    fits_1252 = _decodes(sample, "cp1252")
+    if not matches:
+        return "cp1252" if fits_1252 else None
+    best = matches[0]
+    tied = {m.encoding for m in matches if m.chaos <= best.chaos}
+    if "cp1252" in tied or (fits_1252 and _chaos(sample, "cp1252") <= best.chaos):
+        return "cp1252"
+    # A few high bytes in ASCII text are accented letters, not a CJK multibyte text.
+    if fits_1252 and best.encoding in CJK_ENCODINGS and _ascii_share(sample) > 0.9:
+        return "cp1252"
+    return str(best.encoding)
+
+
+def _chaos(data: bytes, encoding: str) -> float:
+    """charset_normalizer's mess ratio of the data read in one encoding (1.0: too messy)."""
+    # charset_normalizer 3.5 leaves cp1252 out of its candidates for German text that cp775
+    # reads as cleanly ("Z³rich"), so the browsers' default is scored on its own.
+    found = from_bytes(data, cp_isolation=[encoding]).best()
+    return found.chaos if found is not None else 1.0
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Tell whether bytes decode cleanly in an encoding."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _ascii_share(data: bytes) -> float:
+    """Share of 7-bit bytes."""
+    return sum(1 for b in data if b < 0x80) / max(len(data), 1)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """BOM-less UTF-16 of Latin text has NUL in every other byte."""
+    head = data[:4096]
+    return head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+
+
+def _control_ratio(text: str) -> float:
+    """Share of C0 control characters other than tab, newline, carriage return, form feed."""
+    sample = text[:100_000]
+    if not sample:
+        return 0.0
+    return len(CONTROL_CHARS.findall(sample)) / len(sample)
+
+
+def looks_like_html(text: str) -> bool:
+    """Sniff whether a document is HTML from its first characters."""
+    return text.lstrip()[:200].lower().startswith(HTML_SNIFF)
+
+
+def _jsonl_documents(
+    decoded: _Decoded, uri: str, settings: IngestSettings
+) -> Iterator[RawDocument | Reject]:
+    """Yield one document per JSONL line; a broken line is a reject of its own.
+
+    Lines end at "\\n" only: JSON strings may hold U+2028, U+0085 and the like, which
+    `str.splitlines` would cut a record at.
+    """
+    produced = False
+    for line_no, line in enumerate(decoded.text.split("\n"), start=1):
+        if CONTROL_CHARS.search(line) is None and not line.strip():
+            continue
+        produced = True
+        line_uri = f"{uri}#L{line_no}"
+        try:
+            yield _jsonl_document(line, line_uri, decoded, settings)
+        except RejectError as err:
+            yield _reject(line_uri, err.reason, err.detail)
+        except Exception as err:  # one line must never cost the file's other lines
+            yield safety.failure(line_uri, err, STAGE, settings.max_seconds_per_document)
+    if not produced:
+        raise RejectError("empty_input", "no JSON lines: every line is blank or whitespace")
+
+
+def _jsonl_document(
+    line: str, uri: str, decoded: _Decoded, settings: IngestSettings
+) -> RawDocument:
+    """Turn one JSONL object into a document."""
+    if CONTROL_CHARS.search(line):
+        raise RejectError("binary_content", "NUL or control characters in the line")
+    try:
+        obj = json.loads(line)
+    except RecursionError as err:
+        raise RejectError("too_deep", "JSON nested too deep to parse") from err
+    except ValueError as err:  # JSONDecodeError, and integers past Python's digit limit
+        raise RejectError("malformed_json_line", str(err)) from err
+    if not isinstance(obj, dict):
+        raise RejectError("malformed_json_line", f"expected an object, got {type(obj).__name__}")
+    html, text = obj.get("html"), obj.get("text")
+    content = html if isinstance(html, str) and html.strip() else text
+    if not isinstance(content, str) or not content.strip():
+        raise RejectError("missing_text", "no non-empty `text` or `html` field")
+    if _control_ratio(content) > settings.max_control_ratio:
+        raise RejectError("binary_content", "control characters exceed max_control_ratio")
+    kind: ContentType = "html" if content is html or looks_like_html(content) else "text"
+    fields = (content, *(_opt_str(obj.get(k)) for k in ("url", "title", "published_at", "source")))
+    # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 table can store; each
+    # becomes U+FFFD, as a decoder marks a bad character (`safe_text` would write "?").
+    safe = [SURROGATES.sub("\ufffd", f) if f is not None else None for f in fields]
+    warnings = decoded.warnings
+    if safe != list(fields):
+        warnings += ("invalid_unicode: lone surrogates replaced",)
+    return RawDocument(
+        source_uri=uri,
+        content=safe[0] or "",
+        content_type=kind,
+        encoding=decoded.encoding,
+        url=safe[1],
+        title=safe[2],
+        published_at=safe[3],
+        outlet=safe[4],
+        warnings=warnings,
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    """Keep a field only when it is a non-empty string."""
+    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -1,0 +1,1 @@
+"""Word lists and gazetteers: titles, honorifics, first names, places."""

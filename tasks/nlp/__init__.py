@@ -1,0 +1,1 @@
+"""Our spaCy pipeline: the model, its rule components, and parses stored between stages."""

@@ -1,0 +1,1 @@
+"""The Parquet store: table schemas, atomic partition commits, and reuse of stored rows."""

@@ -1,0 +1,1 @@
+"""Text keys, word counts and dates: how texts are compared and dates read, written once."""

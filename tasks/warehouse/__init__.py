@@ -1,0 +1,27 @@
+"""Warehouse: the DuckDB views over the Parquet tables, the reports, the checks, the schema doc."""
+
+from tasks.warehouse.query import (
+    CheckResult,
+    WarehouseError,
+    check_files,
+    connect,
+    connect_tables,
+    fetch,
+    report_names,
+    report_sql,
+    run_checks,
+    write_database,
+)
+
+__all__ = [
+    "CheckResult",
+    "WarehouseError",
+    "check_files",
+    "connect",
+    "connect_tables",
+    "fetch",
+    "report_names",
+    "report_sql",
+    "run_checks",
+    "write_database",
+]

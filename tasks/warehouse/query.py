@@ -1,0 +1,169 @@
+"""DuckDB access to the warehouse: register the views, run reports and ad-hoc SQL."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from tasks.store import schemas
+
+# The SQL (views, reports, checks) ships inside the package, so an installed wheel has it.
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+DATABASE_FILE = "newsetl.duckdb"
+PLACEHOLDER = "{{ warehouse }}"
+# The views file holds only these statements: macros, then one view per table.
+SEVERITY = re.compile(r"^--\s*severity:\s*(error|warn)\b", re.I | re.M)
+STATEMENT = re.compile(r"CREATE OR REPLACE (?P<kind>MACRO|VIEW) (?P<name>\w+).*?;", re.I | re.S)
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot answer: no run written yet, or an unknown report."""
+
+
+# Characters DuckDB's file globs treat as patterns; each is matched literally as `[c]`.
+GLOB_CHARS = re.compile(r"([\[*?])")
+
+
+def views_sql(warehouse: Path, sql_dir: Path = SQL_DIR) -> str:
+    """The view definitions with the warehouse path filled in (as a literal part of a glob)."""
+    path = GLOB_CHARS.sub(r"[\1]", warehouse.resolve().as_posix()).replace("'", "''")
+    return (sql_dir / "views.sql").read_text(encoding="utf-8").replace(PLACEHOLDER, path)
+
+
+def connect(warehouse: Path, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """Open DuckDB with the warehouse views registered."""
+    if not any(warehouse.glob("runs/*/*.parquet")):
+        raise WarehouseError(f"no run in {warehouse}: run `newsetl run` first")
+    con = duckdb.connect(database)
+    for match in STATEMENT.finditer(views_sql(warehouse)):
+        try:
+            con.execute(match.group(0))
+        except duckdb.IOException:
+            if match.group("kind").upper() != "VIEW":
+                raise
+            # A table with no file yet (e.g. a cross-date table in a warehouse written by an
+            # earlier version) reads as empty, and so does a view over all dates that reads
+            # such a table's files itself; the views after it read the empty one.
+            con.execute(empty_view_sql(match.group("name")))
+    return con
+
+
+def empty_view_sql(name: str) -> str:
+    """A view with the declared columns of a table or view (`schemas.VIEWS`) and no rows."""
+    schema = schemas.TABLES.get(name, schemas.VIEWS.get(name))
+    if schema is None:
+        raise WarehouseError(f"no declaration for view {name!r} in tasks/store/schemas.py")
+    cols = ", ".join(f"CAST(NULL AS {schemas.sql_type(f.type)}) AS {f.name}" for f in schema)
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} WHERE false"
+
+
+def write_database(warehouse: Path) -> Path:
+    """Write warehouse/newsetl.duckdb holding the views, for `duckdb` and dashboards."""
+    target = warehouse / DATABASE_FILE
+    tmp = warehouse / f".{DATABASE_FILE}.tmp"
+    # DuckDB reads "?" in a database path as the start of options: built elsewhere, then moved.
+    with tempfile.TemporaryDirectory() as folder:
+        built = Path(folder) / DATABASE_FILE
+        connect(warehouse, str(built)).close()
+        shutil.copyfile(built, tmp)
+    tmp.replace(target)
+    return target
+
+
+def report_files(warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> dict[str, Path]:
+    """The reports by name: the shipped ones, and the user's in WAREHOUSE/reports/.
+
+    A user's report never replaces a shipped one of the same name.
+    """
+    folders = [sql_dir / "reports"]
+    if warehouse is not None:
+        folders.insert(0, warehouse / "reports")
+    return {p.stem: p for folder in folders for p in sorted(folder.glob("*.sql"))}
+
+
+def report_names(warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Names of the available reports."""
+    return sorted(report_files(warehouse, sql_dir))
+
+
+def report_sql(name: str, warehouse: Path | None = None, sql_dir: Path = SQL_DIR) -> str:
+    """The SQL of one report, chosen by name only (never a path)."""
+    path = report_files(warehouse, sql_dir).get(name)
+    if path is None:
+        known = ", ".join(report_names(warehouse, sql_dir))
+        raise WarehouseError(f"unknown report {name!r}; known: {known}")
+    return path.read_text(encoding="utf-8")
+
+
+def fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, read_only: bool = False
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run a query and return its column names and rows.
+
+    `read_only` accepts only a single SELECT: a report or check file cannot write files
+    (`COPY ... TO`), attach databases or change settings.
+    """
+    if read_only:
+        kinds = [st.type for st in con.extract_statements(sql)]
+        if kinds != [duckdb.StatementType.SELECT]:
+            found = ", ".join(k.name for k in kinds) or "nothing"
+            raise WarehouseError(f"a report or check must be one SELECT statement, not {found}")
+    rel = con.sql(sql)
+    if rel is None:
+        return [], []
+    return list(rel.columns), rel.fetchall()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One data-quality check's outcome: the rows it found, and how bad that is."""
+
+    name: str
+    severity: str  # "error" fails the run; "warn" is recorded in `runs.warnings`
+    failing_rows: int
+    sample: str  # the first failing row, for the message
+
+    @property
+    def fails_run(self) -> bool:
+        """An error-level check that found rows: the run must not commit."""
+        return self.failing_rows > 0 and self.severity == "error"
+
+
+def check_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    """The data-quality checks: one SQL file each, returning the rows that fail."""
+    return sorted((sql_dir / "checks").glob("*.sql"))
+
+
+def check_severity(sql: str) -> str:
+    """A check's severity from its `-- severity: error|warn` line (error when absent)."""
+    match = SEVERITY.search(sql)
+    return match.group(1).lower() if match else "error"
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[CheckResult]:
+    """Run each check on a connection whose views are the tables to check."""
+    results = []
+    for path in files:
+        sql = path.read_text(encoding="utf-8")
+        columns, rows = fetch(con, sql, read_only=True)
+        sample = (
+            ", ".join(f"{c}={v!r}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
+        )
+        results.append(CheckResult(path.stem, check_severity(sql), len(rows), sample))
+    return results
+
+
+def connect_tables(tables: Mapping[str, pa.Table], run_id: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB over one run's tables before they are written, under the views' names."""
+    con = duckdb.connect()
+    for name, table in tables.items():
+        con.register(name, table)
+    con.register("committed_attempts", pa.table({"run_id": [run_id]}))
+    return con
