@@ -166,16 +166,15 @@ class Pooled:
 
 def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> list[Pooled]:
     """Extract the pool as `flows/pipeline.py` chains the stages, for inputs of `day`."""
-    from flows.pipeline import package_version
     from tasks.clean import cleaner as clean
     from tasks.entities import mentions as entities
     from tasks.ingest import read as ingest
     from tasks.normalize import fields as normalize
     from tasks.quotes import attribution as quotes
-    from tasks.settings import Settings, extraction_fingerprint
+    from tasks.settings import Settings, extraction_fingerprints
 
     s = Settings()
-    salt = extraction_fingerprint(s, package_version())
+    salts = extraction_fingerprints(s)
     reference_time = datetime.combine(day + timedelta(days=1), day_time(), tzinfo=UTC)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,7 +185,9 @@ def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> li
         articles: list[Any] = []
         rejects: Counter[str] = Counter()
         for start in range(0, len(paths), s.batch_size):
-            raw, bad = ingest.read_inputs(paths[start : start + s.batch_size], root, s.ingest, salt)
+            raw, bad = ingest.read_inputs(
+                paths[start : start + s.batch_size], root, s.ingest, salts
+            )
             raws.update((d.source_uri, d) for d in raw)
             docs, bad_clean = clean.clean_documents(raw, s.clean)
             new, bad_norm = normalize.normalize_documents(docs, s.normalize, reference_time)
@@ -267,7 +268,7 @@ def load_pool(
 
 
 def on_date(
-    p: Pooled, day: date, salt: str, hex_chars: int
+    p: Pooled, day: date, salts: dict[str, str], hex_chars: int
 ) -> tuple[Any, list[Any], list[Any], list[Any]]:
     """A pool article given a date's identity: article, mentions, pool-merged mentions, quotes."""
     from tasks.core.records import short_hash
@@ -276,7 +277,7 @@ def on_date(
     uri = f"{day.isoformat()}/{p.name}"
     a = p.article
     article_id = short_hash(f"{uri}\x00{a.body}", hex_chars)
-    source_hash = ingest.source_hash(replace(p.raw, source_uri=uri), salt)
+    source_hash = ingest.source_hash(replace(p.raw, source_uri=uri), salts[p.raw.content_type])
     article = replace(a, article_id=article_id, source_uri=uri, source_hash=source_hash)
     mentions = [replace(m, article_id=article_id) for m in p.mentions]
     linked = [replace(m, article_id=article_id) for m in p.linked]
@@ -314,23 +315,21 @@ def build_date(
         canonicalize_entities,
         cluster_quotes,
         link_articles,
-        package_version,
         write_warehouse,
     )
     from tasks.core.records import RunOutput
     from tasks.link import across, history
-    from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
+    from tasks.settings import Settings, extraction_fingerprints, run_fingerprint
     from tasks.store import write
 
     s = Settings()
-    version = package_version()
-    salt = extraction_fingerprint(s, version)
+    salts = extraction_fingerprints(s)
     ctx = Context(warehouse.parent / "inputs", warehouse, day, s, started, 1)
     times: dict[str, float] = {}
     clock = time.perf_counter()
     articles, mentions, before, quoted = [], [], [], defaultdict(list)
     for p in sorted(chosen, key=lambda p: p.name):  # input order: `ingest.discover` sorts
-        article, ms, linked_ms, qs = on_date(p, day, salt, s.normalize.id_hex_chars)
+        article, ms, linked_ms, qs = on_date(p, day, salts, s.normalize.id_hex_chars)
         articles.append(article)
         mentions += ms
         before += linked_ms
@@ -345,7 +344,7 @@ def build_date(
     times["link_articles"] = time.perf_counter() - clock
     clock = time.perf_counter()
     run_id = write.run_id_for(day, [a.article_id for a in linked_articles], [],
-                              run_fingerprint(s, version))  # fmt: skip
+                              run_fingerprint(s))  # fmt: skip
     out = RunOutput(len(linked_articles), linked_articles, [], linked, known, found_quotes,
                     links, stories)  # fmt: skip
     summary = write.summarize(out, run_id, None, str(ctx.input_dir), started, datetime.now(UTC))
@@ -640,7 +639,8 @@ def main() -> None:
     if len(files) < 2 * args.per_date:
         print(f"{args.data}: {len(files)} input files, fewer than 2 x {args.per_date}: skipped")
         return
-    from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
+    from tasks.core.records import short_hash
+    from tasks.settings import Settings, canonical, extraction_settings, run_settings
 
     s = Settings()
     names = sorted(files)
@@ -649,11 +649,13 @@ def main() -> None:
     pool_names = [n for n in names if n not in kept]
     days = [FIRST_DAY + timedelta(days=i) for i in range(args.dates)]
     final_day = FIRST_DAY + timedelta(days=args.dates)
-    # The settings, not the package version: a release does not rebuild the cache by itself
-    # (the version and the cross-date code a history was built with are noted when they differ).
+    # The settings, not the code: a code change does not rebuild the cache by itself (the
+    # cross-date code a history was built with is noted when it differs).
+    settings_keys = (short_hash(f"\x00{canonical(extraction_settings(s))}"),
+                     short_hash(f"\x00{canonical(run_settings(s))}"))  # fmt: skip
     key = hashlib.sha256(
-        f"{corpus_key(files)}|{args.seed}|{args.per_date}|{extraction_fingerprint(s, '')}"
-        f"|{run_fingerprint(s, '')}".encode()
+        f"{corpus_key(files)}|{args.seed}|{args.per_date}|{settings_keys[0]}"
+        f"|{settings_keys[1]}".encode()
     ).hexdigest()[:12]
     print(f"corpora: {len(files)} inputs; {len(final_names)} kept for the final date "
           f"{final_day}, {len(pool_names)} in the pool; cache key {key}", flush=True)  # fmt: skip

@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
-from flows import BLAS_THREADS, outside_run_dates, package_version
+from flows import BLAS_THREADS, outside_run_dates
 from tasks import clean, entities, ingest, link, normalize, quotes
 from tasks import warehouse as views
 from tasks.core.records import (
@@ -46,7 +46,7 @@ from tasks.core.records import (
     Story,
 )
 from tasks.core.safety import RejectError
-from tasks.settings import Settings, extraction_fingerprint, run_fingerprint
+from tasks.settings import Settings, extraction_fingerprints, run_fingerprint
 from tasks.store import reuse, write
 
 T = TypeVar("T")
@@ -155,10 +155,10 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_batch(
-    paths: Sequence[Path], input_dir: Path, settings: Settings, salt: str
+    paths: Sequence[Path], input_dir: Path, settings: Settings, salts: Mapping[str, str]
 ) -> tuple[list[RawDocument], list[Reject]]:
     """Read and decode a batch of input files."""
-    return ingest.read_inputs(paths, input_dir, settings.ingest, salt)
+    return ingest.read_inputs(paths, input_dir, settings.ingest, salts)
 
 
 @task(cache_policy=NO_CACHE)
@@ -374,12 +374,11 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
         get_run_logger().info("removed %d files of unfinished or superseded attempts",
                               len(pruned))  # fmt: skip
     ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE))
-    version = package_version()
     committed = write.committed_run(ctx.warehouse, ctx.day)
     paths = _input_paths(ctx, committed)
-    collected = _collect(ctx, paths, extraction_fingerprint(ctx.settings, version))
+    collected = _collect(ctx, paths, extraction_fingerprints(ctx.settings))
     run_id = write.run_id_for(ctx.day, collected.article_ids(), collected.rejects,
-                              run_fingerprint(ctx.settings, version))  # fmt: skip
+                              run_fingerprint(ctx.settings))  # fmt: skip
     if committed is not None and committed[1].run_id == run_id:
         return _recommit(ctx, committed, len(collected.order))
     prepared = _prepare(ctx, collected)
@@ -528,7 +527,7 @@ class Prepared:
     reused: reuse.Reused
 
 
-def _collect(ctx: Context, paths: Sequence[Path], salt: str) -> Collected:
+def _collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Collected:
     """Ingest every input in batches; clean and normalize only those not in the warehouse yet."""
     log = get_run_logger()
     known = reuse.index(ctx.warehouse)
@@ -543,7 +542,7 @@ def _collect(ctx: Context, paths: Sequence[Path], salt: str) -> Collected:
             # Read here, not on workers: remote workers need no access to the input folder,
             # and a batch with nothing new is not submitted, so an up-to-date rerun starts
             # no cluster.
-            raw, bad = ingest_batch(Sealed(chunk), ctx.input_dir, s, salt)
+            raw, bad = ingest_batch(Sealed(chunk), ctx.input_dir, s, salts)
             read.append(([d.source_hash for d in raw], bad))
             fresh = [d for d in raw if d.source_hash not in known]
             if fresh:

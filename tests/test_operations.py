@@ -387,7 +387,7 @@ def test_settings_fingerprints_are_the_same_in_every_process() -> None:
     # every scheduled run (a new process) find none of its inputs already stored.
     code = (
         "from tasks.settings import Settings, extraction_fingerprint, run_fingerprint; "
-        "print(extraction_fingerprint(Settings(), 'v'), run_fingerprint(Settings(), 'v'))"
+        "print(extraction_fingerprint(Settings(), 'html'), run_fingerprint(Settings()))"
     )
     printed = {
         subprocess.run(

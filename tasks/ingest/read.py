@@ -10,7 +10,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -225,11 +225,15 @@ def day_folder(input_dir: Path, day: date) -> Path | None:
 
 
 def read_inputs(
-    paths: Sequence[Path], input_dir: Path, settings: IngestSettings, salt: str = ""
+    paths: Sequence[Path],
+    input_dir: Path,
+    settings: IngestSettings,
+    salts: Mapping[str, str] | None = None,
 ) -> tuple[list[RawDocument], list[Reject]]:
     """Read a batch of inputs into documents; every path yields documents or a reject.
 
-    `salt` (the extraction settings' fingerprint) goes into each document's `source_hash`.
+    `salts` (the extraction fingerprint of each content type) go into each document's
+    `source_hash`.
     Each path runs under `max_seconds_per_document`; no error of one path escapes.
     """
     root = os.path.realpath(input_dir)
@@ -237,7 +241,7 @@ def read_inputs(
     def read(path: Path) -> list[RawDocument | Reject]:
         items = _read_path(path, _uri(path, input_dir), root, settings)
         return [
-            replace(item, source_hash=source_hash(item, salt))
+            replace(item, source_hash=source_hash(item, (salts or {}).get(item.content_type, "")))
             if isinstance(item, RawDocument)
             else item
             for item in items
