@@ -7,13 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tasks.text.keys import CJK
+from tasks.text.marks import SENTENCE_END, SENTENCE_INSIDE
 
 WORD = re.compile(r"\w+")
-# A line ending a sentence (a colon too: it introduces a list or a quote), or holding a
-# sentence end and the next sentence's start; a colon inside a line does not count
-# ("Hong Kong uprising: Protesters send warning" is a headline).
-SENTENCE_END = re.compile(r"[.!?…。！？:][\"”’»)\]」]*$")
-SENTENCE_INSIDE = re.compile(r"[a-z\d)][.!?…][\"”’»)\]]*\s+[\"“„«(]?[A-ZÀ-Þ]|[。！？].")
 CLAUSE_MARK = re.compile(r"[,;:]\s")
 SECTION_BREAK = -1e9  # a weight no run of prose outweighs
 

@@ -36,6 +36,7 @@ from tasks.html.page import (
 )
 from tasks.text.dates import DateKind, date_in_line, parse_date_line, parse_datetime, utc_or_none
 from tasks.text.keys import count_words, match_key
+from tasks.text.marks import CLAUSE_END, PERIOD_BREAK, PROSE_END, TITLE_BAD_END
 
 STAGE = "clean"
 
@@ -217,12 +218,9 @@ def join_paragraphs(lines: Sequence[str], dropped: set[int], settings: CleanSett
     return paragraphs
 
 
-SENTENCE_END = re.compile(r"[.!?:;…\"”’»)\]]$")
-
-
 def continues(previous: str, line: str, settings: CleanSettings) -> bool:
     """Tell whether a line continues the one above it mid-sentence (hard-wrapped text)."""
-    if SENTENCE_END.search(previous):
+    if CLAUSE_END.search(previous):
         return False
     if line[0].islower():
         return True
@@ -431,9 +429,6 @@ def _is_body_line(line: str, settings: CleanSettings) -> bool:
     return words >= settings.body_sentence_min_words and bool(PROSE_END.search(line))
 
 
-PROSE_END = re.compile(r"[.…。！？][\"”’»)\]」』]*$")
-
-
 def _classify_head(
     text: Sequence[str],
     head: Sequence[int],
@@ -530,13 +525,7 @@ def _is_title_shaped(line: str, settings: CleanSettings) -> bool:
     first = next((c for c in line if c.isalnum()), "")
     if not first or first.islower():
         return False
-    return not TITLE_BAD_END.search(line) and not SENTENCE_BREAK.search(line)
-
-
-TITLE_BAD_END = re.compile(r"[.:;,…|]$")
-# "...in 2023. They are..." inside a line: two sentences, so prose, not a headline
-# (three lowercase letters or digits before the period spare "U.S. Senate", "Mr. Smith").
-SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}\.\s+[A-Z]")
+    return not TITLE_BAD_END.search(line) and not PERIOD_BREAK.search(line)
 
 
 def head_date(line: str, settings: CleanSettings) -> tuple[datetime, DateKind] | None:

@@ -21,7 +21,13 @@ from tasks.core.records import (
     MentionBatch,
     short_hash,
 )
-from tasks.lexicon.people import TITLE_WORDS, person_key, surname, surname_owner
+from tasks.lexicon.people import (
+    HONORIFIC_WORDS,
+    TITLE_WORDS,
+    person_key,
+    surname,
+    surname_owner,
+)
 from tasks.nlp import pipeline as nlp
 from tasks.text.keys import POSSESSIVE, normalize_name
 
@@ -75,8 +81,7 @@ ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "on", "in", "de", "&"})
 # Words that join the words of a title and never start or end one.
 CONNECTORS = frozenset({"of", "for", "the", "and"})
 # Honorifics are forms of address, not roles: "Mr" Blunkett has no job called "Mr".
-HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "miss", "mr.", "mrs.", "ms.", "dr.", "sir"})
-ROLE_WORDS = TITLE_WORDS - HONORIFICS
+ROLE_WORDS = TITLE_WORDS - HONORIFIC_WORDS
 # Labels the model wrongly gives to bare surnames; see _majority_labels.
 SURNAME_MISLABELS = frozenset({"ORG", "NORP"})
 # A bare surname may mean someone the run never names in full: the share of a candidate counts

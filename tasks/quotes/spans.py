@@ -8,15 +8,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tasks.core.records import QuoteSpan
+from tasks.text.marks import SENTENCE_BREAK
 
 # Opening mark -> closing marks. Straight quotes close themselves; straight and curly double
 # marks also close each other, since edited copy mixes them ("… predict,” Reid said).
 MARKS = {"“": '”"', '"': '"”', "«": "»", "„": "“”"}
 # Words between two quoted parts of one statement: an attribution ("he said,") and no more.
 WORD = re.compile(r"[^\W\d_]+")
-# The attribution between two parts is one sentence: "…,” he told Reuters in Macau. “…”;
-# a sentence ending inside it ("... he said. Then ...") makes the next quote another one.
-SENTENCE_BREAK = re.compile(r"[a-z0-9]{3}[.!?]\s+[A-Z]")
 QUOTE_CHARS = re.compile("[" + "".join(MARKS) + "".join(MARKS.values()) + "]")
 # The marks that can open a quote: a paragraph is searched from one to the next.
 OPENERS = re.compile("[" + "".join(MARKS) + "]")
@@ -178,6 +176,8 @@ def _split_by_attribution(body: str, first: _Raw, second: _Raw, max_gap_words: i
     if "\n" in gap or not (inside.endswith(",") or gap.lstrip().startswith(",")):
         return False
     words = WORD.findall(gap)
+    # The attribution between two parts is one sentence: "…,” he told Reuters in Macau. “…”;
+    # a sentence ending inside it ("... he said. Then ...") makes the next quote another one.
     if not 0 < len(words) <= max_gap_words or SENTENCE_BREAK.search(gap) or QUOTE_CHARS.search(gap):
         return False
     if gap.rstrip().endswith("."):

@@ -11,7 +11,7 @@ from functools import cached_property
 from spacy.tokens import Doc, Span, Token
 
 from tasks.core.records import EntityMention, SpeakerType
-from tasks.lexicon.people import first_name_gender
+from tasks.lexicon.people import HONORIFICS, first_name_gender
 from tasks.quotes.spans import Quoted, QuotedOffsets
 from tasks.text.keys import normalize_name
 
@@ -34,7 +34,6 @@ REFERRING_GENDER = {
     **dict.fromkeys(("his", "himself"), "male"),
     **dict.fromkeys(("hers", "herself"), "female"),
 }
-HONORIFICS = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female", "sir": "male"}
 # Which earlier speakers a pronoun can stand for ("he added" after an unnamed official).
 PRONOUN_KINDS: dict[str, tuple[SpeakerType, ...]] = {
     **dict.fromkeys(PERSON_PRONOUNS | {"i"}, ("person", "anonymous")),
@@ -545,8 +544,8 @@ def _gender_votes(
         for m in inside:
             first = doc.char_span(m.start_char, m.start_char + 1, alignment_mode="expand")
             before = doc[first.start - 1].lower_.rstrip(".") if first and first.start else ""
-            if before in HONORIFICS:
-                votes[m.entity_id][HONORIFICS[before]] += TITLE_VOTES
+            if (gender := HONORIFICS.get(before)) is not None:
+                votes[m.entity_id][gender] += TITLE_VOTES
         if len({m.entity_id for m in inside}) != 1:
             continue
         for token in sent:

@@ -25,7 +25,7 @@ from tasks.ingest import read as ingest
 from tasks.normalize import fields as normalize
 from tasks.normalize.fields import NormalizeSettings, normalize_documents, normalize_text
 
-SEEDS = Path(__file__).parents[1] / "seeds"
+SEEDS = Path(__file__).parents[2] / "seeds"
 SETTINGS = NormalizeSettings()
 NOW = datetime(2024, 8, 1, 12, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from tasks.quotes.attribution import QuoteSettings
 from tasks.store import schemas, write
 from tasks.warehouse import query
 
-SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 # The seeds split over three dates: 001 (an excerpt of 000) and 003 (a rewrite of 002) a
 # day after the articles they repeat, 004 (another report of the event) two days after.
 SPLIT = {

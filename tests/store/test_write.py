@@ -116,7 +116,7 @@ def test_run_id_is_stable_and_input_sensitive() -> None:
 
 
 def test_schema_doc_is_current() -> None:
-    doc = (Path(__file__).resolve().parents[1] / "warehouse" / "README.md").read_text(
+    doc = (Path(__file__).resolve().parents[2] / "warehouse" / "README.md").read_text(
         encoding="utf-8"
     )
     assert doc == schemas.render_markdown()

@@ -31,7 +31,7 @@ from tasks.core.records import (
 from tasks.html.page import inline_text
 from tasks.text.dates import date_in_line, parse_date_line, parse_datetime
 
-SEEDS = Path(__file__).parents[1] / "seeds"
+SEEDS = Path(__file__).parents[2] / "seeds"
 SETTINGS = CleanSettings()
 
 PROSE_1 = (
