@@ -9,11 +9,18 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# A checkout (its pyproject.toml beside the packages), or None when newsetl is installed.
+_PARENT = Path(__file__).resolve().parents[1]
+CHECKOUT = _PARENT if (_PARENT / "pyproject.toml").is_file() else None
+# Where the CLI's `seeds` and `warehouse` are by default: the checkout's, and for an installed
+# package the working folder's (relative, so never a folder inside site-packages).
+PROJECT_ROOT = CHECKOUT or Path()
 
-# Prefect runs offline against its ephemeral API: keep its state inside the project and
-# send nothing home. setdefault leaves a user's own configuration in charge.
-os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+# Prefect runs offline against its ephemeral API: in a checkout its state stays inside the
+# project (installed, Prefect's own default, ~/.prefect), and nothing is sent home.
+# setdefault leaves a user's own configuration in charge.
+if CHECKOUT is not None:
+    os.environ.setdefault("PREFECT_HOME", str(CHECKOUT / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
 

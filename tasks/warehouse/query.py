@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -17,7 +18,12 @@ from tasks.store import schemas
 # The SQL (views, reports, checks) ships inside the package, so an installed wheel has it.
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 DATABASE_FILE = "newsetl.duckdb"
-PLACEHOLDER = "{{ warehouse }}"
+# The session variable the views read the warehouse folder from (views.sql, `warehouse_dir`):
+# set on every connection newsetl opens, never stored in newsetl.duckdb.
+WAREHOUSE_VARIABLE = "newsetl_warehouse"
+# newsetl.duckdb is written in the storage format of DuckDB 1.4 (the long-term release line),
+# so DuckDB 1.4 and later clients open it, not only the version that wrote it.
+STORAGE_VERSION = "v1.4.0"
 # The views file holds only these statements: macros, then one view per table.
 SEVERITY = re.compile(r"^--\s*severity:\s*(error|warn)\b", re.I | re.M)
 STATEMENT = re.compile(r"CREATE OR REPLACE (?P<kind>MACRO|VIEW) (?P<name>\w+).*?;", re.I | re.S)
@@ -27,22 +33,27 @@ class WarehouseError(Exception):
     """The warehouse cannot answer: no run written yet, or an unknown report."""
 
 
-# Characters DuckDB's file globs treat as patterns; each is matched literally as `[c]`.
-GLOB_CHARS = re.compile(r"([\[*?])")
+def views_sql(sql_dir: Path = SQL_DIR) -> str:
+    """The view definitions: they hold no path, and read the folder from `warehouse_dir()`."""
+    return (sql_dir / "views.sql").read_text(encoding="utf-8")
 
 
-def views_sql(warehouse: Path, sql_dir: Path = SQL_DIR) -> str:
-    """The view definitions with the warehouse path filled in (as a literal part of a glob)."""
-    path = GLOB_CHARS.sub(r"[\1]", warehouse.resolve().as_posix()).replace("'", "''")
-    return (sql_dir / "views.sql").read_text(encoding="utf-8").replace(PLACEHOLDER, path)
+def _storage_config(database: str) -> dict[str, Any]:
+    """The storage format of a database file, on a DuckDB that can choose one (1.4 and later)."""
+    major, minor = (int(part) for part in duckdb.__version__.split(".")[:2])
+    if database == ":memory:" or (major, minor) < (1, 4):
+        return {}
+    return {"storage_compatibility_version": STORAGE_VERSION}
 
 
 def connect(warehouse: Path, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """Open DuckDB with the warehouse views registered."""
     if not any(warehouse.glob("runs/*/*.parquet")):
         raise WarehouseError(f"no run in {warehouse}: run `newsetl run` first")
-    con = duckdb.connect(database)
-    for match in STATEMENT.finditer(views_sql(warehouse)):
+    con = duckdb.connect(database, config=_storage_config(database))
+    # The session's own: a database file written here stores the views, not the folder.
+    con.execute(f"SET VARIABLE {WAREHOUSE_VARIABLE} = ?", [warehouse.resolve().as_posix()])
+    for match in STATEMENT.finditer(views_sql()):
         try:
             con.execute(match.group(0))
         except duckdb.IOException:
@@ -65,7 +76,12 @@ def empty_view_sql(name: str) -> str:
 
 
 def write_database(warehouse: Path) -> Path:
-    """Write warehouse/newsetl.duckdb holding the views, for `duckdb` and dashboards."""
+    """Write warehouse/newsetl.duckdb holding the views, for `duckdb` and dashboards.
+
+    The views find their files next to the database file (or where the session variable
+    `newsetl_warehouse` says), so a copy of the warehouse folder reads its own files; the
+    file is in DuckDB 1.4's storage format, which DuckDB 1.4 and later open.
+    """
     target = warehouse / DATABASE_FILE
     tmp = warehouse / f".{DATABASE_FILE}.tmp"
     # DuckDB reads "?" in a database path as the start of options: built elsewhere, then moved.

@@ -1,13 +1,33 @@
 -- Views over the Parquet warehouse. This is the only SQL that knows file paths:
--- reports and ad-hoc queries read these views. `{{ warehouse }}` is replaced by the
--- warehouse folder (absolute path) when the views are created.
+-- reports and ad-hoc queries read these views. No path is stored: the views find the
+-- warehouse folder when a query runs, so a copied or moved warehouse reads its own files.
 
--- Every file of a table: Hive partitions by run_date, union_by_name so partitions written
--- before a column was added still read, and the file name, which names the run attempt.
+-- Where the warehouse is: the variable `newsetl_warehouse` when the session sets it (newsetl
+-- does; so must a session that ATTACHes newsetl.duckdb), else the folder of newsetl.duckdb
+-- when it is the session's database (`duckdb warehouse/newsetl.duckdb`: DuckDB's default
+-- temp_directory is '<database file>.tmp'), else '' (paths relative to the working folder).
+CREATE OR REPLACE MACRO warehouse_dir() AS coalesce(
+    getvariable('newsetl_warehouse'),
+    CASE WHEN parse_filename(current_setting('temp_directory')) = 'newsetl.duckdb.tmp'
+        THEN parse_dirpath(current_setting('temp_directory')) END,
+    '');
+
+-- The warehouse folder as the start of a glob: its glob characters matched literally as `[c]`.
+CREATE OR REPLACE MACRO warehouse_glob() AS
+CASE WHEN warehouse_dir() = '' THEN ''
+    ELSE regexp_replace(warehouse_dir(), '([\[*?])', '[\1]', 'g') || '/' END;
+
+-- A file's run date, from its own `run_date=` folder only: a `key=value` folder further up
+-- (a copy under /data/env=prod/) is no column of any view, so Hive partitioning stays off.
+CREATE OR REPLACE MACRO file_run_date(path) AS
+regexp_extract(path, 'run_date=([0-9-]+)[/\\][^/\\]*$', 1)::DATE;
+
+-- Every file of a table: its run date, union_by_name so partitions written before a column
+-- was added still read, and the file name, which names the run attempt.
 CREATE OR REPLACE MACRO warehouse_files(name) AS TABLE
-SELECT * FROM read_parquet('{{ warehouse }}/' || name || '/*/*.parquet',
-    hive_partitioning = true, hive_types = {'run_date': DATE}, union_by_name = true,
-    filename = true);
+SELECT *, file_run_date(filename) AS run_date
+FROM read_parquet(warehouse_glob() || name || '/*/*.parquet',
+    hive_partitioning = false, union_by_name = true, filename = true);
 
 -- `runs` is the log of every attempt, failed ones included.
 CREATE OR REPLACE VIEW runs AS SELECT * EXCLUDE (filename) FROM warehouse_files('runs');
@@ -35,9 +55,9 @@ CREATE OR REPLACE MACRO current_files(name) AS TABLE
 SELECT run_date, attempt
 FROM (
     SELECT
-        regexp_extract(file, 'run_date=([0-9-]+)', 1)::DATE AS run_date,
+        file_run_date(file) AS run_date,
         parse_filename(file, true) AS attempt
-    FROM glob('{{ warehouse }}/' || name || '/*/*.parquet')
+    FROM glob(warehouse_glob() || name || '/*/*.parquet')
 )
 WHERE attempt IN (SELECT attempt FROM committed_stems) OR attempt = 'data'
 QUALIFY row_number() OVER (PARTITION BY run_date ORDER BY attempt = 'data', attempt DESC) = 1;
@@ -72,8 +92,8 @@ WHERE kind = map_kind
 GROUP BY run_date, local_id;
 
 -- Articles with the story across dates, and the earliest copy on an earlier date (which
--- overrides the date's own `duplicate_of`). Hive puts run_date after the file's columns:
--- it is moved back before `ingested_at`, as declared.
+-- overrides the date's own `duplicate_of`). run_date comes after the file's columns: it is
+-- moved back before `ingested_at`, as declared.
 CREATE OR REPLACE VIEW articles AS
 SELECT
     a.* EXCLUDE (run_date, ingested_at) REPLACE (
