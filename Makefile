@@ -23,6 +23,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/newsetl schema-doc --check
+	$(BIN)/newsetl settings-doc --check
 
 test: lint
 	$(BIN)/pytest -q

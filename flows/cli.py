@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import duckdb
 import typer
@@ -25,6 +25,9 @@ from tasks import warehouse as views
 from tasks.core.records import RunSummary
 from tasks.store import schemas, write
 from tasks.store.write import WarehouseLockedError
+
+if TYPE_CHECKING:
+    from tasks.settings import Settings
 
 app = typer.Typer(
     help="Batch ETL for news articles: seeds in, Parquet warehouse out.", no_args_is_help=True
@@ -170,6 +173,34 @@ AllowEmptyOpt = Annotated[
         help="Let a date that has committed articles be replaced by a run with no input.",
     ),
 ]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="TOML settings file (default: newsetl.toml in this folder, if any)."
+    ),
+]
+
+
+def _settings(config: Path | None) -> Settings | None:
+    """The settings of --config FILE, else of ./newsetl.toml when there is one, else None (the
+    defaults). A bad file is one line and exit status 2, before any work starts."""
+    from tasks.settings import DEFAULT_FILE, SettingsError, read_settings
+
+    if config is None and not Path(DEFAULT_FILE).is_file():
+        return None
+    try:
+        return read_settings(config if config is not None else Path(DEFAULT_FILE))
+    except SettingsError as err:
+        _usage(str(err))
+
+
+def _engine(
+    dask: str | None, workers: int | None, settings: Settings | None
+) -> Callable[..., RunSummary]:
+    """The flow's engine, with the settings of a file when one was read."""
+    from flows.pipeline import engine
+
+    return engine(dask, workers) if settings is None else engine(dask, workers, settings)
 
 
 @app.command()
@@ -183,6 +214,7 @@ def run(
     dask: DaskOpt = None,
     workers: WorkersOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    config: ConfigOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the run's summary as one JSON object on stdout."),
@@ -192,14 +224,17 @@ def run(
     day = _parse_date(run_date)
     _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
+    settings = _settings(config)
     started = time.perf_counter()
     with _locked(warehouse):
-        from flows.pipeline import engine, start_api
+        from flows.pipeline import start_api
 
         start_api()
         says = _verbosity(ctx)
-        summary = _guarded(lambda: engine(dask, workers)(input_dir, warehouse, day, allow_empty),
-                           says.verbose)  # fmt: skip
+        summary = _guarded(
+            lambda: _engine(dask, workers, settings)(input_dir, warehouse, day, allow_empty),
+            says.verbose,
+        )
     seconds = time.perf_counter() - started
     if as_json:
         sys.stdout.write(summary_json(summary, seconds, warehouse) + "\n")
@@ -230,6 +265,7 @@ def backfill(
     dask: DaskOpt = None,
     workers: WorkersOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Run each logical date from --start to --end, skipping complete dates unless --force."""
     first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
@@ -238,12 +274,13 @@ def backfill(
         _usage(f"--end {last} is before --start {first}")
     _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
+    settings = _settings(config)
     failed: list[str] = []
     with _locked(warehouse):
-        from flows.pipeline import engine, start_api
+        from flows.pipeline import start_api
 
         start_api()
-        runner = engine(dask, workers)
+        runner = _engine(dask, workers, settings)
         for offset in range((last - first).days + 1):
             day = first + timedelta(days=offset)
             if not force and write.committed_attempts(warehouse).get(day.isoformat()):
@@ -421,6 +458,26 @@ def schema_doc(
     if check:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             console.print("warehouse/README.md is stale: run `newsetl schema-doc`", style="red")
+            raise typer.Exit(1)
+        return
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
+@app.command("settings-doc")
+def settings_doc(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if warehouse/SETTINGS.md is stale.")
+    ] = False,
+) -> None:
+    """Write warehouse/SETTINGS.md from the settings dataclasses and their comments."""
+    from tasks.settings import render_settings_markdown
+
+    target = PROJECT_ROOT / "warehouse" / "SETTINGS.md"
+    text = render_settings_markdown()
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            console.print("warehouse/SETTINGS.md is stale: run `newsetl settings-doc`", style="red")
             raise typer.Exit(1)
         return
     target.write_text(text, encoding="utf-8")
