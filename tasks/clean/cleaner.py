@@ -25,7 +25,7 @@ from tasks.clean.template import TemplateSettings, remove_templates
 from tasks.core import safety
 from tasks.core.records import CleanDocument, DateCandidate, RawDocument, Reject, RemovedLine
 from tasks.core.safety import RejectError
-from tasks.html.metadata import MetadataSettings, page_author, page_dates, page_title
+from tasks.html.metadata import MetadataSettings, page_author, page_dates, page_title, read_page
 from tasks.html.page import (
     HtmlExtract,
     HtmlSettings,
@@ -703,10 +703,11 @@ def _page_metadata(
 ) -> tuple[str | None, str | None, list[DateCandidate]]:
     """The page's headline, author and dates; none of them when the markup defeats the rules."""
     try:
+        page = read_page(tree, settings.metadata)
         return (
-            page_title(tree, settings.metadata),
-            page_author(tree, settings.metadata),
-            page_dates(tree, url, settings.metadata),
+            page_title(page),
+            page_author(page, settings.metadata),
+            page_dates(page, url, settings.metadata),
         )
     except Exception:  # odd markup must cost the metadata, never the article's text
         return None, None, []

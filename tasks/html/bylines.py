@@ -8,14 +8,13 @@ from typing import Any
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 
-from tasks.html.headline import headline_element, site_names
+from tasks.html.headline import Page, site_names
 from tasks.html.tree import (
     MetadataSettings,
     article_scope,
     block_lines,
     head_lines,
     in_noise,
-    json_ld,
     meta_values,
     visible_text,
     vocab,
@@ -101,11 +100,11 @@ NOT_BYLINE_MARK = re.compile(r"avatar|bio|desc|img|image|photo|foto|caption|medi
 DOMAIN = re.compile(r"www\.|\w\.[a-z]{2,3}\b")
 
 
-def page_author(tree: HtmlElement, settings: MetadataSettings) -> str | None:
+def page_author(page: Page, settings: MetadataSettings) -> str | None:
     """The article's author(s) joined with "; "; outlet names only when no person is named."""
-    site = site_names(tree, title_edges=True)
+    site = site_names(page, title_edges=True)
     fallback: list[str] = []
-    sources = _author_sources(tree, headline_element(tree, settings), settings)
+    sources = _author_sources(page, settings)
     for raw in sources:
         names = _clean_names(raw, settings)
         # The raw value can show an outlet its cleaned name hides ("X (www.dw.com)").
@@ -150,11 +149,10 @@ def _is_outlet(name: str, site: set[str]) -> bool:
     return bool(ACRONYM.fullmatch(name) or DOMAIN.search(name))
 
 
-def _author_sources(
-    tree: HtmlElement, h1: HtmlElement | None, settings: MetadataSettings
-) -> Iterator[list[str]]:
+def _author_sources(page: Page, settings: MetadataSettings) -> Iterator[list[str]]:
     """Raw author strings per source, most trustworthy first."""
-    for obj in json_ld(tree):
+    tree, h1 = page.tree, page.h1
+    for obj in page.ld:
         yield _ld_names(obj.get("author"))
     names = "author article:author dc.creator parsely-author sailthru.author byl citation_author "
     names += "shareaholic:article_author_name"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 
@@ -54,14 +56,30 @@ DOMAIN_PART = re.compile(r"(?<![\w.-])[\w.-]+\.[a-z]{2,}")
 TITLE_CLASS = re.compile("title|headline|heading", re.I)
 
 
-def page_title(tree: HtmlElement, settings: MetadataSettings) -> str | None:
+@dataclass(frozen=True)
+class Page:
+    """What several rules read of one page, found once: its JSON-LD, titles and headline."""
+
+    tree: HtmlElement
+    ld: tuple[dict[str, Any], ...]  # the article's JSON-LD objects (see tree.json_ld)
+    titles: tuple[tuple[str, bool], ...]  # metadata titles, <title> flagged (see _meta_titles)
+    h1: HtmlElement | None  # the headline element (see headline_element)
+
+
+def read_page(tree: HtmlElement, settings: MetadataSettings) -> Page:
+    """The facts of a page that the title, author and date rules share."""
+    ld = tuple(json_ld(tree))
+    titles = tuple(_meta_titles(tree, ld))
+    return Page(tree, ld, titles, headline_element(tree, titles, settings))
+
+
+def page_title(page: Page) -> str | None:
     """The headline a reader sees: the matching <h1>, else a metadata title without site name."""
-    heading = headline_element(tree, settings)
-    site = site_names(tree)
-    stripped = [strip_site_name(t, site, tag).strip(STRIP_CHARS) for t, tag in _meta_titles(tree)]
-    if heading is not None:
-        text = _without_inline_kicker(headline_text(heading), stripped)
-        return visible_case(text, heading, tree)
+    site = site_names(page)
+    stripped = [strip_site_name(t, site, tag).strip(STRIP_CHARS) for t, tag in page.titles]
+    if page.h1 is not None:
+        text = _without_inline_kicker(headline_text(page.h1), stripped)
+        return visible_case(text, page.h1, page.tree)
     return next((t for t in stripped if t), None)
 
 
@@ -77,24 +95,23 @@ def _without_inline_kicker(text: str, titles: list[str]) -> str:
     return text
 
 
-def _meta_titles(tree: HtmlElement) -> list[tuple[str, bool]]:
+def _meta_titles(tree: HtmlElement, ld: tuple[dict[str, Any], ...]) -> list[tuple[str, bool]]:
     """og:title, JSON-LD headline, then <title> (flagged True: it always ends in the site)."""
     titles = [(t, False) for t in meta_values(tree, "og:title", "twitter:title", "dc.title")]
-    titles += [(clean_text(str(o["headline"])), False) for o in json_ld(tree) if o.get("headline")]
+    titles += [(clean_text(str(o["headline"])), False) for o in ld if o.get("headline")]
     titles += [(element_text(t), True) for t in tree.iter("title")][:1]
     return [(t, flag) for t, flag in titles if t]
 
 
-def site_names(tree: HtmlElement, title_edges: bool = False) -> set[str]:
+def site_names(page: Page, title_edges: bool = False) -> set[str]:
     """Keys of the outlet's names: og:site_name, publisher, logo, domain, <title> edges."""
+    tree = page.tree
     # The first and last parts of <title> are where sites put their name; only author
     # checks use them, since for titles they would strip the headline itself.
     names = meta_values(tree, "og:site_name", "application-name", "twitter:site", "og:url")
     names += [link.get("href") or "" for link in tree.xpath('//link[@rel="canonical"]')]
     names += [
-        str(o["publisher"].get("name"))
-        for o in json_ld(tree)
-        if isinstance(o.get("publisher"), dict)
+        str(o["publisher"].get("name")) for o in page.ld if isinstance(o.get("publisher"), dict)
     ]
     names += [element_text(h) for h in tree.iter("h1") if _is_site_heading(h)]
     keys = {word_key(n.lstrip("@")) for n in names if isinstance(n, str) and "://" not in n}
@@ -109,11 +126,13 @@ def site_names(tree: HtmlElement, title_edges: bool = False) -> set[str]:
     return keys - {""}
 
 
-def headline_element(tree: HtmlElement, settings: MetadataSettings) -> HtmlElement | None:
+def headline_element(
+    tree: HtmlElement, meta_titles: tuple[tuple[str, bool], ...], settings: MetadataSettings
+) -> HtmlElement | None:
     """The h1 repeating a metadata title, else the only h1, else a matching title-classed h2."""
     # Old blog themes put the site name in the h1 and the post title in an h2/h3; schema.org
     # markup (itemprop="headline") names the headline heading whatever its class.
-    titles = [word_key(t).split() for t, _ in _meta_titles(tree)]
+    titles = [word_key(t).split() for t, _ in meta_titles]
     titled = [
         h
         for h in tree.iter("h2", "h3")

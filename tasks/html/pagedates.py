@@ -9,7 +9,7 @@ from htmldate import find_date
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
 
 from tasks.core.records import DateCandidate
-from tasks.html.headline import headline_element, is_kicker
+from tasks.html.headline import Page, is_kicker
 from tasks.html.tree import (
     MetadataSettings,
     article_scope,
@@ -18,7 +18,6 @@ from tasks.html.tree import (
     head_lines,
     in_noise,
     is_furniture,
-    json_ld,
     meta_values,
     vocab,
 )
@@ -52,28 +51,22 @@ DATE_IN_TEXT = re.compile(
 )
 
 
-def page_dates(
-    tree: HtmlElement, url: str | None, settings: MetadataSettings
-) -> list[DateCandidate]:
+def page_dates(page: Page, url: str | None, settings: MetadataSettings) -> list[DateCandidate]:
     """Publication, then modification date candidates, most trustworthy first."""
     # Visible dates by the headline lead: where they and the metadata disagree, readers see
     # the visible one (metadata often holds a re-indexing date or a UTC-shifted day).
-    h1 = headline_element(tree, settings)
+    tree, h1 = page.tree, page.h1
     found = _dateline_dates(h1, settings) + _marked_dates(tree, h1, settings)
-    found += _metadata_dates(tree, settings) + _url_dates(url)
+    found += _metadata_dates(page, settings) + _url_dates(url)
     if not any(c.kind == "published" for c in found):
-        found += _htmldate_dates(tree, url, settings)
+        found += _htmldate_dates(page, url, settings)
     return sorted(found, key=lambda c: c.kind != "published")  # stable: order kept per kind
 
 
-def _metadata_dates(tree: HtmlElement, settings: MetadataSettings) -> list[DateCandidate]:
+def _metadata_dates(page: Page, settings: MetadataSettings) -> list[DateCandidate]:
     """Dates from JSON-LD and <meta> tags."""
-    raw = [
-        (o[f], kind)
-        for o in json_ld(tree)
-        for f, kind in LD_DATE_FIELDS
-        if isinstance(o.get(f), str)
-    ]
+    tree = page.tree
+    raw = [(o[f], kind) for o in page.ld for f, kind in LD_DATE_FIELDS if isinstance(o.get(f), str)]
     raw += [(v, "published") for v in meta_values(tree, *PUBLISHED_META)]
     raw += [(v, "modified") for v in meta_values(tree, *MODIFIED_META)]
     parsed = [(parse_datetime(v, settings.date_line_max_chars), kind) for v, kind in raw]
@@ -114,14 +107,12 @@ def _element_dates(
     ]
 
 
-def _htmldate_dates(
-    tree: HtmlElement, url: str | None, settings: MetadataSettings
-) -> list[DateCandidate]:
+def _htmldate_dates(page: Page, url: str | None, settings: MetadataSettings) -> list[DateCandidate]:
     """htmldate's markup-only guess (no free-text search), for pages our rules find nothing in."""
     # htmldate prunes the tree it reads, so it gets a copy, without the page header, sidebars
     # and lists of other articles whose dates it would take.
-    clone = copy.deepcopy(tree)
-    h1 = headline_element(clone, settings)
+    clone = copy.deepcopy(page.tree)
+    h1 = _same_node(page.tree, clone, page.h1)
     for el in list(clone.iter()):
         if (
             isinstance(el.tag, str)
@@ -133,6 +124,16 @@ def _htmldate_dates(
     value = find_date(clone, url=url, extensive_search=False, original_date=True)
     parsed = parse_datetime(value or "", settings.date_line_max_chars)
     return [DateCandidate(parsed, "htmldate", "published")] if parsed else []
+
+
+def _same_node(
+    tree: HtmlElement, clone: HtmlElement, node: HtmlElement | None
+) -> HtmlElement | None:
+    """The node of a deep copy at the place of a node of the original (document order)."""
+    if node is None:
+        return None
+    at = next(i for i, el in enumerate(tree.iter()) if el is node)
+    return next(el for i, el in enumerate(clone.iter()) if i == at)
 
 
 def _url_dates(url: str | None) -> list[DateCandidate]:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
+import pytest
 from lxml.html import HtmlElement  # type: ignore[import-untyped]
 from trafilatura.utils import load_html
 
-from tasks.html.metadata import MetadataSettings, page_author, page_dates, page_title
+from tasks.clean import CleanSettings, clean_documents
+from tasks.core.records import RawDocument
+from tasks.html import headline
+from tasks.html.metadata import (
+    MetadataSettings,
+    Page,
+    page_author,
+    page_dates,
+    page_title,
+    read_page,
+)
 from tasks.text.dates import parse_date_line
 
 SETTINGS = MetadataSettings()
@@ -21,11 +35,16 @@ def tree(body: str, head: str = "") -> HtmlElement:
     return parsed
 
 
+def page(body: str, head: str = "") -> Page:
+    """A page's facts as the rules read them."""
+    return read_page(tree(body, head), SETTINGS)
+
+
 def published_days(
     body: str, head: str = "", url: str | None = None, kind: str = "published"
 ) -> list[tuple[date, str]]:
     """(day, source) of the page's candidates of one kind, in the order returned."""
-    candidates = page_dates(tree(body, head), url, SETTINGS)
+    candidates = page_dates(page(body, head), url, SETTINGS)
     return [(c.value.date(), c.source) for c in candidates if c.kind == kind]
 
 
@@ -35,23 +54,23 @@ def published_days(
 def test_h1_is_chosen_over_title_with_site_suffix() -> None:
     head = "<title>Council agrees budget - Springfield Gazette</title>"
     body = "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(body, head)) == "Council agrees budget"
 
 
 def test_site_suffix_is_stripped_without_h1() -> None:
     head = "<title>Council agrees budget | Springfield Gazette</title>"
-    assert page_title(tree(BODY, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(BODY, head)) == "Council agrees budget"
 
 
 def test_title_of_several_parts_keeps_its_longest_part() -> None:
     head = "<title>Fan Club - Council agrees the new city budget - Local - News</title>"
-    assert page_title(tree(BODY, head), SETTINGS) == "Council agrees the new city budget"
+    assert page_title(page(BODY, head)) == "Council agrees the new city budget"
 
 
 def test_plain_h2_repeating_the_title_is_the_headline_when_there_is_no_h1() -> None:
     head = "<title>Local | Council agrees the new city budget</title>"
     body = "<div><h2>[> Council agrees the new city budget</h2>" + BODY + "</div>"
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees the new city budget"
+    assert page_title(page(body, head)) == "Council agrees the new city budget"
 
 
 def test_plain_h2_in_a_header_inside_the_content_is_the_headline() -> None:
@@ -62,7 +81,7 @@ def test_plain_h2_in_a_header_inside_the_content_is_the_headline() -> None:
         '<div class="content"><div class="text"><header><h2>The historic somersault</h2>'
         "</header>" + BODY + "</div></div>"
     )
-    assert page_title(tree(body, head), SETTINGS) == "The historic somersault"
+    assert page_title(page(body, head)) == "The historic somersault"
 
 
 def test_site_logo_h1_is_not_the_headline() -> None:
@@ -71,19 +90,19 @@ def test_site_logo_h1_is_not_the_headline() -> None:
         '<h1 class="site-title"><a href="https://gazette.example/" rel="home">Gazette</a></h1>'
         '<article><h1 class="entry-title">Council agrees budget</h1>' + BODY + "</article>"
     )
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(body, head)) == "Council agrees budget"
 
 
 def test_kicker_inside_h1_is_dropped() -> None:
     head = '<meta property="og:title" content="Budget: Council agrees budget">'
     body = '<h1><span class="kicker">Budget</span> Council agrees budget</h1>' + BODY
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(body, head)) == "Council agrees budget"
 
 
 def test_css_uppercase_on_the_headline_is_applied() -> None:
     head = "<style>.entry-header h1 { text-transform: uppercase; }</style>"
     body = '<div class="entry-header"><h1>Council agrees budget</h1></div>' + BODY
-    assert page_title(tree(body, head), SETTINGS) == "COUNCIL AGREES BUDGET"
+    assert page_title(page(body, head)) == "COUNCIL AGREES BUDGET"
 
 
 def test_itemprop_headline_h2_is_a_candidate() -> None:
@@ -93,19 +112,19 @@ def test_itemprop_headline_h2_is_a_candidate() -> None:
         "<h1>Springfield news</h1><h1>Weather today</h1>"
         '<h2><span itemprop="headline">Council agrees budget</span></h2>' + BODY
     )
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(body, head)) == "Council agrees budget"
 
 
 def test_cjk_title_loses_unspaced_site_suffix() -> None:
     head = "<title>武汉的声音：有英勇的你-新华网</title>"
-    assert page_title(tree(BODY, head), SETTINGS) == "武汉的声音：有英勇的你"
+    assert page_title(page(BODY, head)) == "武汉的声音：有英勇的你"
 
 
 def test_inline_kicker_before_slash_is_dropped_when_metadata_omits_it() -> None:
     head = '<meta property="og:title" content="Council agrees budget | Gazette">'
     head += '<meta property="og:site_name" content="Gazette">'
     body = '<h1>"A long night" / Council agrees budget</h1>' + BODY
-    assert page_title(tree(body, head), SETTINGS) == "Council agrees budget"
+    assert page_title(page(body, head)) == "Council agrees budget"
 
 
 # --- author ----------------------------------------------------------------------------------
@@ -116,33 +135,33 @@ def test_json_ld_author() -> None:
         '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "X", '
         '"author": [{"@type": "Person", "name": "Jane Doe"}, {"name": "John Roe"}]}</script>'
     )
-    assert page_author(tree(BODY, head), SETTINGS) == "Jane Doe; John Roe"
+    assert page_author(page(BODY, head), SETTINGS) == "Jane Doe; John Roe"
 
 
 def test_meta_author() -> None:
     head = '<meta name="author" content="Logan C. Ritchie">'
-    assert page_author(tree(BODY, head), SETTINGS) == "Logan C. Ritchie"
+    assert page_author(page(BODY, head), SETTINGS) == "Logan C. Ritchie"
 
 
 def test_byline_by_next_to_headline() -> None:
     body = "<article><h1>Council agrees budget</h1><p>By Jane Doe</p>" + BODY + "</article>"
-    assert page_author(tree(body), SETTINGS) == "Jane Doe"
+    assert page_author(page(body), SETTINGS) == "Jane Doe"
 
 
 def test_german_byline_in_author_element() -> None:
     body = '<article><h1>Rat beschließt Haushalt</h1><div class="byline">Von Max Muster</div>'
-    assert page_author(tree(body + BODY + "</article>"), SETTINGS) == "Max Muster"
+    assert page_author(page(body + BODY + "</article>"), SETTINGS) == "Max Muster"
 
 
 def test_outlet_is_dropped_when_a_person_is_named() -> None:
     head = '<meta name="author" content="Rob Picheta, CNN">'
     head += '<link rel="canonical" href="https://edition.cnn.com/2021/03/08/story">'
-    assert page_author(tree(BODY, head), SETTINGS) == "Rob Picheta"
+    assert page_author(page(BODY, head), SETTINGS) == "Rob Picheta"
 
 
 def test_role_prefix_is_dropped() -> None:
     head = '<meta name="author" content="FOCUS-Online-Experte Robin Tschöpe">'
-    assert page_author(tree(BODY, head), SETTINGS) == "Robin Tschöpe"
+    assert page_author(page(BODY, head), SETTINGS) == "Robin Tschöpe"
 
 
 def test_comment_author_is_not_the_author() -> None:
@@ -150,32 +169,32 @@ def test_comment_author_is_not_the_author() -> None:
         "<article><h1>Council agrees budget</h1>" + BODY + "</article>"
         '<div class="comments"><span class="comment-author">Troll Ninety</span></div>'
     )
-    assert page_author(tree(body), SETTINGS) is None
+    assert page_author(page(body), SETTINGS) is None
 
 
 def test_comma_listed_authors_keep_their_form() -> None:
     head = '<meta name="author" content="Daniel Braun, Davor Pasoski">'
-    assert page_author(tree(BODY, head), SETTINGS) == "Daniel Braun, Davor Pasoski"
+    assert page_author(page(BODY, head), SETTINGS) == "Daniel Braun, Davor Pasoski"
 
 
 def test_author_label_at_the_end_of_the_article() -> None:
     body = "<article><h1>Rat beschließt Haushalt</h1>" + BODY + "<p>Autor: Max Muster</p></article>"
-    assert page_author(tree(body), SETTINGS) == "Max Muster"
+    assert page_author(page(body), SETTINGS) == "Max Muster"
 
 
 def test_gendered_author_label_is_not_a_name() -> None:
     body = "<article><h1>Rat beschließt Haushalt</h1>" + BODY + "<p>Autor*innen: Max Muster</p>"
-    assert page_author(tree(body + "</article>"), SETTINGS) == "Max Muster"
+    assert page_author(page(body + "</article>"), SETTINGS) == "Max Muster"
 
 
 def test_photo_credit_after_author_label_is_cut() -> None:
     body = "<article>" + BODY + "<p>Text von Max Muster Illustration von Eva Roe</p></article>"
-    assert page_author(tree(body), SETTINGS) == "Max Muster"
+    assert page_author(page(body), SETTINGS) == "Max Muster"
 
 
 def test_chinese_editor_label() -> None:
     body = "<article><h1>标题</h1>" + BODY + "<p>责任编辑：焦鹏</p></article>"
-    assert page_author(tree(body), SETTINGS) == "焦鹏"
+    assert page_author(page(body), SETTINGS) == "焦鹏"
 
 
 def test_unlabelled_name_beside_dateline() -> None:
@@ -183,12 +202,12 @@ def test_unlabelled_name_beside_dateline() -> None:
         "<article><small>04.02.2022 | 13:10 Uhr | Uta Helkenberg</small>"
         "<h1>Stellungnahme zum Pilotjahr</h1>" + BODY + "</article>"
     )
-    assert page_author(tree(body), SETTINGS) == "Uta Helkenberg"
+    assert page_author(page(body), SETTINGS) == "Uta Helkenberg"
 
 
 def test_share_bar_field_beside_dateline_is_not_a_name() -> None:
     body = "<article><h1>Council agrees budget</h1><p>March 3, 2021 | View Comments</p>"
-    assert page_author(tree(body + BODY + "</article>"), SETTINGS) is None
+    assert page_author(page(body + BODY + "</article>"), SETTINGS) is None
 
 
 def test_agency_dateline_names_the_agency() -> None:
@@ -196,12 +215,12 @@ def test_agency_dateline_names_the_agency() -> None:
         "<article><h1>Verhärtete Fronten</h1><p>Hamburg (dpa/lno) – Trotz eines Gespräches "
         "bleiben die Fronten verhärtet.</p>" + BODY + "</article>"
     )
-    assert page_author(tree(body), SETTINGS) == "dpa/lno"
+    assert page_author(page(body), SETTINGS) == "dpa/lno"
 
 
 def test_agency_credit_element() -> None:
     body = '<article><h1>Masks stolen</h1><p class="credit">JIJI</p>' + BODY + "</article>"
-    assert page_author(tree(body), SETTINGS) == "JIJI"
+    assert page_author(page(body), SETTINGS) == "JIJI"
 
 
 def test_user_handle_gets_its_display_name() -> None:
@@ -210,7 +229,7 @@ def test_user_handle_gets_its_display_name() -> None:
         '"author": {"@type": "Person", "name": "janedoe"}}</script>'
     )
     body = '<article><h1>Council agrees budget</h1><p class="byline">By Jane Doe</p>' + BODY
-    assert page_author(tree(body + "</article>", head), SETTINGS) == "Jane Doe"
+    assert page_author(page(body + "</article>", head), SETTINGS) == "Jane Doe"
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -274,6 +293,31 @@ def test_updated_label_gives_modified() -> None:
 
 def test_stated_offset_is_kept() -> None:
     head = '<meta property="article:published_time" content="2022-05-03T22:00:00-05:00">'
-    candidates = page_dates(tree(BODY, head), None, SETTINGS)
+    candidates = page_dates(page(BODY, head), None, SETTINGS)
     assert candidates[0].value.date() == date(2022, 5, 3)
     assert candidates[0].value.utcoffset() is not None
+
+
+def test_a_page_is_read_once_for_its_title_author_and_dates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return real(*args)
+
+        return call
+
+    for name in ("json_ld", "headline_element"):
+        monkeypatch.setattr(headline, name, counting(name, getattr(headline, name)))
+    ld = '{"@type": "NewsArticle", "headline": "Council agrees budget", "author": {"name": "Jane Doe"}}'
+    page_html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head><body><article>'
+        f"<h1>Council agrees budget</h1>{BODY}{BODY}</article></body></html>"
+    )
+    doc = RawDocument("page.html", page_html, "html", "utf-8")
+    cleaned, rejects = clean_documents([doc], CleanSettings())
+    assert not rejects and cleaned[0].author == "Jane Doe"
+    assert calls == {"json_ld": 1, "headline_element": 1}
