@@ -223,9 +223,11 @@ def link_articles(
 
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
-def load_reused(warehouse: Path, wanted: Sequence[reuse.Stored]) -> reuse.Reused:
+def load_reused(
+    warehouse: Path, wanted: Sequence[reuse.Stored], commits: write.Commits | None
+) -> reuse.Reused:
     """Read back the rows of articles already in the warehouse."""
-    return reuse.load(warehouse, wanted)
+    return reuse.load(warehouse, wanted, commits)
 
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
@@ -239,6 +241,7 @@ def link_history(
     settings: link.AcrossSettings,
     run_id: str,
     attempt: str,
+    commits: write.Commits | None,
 ) -> link.HistoryStore:
     """Index the run's date, link it to the dates around it, and merge ids across dates.
 
@@ -246,7 +249,7 @@ def link_history(
     """
     index = link.index_date(day, articles, mentions, known, found, settings.dedup,
                                settings.quotes)  # fmt: skip
-    store = link.HistoryStore.open(warehouse, day, attempt)
+    store = link.HistoryStore.open(warehouse, day, attempt, commits)
     link.link_history(store, index, {a.article_id: a.body for a in articles}, settings, run_id)
     return store
 
@@ -300,6 +303,8 @@ class Context:
     started: datetime
     concurrency: int  # batches in flight at once (1: one after the other, in this process)
     allow_empty: bool = False  # a date with committed articles may be emptied by no input
+    # The warehouse's commits as the run found them: read once, by every step before its own.
+    commits: write.Commits | None = None
 
     @property
     def attempt(self) -> str:
@@ -369,12 +374,14 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     """The body of the flow: reuse or prepare articles, analyse them, commit every table once."""
     if not ctx.input_dir.is_dir():
         raise FileNotFoundError(f"input folder {ctx.input_dir} does not exist")
-    pruned = write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds)
+    commits = write.committed(ctx.warehouse)
+    pruned = write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds, commits=commits)
     if pruned:
         get_run_logger().info("removed %d files of unfinished or superseded attempts",
                               len(pruned))  # fmt: skip
-    ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE))
-    committed = write.committed_run(ctx.warehouse, ctx.day)
+    ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE),
+                  commits=commits)  # fmt: skip
+    committed = write.committed_run(ctx.warehouse, ctx.day, commits)
     paths = _input_paths(ctx, committed)
     collected = _collect(ctx, paths, extraction_fingerprints(ctx.settings))
     run_id = write.run_id_for(ctx.day, collected.article_ids(), collected.rejects,
@@ -404,7 +411,7 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     release_memory()
     store = link_history(ctx.warehouse, ctx.day, Sealed(linked), Sealed(mentions), Sealed(known),
                          Sealed(found_quotes), across_settings(ctx), run_id,
-                         ctx.attempt)  # fmt: skip
+                         ctx.attempt, ctx.commits)  # fmt: skip
     summary = replace(summary, warnings=tuple(warnings) + tuple(store.warnings),
                       finished_at=datetime.now(UTC),
                       aliases_fingerprint=link.aliases_fingerprint(ctx.settings.entities.aliases))  # fmt: skip
@@ -466,7 +473,7 @@ def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) ->
     """
     old_attempt, old = committed
     get_run_logger().info("run %s is up to date (%s): nothing to extract", old.run_id, old_attempt)
-    store = link.HistoryStore.open(ctx.warehouse, ctx.day, ctx.attempt)
+    store = link.HistoryStore.open(ctx.warehouse, ctx.day, ctx.attempt, ctx.commits)
     if set(store.dates) - store.indexed():
         settings = across_settings(ctx)
         own = link.read_index(store, ctx.day, settings, old.run_id)
@@ -530,7 +537,7 @@ class Prepared:
 def _collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Collected:
     """Ingest every input in batches; clean and normalize only those not in the warehouse yet."""
     log = get_run_logger()
-    known = reuse.index(ctx.warehouse)
+    known = reuse.index(ctx.warehouse, ctx.commits)
     # Publication dates after the logical day are impossible for that day's collection.
     reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
     s = ctx.settings
@@ -581,7 +588,11 @@ def _collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> C
 def _prepare(ctx: Context, collected: Collected) -> Prepared:
     """Read back the stored articles' rows and put every article in input order."""
     stored = list(collected.stored.values())
-    reused = load_reused(ctx.warehouse, Sealed(stored)) if stored else reuse.Reused({}, {}, {})
+    reused = (
+        load_reused(ctx.warehouse, Sealed(stored), ctx.commits)
+        if stored
+        else reuse.Reused({}, {}, {})
+    )
     articles = [collected.new.get(h) or reused.articles[h] for h in collected.order]
     return Prepared(collected.inputs, articles, collected.rejects, reused)
 

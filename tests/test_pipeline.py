@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.pipeline import deployment, news_etl
 from tasks.core.records import RunSummary
-from tasks.store import schemas
+from tasks.store import schemas, write
 from tasks.warehouse import query
 
 DAY = date(2025, 1, 15)
@@ -359,3 +359,31 @@ def test_failed_run_is_recorded_and_keeps_earlier_rows(warehouse: Path, tmp_path
     assert statuses[-1] == "succeeded" and "failed" in statuses
     assert articles == [(5,)]
     assert "FileNotFoundError" in error
+
+
+def test_a_run_reads_the_warehouse_commits_once_before_and_once_after_its_commit(
+    tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in sorted(seeds_dir.glob("*.txt"))[:2]:
+        shutil.copy(path, inputs / path.name)
+    wh = tmp_path / "wh"
+    news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    reads: list[str] = []
+    real = write.committed
+
+    def counted(warehouse: Path) -> write.Commits:
+        reads.append(str(warehouse))
+        return real(warehouse)
+
+    monkeypatch.setattr(write, "committed", counted)
+    shutil.copy(sorted(seeds_dir.glob("*.txt"))[2], inputs)  # a changed run: extract, commit
+    summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
+    assert summary.status == "succeeded" and summary.reused_articles == 2
+    # Pruning, the committed run, reuse and the history store share the first read; the
+    # second is the prune after the commit, which must see the run's own commit.
+    assert len(reads) == 2
+    reads.clear()
+    assert news_etl(input_dir=inputs, warehouse=wh, run_date=DAY).articles == 3  # unchanged
+    assert len(reads) == 2

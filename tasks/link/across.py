@@ -82,9 +82,15 @@ class Store:
     _indexed: set[date] | None = None
 
     @classmethod
-    def open(cls, warehouse: Path, day: date, attempt: str | None = None) -> Store:
+    def open(
+        cls,
+        warehouse: Path,
+        day: date,
+        attempt: str | None = None,
+        commits: write.Commits | None = None,
+    ) -> Store:
         """The store of a warehouse, for a run of `day` (writing as `attempt`, if given)."""
-        commits = write.committed(warehouse)
+        commits = write.committed(warehouse) if commits is None else commits
         stems = write.commit_times(commits)
         dates = {date.fromisoformat(d) for d, _ in commits.values()} | {day}
         return cls(warehouse, stems, sorted(dates), attempt)

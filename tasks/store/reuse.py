@@ -36,10 +36,11 @@ class Reused:
     quotes: dict[str, list[Quote]]  # by article_id, in written order
 
 
-def index(warehouse: Path) -> dict[str, Stored]:
+def index(warehouse: Path, commits: write.Commits | None = None) -> dict[str, Stored]:
     """Every committed article by its input hash; the latest run date wins."""
     found: dict[str, Stored] = {}
-    for day, path in sorted(write.current_files(warehouse, "articles").items()):
+    stems = None if commits is None else write.commit_times(commits)
+    for day, path in sorted(write.current_files(warehouse, "articles", stems).items()):
         if "source_hash" not in pq.read_schema(path).names:
             continue  # a partition of newsetl 0.1, written before input hashes
         table = pq.read_table(path, columns=["article_id", "source_hash"])
@@ -52,12 +53,12 @@ def index(warehouse: Path) -> dict[str, Stored]:
     return found
 
 
-def load(warehouse: Path, wanted: Iterable[Stored]) -> Reused:
+def load(warehouse: Path, wanted: Iterable[Stored], commits: write.Commits | None = None) -> Reused:
     """Read the articles, mentions and quotes of stored articles back as records."""
     by_day: dict[date, set[str]] = defaultdict(set)
     for item in wanted:
         by_day[item.run_date].add(item.article_id)
-    stems = write.committed_stems(warehouse)
+    stems = write.committed_stems(warehouse) if commits is None else write.commit_times(commits)
     out = Reused({}, defaultdict(list), defaultdict(list))
     for day, ids in sorted(by_day.items()):
         rows = {name: _rows(write.read_current(warehouse, name, day, stems), ids) for name in _READ}

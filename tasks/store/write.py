@@ -33,6 +33,10 @@ from tasks.store.schemas import APPEND_ONLY, PARTITION, TABLES, file_schema, is_
 LEGACY_STEM = "data"
 LOCK_FILE = ".newsetl.lock"
 
+# Every committed attempt by file stem: (its run date, ISO; its commit time). A run reads
+# it once before its commit (`committed`) and passes it on.
+Commits = Mapping[str, tuple[str, float]]
+
 
 class WarehouseLockedError(Exception):
     """Another run holds the warehouse lock."""
@@ -235,9 +239,13 @@ def abandon_running(warehouse: Path, found_by: str) -> list[Path]:
     return marked
 
 
-def committed_run(warehouse: Path, run_date: date) -> tuple[str, RunSummary] | None:
+def committed_run(
+    warehouse: Path, run_date: date, commits: Commits | None = None
+) -> tuple[str, RunSummary] | None:
     """The committed attempt of a date and its `runs` row, if the date has one."""
-    attempt = committed_attempts(warehouse).get(run_date.isoformat())
+    attempt = _latest_per_date(committed(warehouse) if commits is None else commits).get(
+        run_date.isoformat()
+    )
     if attempt is None:
         return None
     path = partition_dir(warehouse, "runs", run_date) / f"{attempt}.parquet"
@@ -352,7 +360,7 @@ def _statuses(path: Path) -> list[str]:
     return statuses
 
 
-def committed(warehouse: Path) -> dict[str, tuple[str, float]]:
+def committed(warehouse: Path) -> Commits:
     """Every committed attempt: its date (ISO) and commit time, read from the `runs` files once."""
     found: dict[str, tuple[str, float]] = {}
     for path in sorted(warehouse.glob("runs/*/*.parquet")):
@@ -370,7 +378,12 @@ def _latest_per_date(commits: Mapping[str, tuple[str, float]]) -> dict[str, str]
     return latest
 
 
-def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None) -> list[Path]:
+def prune(
+    warehouse: Path,
+    grace_seconds: float = 0.0,
+    now: float | None = None,
+    commits: Commits | None = None,
+) -> list[Path]:
     """Delete the files the views no longer read: uncommitted attempts, temp files, and
     superseded files once no query can still be reading them.
 
@@ -378,7 +391,7 @@ def prune(warehouse: Path, grace_seconds: float = 0.0, now: float | None = None)
     until `grace_seconds` after the commit of the next newer file in its folder.
     """
     now = time.time() if now is None else now
-    commits = committed(warehouse)
+    commits = committed(warehouse) if commits is None else commits
     stems = commit_times(commits)
     owners = _latest_per_date(commits)
     gone: list[Path] = []
