@@ -14,6 +14,7 @@ from trafilatura.utils import load_html
 
 from tasks.core.records import RemovedLine
 from tasks.core.safety import RejectError
+from tasks.html.tree import BLOCK_TAGS, CELL_TAGS
 from tasks.text.dates import parse_datetime
 from tasks.text.keys import match_key
 
@@ -48,17 +49,9 @@ SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object",
     "embed", "canvas", "select", "math",
 })
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
-    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
-    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
-    "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead",
-    "tr", "ul", "button", "label", "option",
-})
 # fmt: on
 # libxml2 refuses to nest elements deeper than this (its default, without huge_tree).
 PARSER_MAX_DEPTH = 255
-CELL_TAGS = frozenset({"td", "th"})
 # Source line breaks inside HTML text are plain spaces; only blocks start visible lines.
 WHITESPACE = re.compile(r"\s+")
 # trafilatura's output tree: containers whose children are the paragraphs.

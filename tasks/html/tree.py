@@ -66,12 +66,21 @@ PAGE_PART = re.compile(r"^(?:(?:site|page|global|main)[_-]?)?(?:header|footer|ma
 NOISE_TAGS = frozenset({"nav", "aside", "form"})
 # Classes of text meant for screen readers only ("Post author", "Author").
 HIDDEN_TOKENS = frozenset(vocab("screen sr visually visuallyhidden assistive hidden"))
-BLOCK_TAGS = frozenset(
-    vocab(
-        "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd br tr td th table section article header "
-        "footer aside nav figure figcaption blockquote time address main form"
-    )
-)
+# Elements that start a line of their own on a rendered page.
+# fmt: off
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
+    "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead",
+    "tr", "ul", "button", "label", "option",
+})
+# fmt: on
+# Table cells share their row's line on the page.
+CELL_TAGS = frozenset({"td", "th"})
+# A header's lines are read one fact at a time: a cell, a line break or a <time> ends one
+# ("By Jane Doe<br>March 3, 2021", "<td>Jane Doe</td><td>March 3</td>").
+HEADER_BREAK_TAGS = BLOCK_TAGS | CELL_TAGS | {"br", "time"}
 # The parts of a class word ("td-post-author").
 CLASS_PART_SEPARATOR = re.compile(r"[_-]+")
 
@@ -144,11 +153,11 @@ def block_lines(el: HtmlElement) -> list[HtmlElement | str]:
             flush()
             out.extend([node] if tag == "h1" else [])
         else:
-            flush() if tag in BLOCK_TAGS else None
+            flush() if tag in HEADER_BREAK_TAGS else None
             buf.append(node.text or "")
             for child in node:
                 walk(child)
-            flush() if tag in BLOCK_TAGS else None
+            flush() if tag in HEADER_BREAK_TAGS else None
         buf.append(node.tail or "")
 
     for child in el:
