@@ -15,7 +15,7 @@ wcxb_articles), as `bench/dedup.py --mixed` reads them. `--per-date` inputs (see
 apart for the final date; the rest is the pool the history dates draw from.
 
 The history is built without spaCy on every date, but through the real stage functions:
-the pool is extracted once as `flows/pipeline.py` chains the stages (ingest, clean,
+the pool is extracted once as `flows/batches.py` chains the stages (ingest, clean,
 normalize, entities.extract_mentions per batch of `Settings.batch_size`, one
 entities.canonicalize over the pool, quotes.extract_quotes per batch). Each history date
 (built in a seeded shuffled order) samples `--per-date` pool articles and gives them its own
@@ -165,7 +165,7 @@ class Pooled:
 
 
 def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> list[Pooled]:
-    """Extract the pool as `flows/pipeline.py` chains the stages, for inputs of `day`."""
+    """Extract the pool as `flows/batches.py` chains the stages, for inputs of `day`."""
     from tasks.clean import cleaner as clean
     from tasks.entities import mentions as entities
     from tasks.ingest import read as ingest
@@ -307,16 +307,10 @@ def build_date(
     warehouse: Path, day: date, chosen: Sequence[Pooled], started: datetime
 ) -> dict[str, float]:
     """Commit one history date from pool articles; the seconds of each step."""
-    from flows.pipeline import (
-        Context,
-        _forget_damaged,
-        _remap_speakers,
-        across_settings,
-        canonicalize_entities,
-        cluster_quotes,
-        link_articles,
-        write_warehouse,
-    )
+    from flows.batches import remap_speakers
+    from flows.context import Context
+    from flows.pipeline import _forget_damaged, across_settings
+    from flows.steps import canonicalize_entities, cluster_quotes, link_articles, write_warehouse
     from tasks.core.records import RunOutput
     from tasks.link import across, history
     from tasks.settings import Settings, extraction_fingerprints, run_fingerprint
@@ -335,7 +329,7 @@ def build_date(
         before += linked_ms
         quoted[article.article_id] += qs
     linked, known = canonicalize_entities.fn(mentions, articles, s)
-    quoted = _remap_speakers(quoted, before, linked, known)
+    quoted = remap_speakers(quoted, before, linked, known)
     ordered_quotes = [q for a in articles for q in quoted.get(a.article_id, ())]
     found_quotes = cluster_quotes.fn(ordered_quotes, s)
     times["merge"] = time.perf_counter() - clock
@@ -393,7 +387,7 @@ def build_history(
     seed: int,
 ) -> dict[str, Any]:
     """Build (or finish building) the history warehouse; the build's record."""
-    from flows.pipeline import package_version
+    from flows import package_version
     from tasks.store import write
 
     record_path = warehouse / "bench-build.json"
@@ -521,7 +515,8 @@ def measure(input_dir: Path, warehouse: Path, day: date) -> dict[str, Any]:
 
     A thread samples the resident memory every 0.1 s, to tell which task the peak is in.
     """
-    from flows.pipeline import news_etl, start_api
+    from flows.engine import start_api
+    from flows.pipeline import news_etl
 
     start_api()
     before = peak_mb()

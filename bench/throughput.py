@@ -30,7 +30,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flows.pipeline import engine
+from flows.engine import engine
 from tasks.clean import cleaner as clean
 from tasks.ingest import read as ingest
 from tasks.nlp import pipeline as nlp

@@ -198,7 +198,7 @@ def _engine(
     dask: str | None, workers: int | None, settings: Settings | None
 ) -> Callable[..., RunSummary]:
     """The flow's engine, with the settings of a file when one was read."""
-    from flows.pipeline import engine
+    from flows.engine import engine
 
     return engine(dask, workers) if settings is None else engine(dask, workers, settings)
 
@@ -227,7 +227,7 @@ def run(
     settings = _settings(config)
     started = time.perf_counter()
     with _locked(warehouse):
-        from flows.pipeline import start_api
+        from flows.engine import start_api
 
         start_api()
         says = _verbosity(ctx)
@@ -277,7 +277,7 @@ def backfill(
     settings = _settings(config)
     failed: list[str] = []
     with _locked(warehouse):
-        from flows.pipeline import start_api
+        from flows.engine import start_api
 
         start_api()
         runner = _engine(dask, workers, settings)
@@ -304,7 +304,7 @@ def backfill(
 def _guarded(call: Callable[[], RunSummary], verbose: bool) -> RunSummary:
     """Run the flow; a failed check or a date that would be emptied is one clear line, and any
     other failure one line and exit status 1 (its traceback with -v)."""
-    from flows.pipeline import DataCheckError, EmptyInputError
+    from flows.context import DataCheckError, EmptyInputError
 
     try:
         return call()

@@ -24,7 +24,7 @@ def prefect_api() -> Iterator[None]:
     """One temporary Prefect server for the session, which ends with it even when killed."""
     from prefect.server.api.server import SubprocessASGIServer
 
-    from flows.pipeline import start_api
+    from flows.engine import start_api
 
     start_api()
     yield

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 import tasks
 from flows.cli import app
-from flows.pipeline import EmptyInputError, news_etl
+from flows.context import EmptyInputError
+from flows.pipeline import news_etl
 from tasks.entities import mentions as entities
 from tasks.quotes import attribution as quotes
 from tasks.settings import Settings

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 
 from flows import GC_THRESHOLDS
 from flows.cli import app
-from flows.pipeline import DataCheckError, news_etl
+from flows.context import DataCheckError
+from flows.pipeline import news_etl
 from tasks.core.records import ParsedBatch
 from tasks.settings import Settings
 from tasks.store import schemas, write
@@ -260,7 +261,7 @@ def test_hostile_corpus_through_the_flow_is_accounted_for(tmp_path: Path) -> Non
 
 
 def test_local_dask_cluster_gives_the_single_process_rows(tmp_path: Path) -> None:
-    from flows.pipeline import engine
+    from flows.engine import engine
 
     inputs = _copy_seeds(tmp_path / "in")
     (inputs / "flood.txt").write_text(GOOD, encoding="utf-8")
@@ -309,7 +310,7 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
     from dask import config as dask_config
     from distributed import Client, LocalCluster
 
-    from flows.pipeline import LOCAL_WORKER_CONFIG, local_cluster
+    from flows.engine import LOCAL_WORKER_CONFIG, local_cluster
 
     kwargs = local_cluster(1)
     assert local_cluster(1)["env"] == kwargs["env"]  # one temporary server, started once
@@ -371,7 +372,7 @@ class _Counted:
 def test_dask_names_a_batch_by_identity_without_pickling_it() -> None:
     from dask.tokenize import tokenize
 
-    from flows.pipeline import Sealed, register_dask_tokens
+    from flows.runtime import Sealed, register_dask_tokens
 
     register_dask_tokens()
     batch, same = Sealed([_Counted()] * 1000), Sealed([_Counted()] * 1000)
@@ -406,7 +407,8 @@ def test_streamed_batches_come_back_in_order_with_two_per_worker_in_flight() -> 
     from prefect import flow, task
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    from flows.pipeline import Context, _stream
+    from flows.batches import stream
+    from flows.context import Context
 
     @task
     def slow(i: int) -> int:
@@ -415,16 +417,17 @@ def test_streamed_batches_come_back_in_order_with_two_per_worker_in_flight() -> 
 
     pulled: list[int] = []
 
-    def calls() -> Iterator[tuple[int]]:
+    def calls() -> Iterator[tuple[int, tuple[int]]]:
         for i in range(10):
             pulled.append(i)
-            yield (i,)
+            yield i, (i,)
 
     @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
     def fan_out() -> tuple[list[int], int]:
         ctx = Context(Path("."), Path("."), DAY, Settings(), datetime.now(UTC), concurrency=2)
         results, ahead = [], 0
-        for result in _stream(slow, calls(), ctx):
+        for batch, result in stream(slow, calls(), ctx):
+            assert batch == result  # each batch comes back with its own result
             ahead = max(ahead, len(pulled) - len(results))
             results.append(result)
         return results, ahead
@@ -516,12 +519,12 @@ def test_a_test_session_leaves_no_process_behind(tmp_path: Path) -> None:
 def test_a_failed_run_is_one_line_and_exit_1_and_a_traceback_with_v(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import flows.pipeline
+    import flows.engine
 
     def failing(*args: object) -> None:
         raise RuntimeError("the disk went away")
 
-    monkeypatch.setattr(flows.pipeline, "engine", lambda dask, workers: failing)
+    monkeypatch.setattr(flows.engine, "engine", lambda dask, workers: failing)
     args = ["run", "--input", str(SEEDS[0].parent), "--warehouse", str(tmp_path / "wh")]
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 1

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import flows.cli
-import flows.pipeline
+import flows.engine
 from flows.cli import app
 from tasks.settings import (
     Settings,
@@ -198,7 +198,7 @@ def _capture(monkeypatch: pytest.MonkeyPatch) -> list[Settings | None]:
 
         return run
 
-    monkeypatch.setattr(flows.pipeline, "engine", engine)
+    monkeypatch.setattr(flows.engine, "engine", engine)
     return seen
 
 
