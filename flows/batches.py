@@ -11,6 +11,7 @@ from typing import Any
 
 from prefect import get_run_logger
 
+from flows import progress
 from flows.context import Context, InvariantError
 from flows.runtime import B, Sealed, batched, sealed
 from flows.steps import (
@@ -65,6 +66,7 @@ class Prepared:
 class Batch:
     """One batch of inputs on its way through ingest, clean and normalize, with its rejects."""
 
+    paths: int  # the input files of the batch
     inputs: int  # documents read and inputs rejected by ingest
     hashes: tuple[str, ...]  # the source hash of each document read, in input order
     rejects: tuple[Reject, ...]  # what each stage so far gave up of it
@@ -82,14 +84,20 @@ def collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Co
     reference_time = datetime.combine(ctx.day + timedelta(days=1), time(), tzinfo=UTC)
     s = ctx.settings
 
+    read = 0
+
     def to_clean() -> Iterator[tuple[Batch, tuple[Any, ...] | None]]:
+        nonlocal read
         for chunk in batched(paths, s.batch_size):
             # Read here, not on workers: remote workers need no access to the input folder,
             # and a batch with nothing new is not submitted, so an up-to-date rerun starts
             # no cluster.
             raw, bad = ingest_batch(Sealed(chunk), ctx.input_dir, s, salts)
             fresh = [d for d in raw if d.source_hash not in known]
-            batch = Batch(len(raw) + len(bad), tuple(d.source_hash for d in raw), tuple(bad))
+            batch = Batch(len(chunk), len(raw) + len(bad), tuple(d.source_hash for d in raw),
+                          tuple(bad))  # fmt: skip
+            read += len(chunk)
+            progress.report("read", read, len(paths))
             yield batch, (fresh, s) if fresh else None
 
     def to_normalize() -> Iterator[tuple[Batch, tuple[Any, ...] | None]]:
@@ -101,8 +109,10 @@ def collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Co
                 yield batch.rejected(bad), (docs, s, reference_time)
 
     out = Collected(0, [], {}, {}, [])
-    inputs = 0
+    inputs = prepared = 0
     for batch, normalized in stream(normalize_batch, to_normalize(), ctx):
+        prepared += batch.paths
+        progress.report("prepare", prepared, len(paths))
         new, bad = normalized or ([], [])
         out.new.update((a.source_hash, a) for a in new)
         for h in batch.hashes:
@@ -175,7 +185,10 @@ def analyse(
     failed: list[Reject] = []
     warnings: dict[str, list[str]] = defaultdict(list)
     chunks = ((chunk, (chunk, s)) for chunk in batched(new, s.batch_size))
+    done = 0
     for chunk, batch in stream(mentions_batch, chunks, ctx):
+        done += len(chunk)
+        progress.report("entities", done, len(new))
         for m in batch.mentions:
             found[m.article_id].append(m)
         for article_id, warning in batch.warnings:
@@ -194,8 +207,10 @@ def analyse(
     # Each batch gets only its own mentions: the run's would be shipped to every worker.
     calls = ((chunk, (chunk, batch, [m for a in chunk for m in by_article[a.article_id]], known, s))
              for chunk, batch in parsed)  # fmt: skip
-    failed = []
-    for _, (quotes_found, rejects) in stream(quotes_batch, calls, ctx):
+    failed, done, todo = [], 0, sum(len(chunk) for chunk, _ in parsed)
+    for chunk, (quotes_found, rejects) in stream(quotes_batch, calls, ctx):
+        done += len(chunk)
+        progress.report("quotes", done, todo)
         failed += rejects
         for q in quotes_found:
             quoted[q.article_id].append(q)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -34,6 +35,8 @@ app = typer.Typer(
 )
 # Output is data (titles, quotes, file names), never markup: "[/]" in a title is text.
 console = Console(markup=False, emoji=False, highlight=False)
+# Errors and the progress bar go to stderr: stdout stays the command's answer (a table, JSON).
+errors = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 InputOpt = Annotated[Path, typer.Option("--input", help="Folder of input articles.")]
 WarehouseOpt = Annotated[
@@ -103,7 +106,7 @@ def _parse_date(value: str | None, option: str = "--date") -> date | None:
 
 def _usage(message: str) -> NoReturn:
     """A mistake on the command line: one line, exit status 2, before any work starts."""
-    console.print(f"error: {message}", style="red", soft_wrap=True)
+    errors.print(f"error: {message}", style="red", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -226,15 +229,20 @@ def run(
     _check_engine(dask, workers)
     settings = _settings(config)
     started = time.perf_counter()
-    with _locked(warehouse):
+    says = _verbosity(ctx)
+    # A bar only for a person watching: not in a pipe, a log or a scheduler's capture.
+    bar = errors.is_terminal and not (says.quiet or as_json)
+    with _locked(warehouse), _run_log(warehouse) as log:
         from flows.engine import start_api
+        from flows.progress import progress_bar
 
         start_api()
-        says = _verbosity(ctx)
-        summary = _guarded(
-            lambda: _engine(dask, workers, settings)(input_dir, warehouse, day, allow_empty),
-            says.verbose,
-        )
+        with progress_bar(errors) if bar else nullcontext():
+            summary = _guarded(
+                lambda: _engine(dask, workers, settings)(input_dir, warehouse, day, allow_empty),
+                says.verbose,
+                log,
+            )
     seconds = time.perf_counter() - started
     if as_json:
         sys.stdout.write(summary_json(summary, seconds, warehouse) + "\n")
@@ -301,9 +309,9 @@ def backfill(
         raise typer.Exit(1)
 
 
-def _guarded(call: Callable[[], RunSummary], verbose: bool) -> RunSummary:
+def _guarded(call: Callable[[], RunSummary], verbose: bool, log: Path) -> RunSummary:
     """Run the flow; a failed check or a date that would be emptied is one clear line, and any
-    other failure one line and exit status 1 (its traceback with -v)."""
+    other failure one line pointing at the run's log and exit status 1 (its traceback with -v)."""
     from flows.context import DataCheckError, EmptyInputError
 
     try:
@@ -311,11 +319,35 @@ def _guarded(call: Callable[[], RunSummary], verbose: bool) -> RunSummary:
     except (DataCheckError, EmptyInputError) as err:
         _fail(err)
     except Exception as err:
+        logging.getLogger("newsetl").exception("the run failed")
         if verbose:
             raise
-        console.print(f"error: {type(err).__name__}: {err} (-v shows the traceback)",
-                      style="red", soft_wrap=True)  # fmt: skip
+        errors.print(f"error: {type(err).__name__}: {err} (log: {log}; -v shows the traceback)",
+                     style="red", soft_wrap=True)  # fmt: skip
         raise typer.Exit(1) from err
+
+
+# A run's log stays for the last runs only: enough to look back at a week of nightly runs.
+LOG_FILES_KEPT = 20
+
+
+@contextmanager
+def _run_log(warehouse: Path) -> Iterator[Path]:
+    """Write the run's log lines (Prefect's and ours) to WAREHOUSE/logs/run-<UTC time>.log."""
+    folder = warehouse / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in sorted(folder.glob("run-*.log"))[: -(LOG_FILES_KEPT - 1) or None]:
+        old.unlink(missing_ok=True)
+    path = folder / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def _print_summary(summary: RunSummary, seconds: float) -> None:
@@ -413,7 +445,7 @@ def _query(warehouse: Path, sql: str, fmt: str, read_only: bool = False) -> None
 
 def _fail(err: Exception) -> NoReturn:
     """Say what went wrong in one line and exit with status 2."""
-    console.print(str(err), style="red", soft_wrap=True)
+    errors.print(str(err), style="red", soft_wrap=True)
     raise typer.Exit(2) from err
 
 

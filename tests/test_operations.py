@@ -527,10 +527,16 @@ def test_a_failed_run_is_one_line_and_exit_1_and_a_traceback_with_v(
     monkeypatch.setattr(flows.engine, "engine", lambda dask, workers: failing)
     args = ["run", "--input", str(SEEDS[0].parent), "--warehouse", str(tmp_path / "wh")]
     out = CliRunner().invoke(app, args)
-    assert out.exit_code == 1
-    assert out.output.strip().splitlines() == [
-        "error: RuntimeError: the disk went away (-v shows the traceback)"
-    ]
+    assert out.exit_code == 1 and out.stdout == ""
+    (line,) = out.stderr.strip().splitlines()
+    logs = sorted((tmp_path / "wh" / "logs").glob("run-*.log"))
+    assert len(logs) == 1
+    assert (
+        line == f"error: RuntimeError: the disk went away (log: {logs[0]}; -v shows the traceback)"
+    )
+    # The log holds what the line leaves out: the traceback.
+    logged = logs[0].read_text(encoding="utf-8")
+    assert "Traceback" in logged and "RuntimeError: the disk went away" in logged
     verbose = CliRunner().invoke(app, ["-v", *args])
     assert isinstance(verbose.exception, RuntimeError) and verbose.exit_code == 1
     both = CliRunner().invoke(app, ["-v", "-q", *args])
