@@ -129,8 +129,8 @@ def test_second_run_is_refused_at_once_while_the_lock_is_held(tmp_path: Path) ->
     finally:
         holder.kill()
         holder.wait()
-    assert result.returncode == 2
-    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"is locked by a running newsetl (pid {holder.pid}" in lines[0]
     # Told before Prefect or spaCy start: the time is Python's start and the CLI's imports.
     assert took < 5, took
