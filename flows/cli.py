@@ -485,15 +485,7 @@ def schema_doc(
     ] = False,
 ) -> None:
     """Write warehouse/README.md from the schema declarations."""
-    target = PROJECT_ROOT / "warehouse" / "README.md"
-    text = schemas.render_markdown()
-    if check:
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            console.print("warehouse/README.md is stale: run `newsetl schema-doc`", style="red")
-            raise typer.Exit(1)
-        return
-    target.write_text(text, encoding="utf-8")
-    console.print(f"wrote {target}")
+    _generated("README.md", schemas.render_markdown(), "schema-doc", check)
 
 
 @app.command("settings-doc")
@@ -505,11 +497,15 @@ def settings_doc(
     """Write warehouse/SETTINGS.md from the settings dataclasses and their comments."""
     from tasks.settings import render_settings_markdown
 
-    target = PROJECT_ROOT / "warehouse" / "SETTINGS.md"
-    text = render_settings_markdown()
+    _generated("SETTINGS.md", render_settings_markdown(), "settings-doc", check)
+
+
+def _generated(name: str, text: str, command: str, check: bool) -> None:
+    """Write a generated page of warehouse/, or with `check` fail (exit 1) if it is stale."""
+    target = PROJECT_ROOT / "warehouse" / name
     if check:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            console.print("warehouse/SETTINGS.md is stale: run `newsetl settings-doc`", style="red")
+            errors.print(f"warehouse/{name} is stale: run `newsetl {command}`", style="red")
             raise typer.Exit(1)
         return
     target.write_text(text, encoding="utf-8")
