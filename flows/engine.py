@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
+import importlib
 import os
-import signal
 import subprocess
-import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -15,19 +14,26 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
-from prefect.settings import PREFECT_API_URL
+import py3langid
+from prefect.context import SettingsContext, get_settings_context, refresh_global_settings_context
+from prefect.logging import get_logger
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+)
 
-from flows import BLAS_THREADS
+from flows import BLAS_THREADS, api
 from flows.pipeline import news_etl
 from flows.runtime import register_dask_tokens
 from tasks.core.records import (
     RunSummary,
 )
+from tasks.lexicon import people, places
+from tasks.nlp import pipeline as nlp
 from tasks.settings import Settings
 
-LOOPBACK = "127.0.0.1"
-
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+LOOPBACK = api.LOOPBACK
 
 # The configuration local Dask workers start with (each takes a snapshot of the flow
 # process's). Measured on 300 BBC articles through spaCy on one worker, 2 cores:
@@ -59,34 +65,91 @@ def shared_api() -> dict[str, str]:
     return {"PREFECT_API_URL": start_api()}
 
 
-def start_api() -> str:
+def start_api(warm: bool = False) -> str:
     """The flow's Prefect API: the configured one, else the temporary server, started now.
 
     The temporary server is the instance Prefect's own client would start, but it is told
     to end when this process ends, even by `kill -9` (which skips Prefect's exit handler and
     left the server listening, orphaned). Start it from the main thread: the kernel signals
     the server when the thread that started it ends.
+
+    A command started it early (`api.start_early`, before Prefect was imported): it is
+    Prefect's API from here on, for this process and every process it starts, and `warm`
+    loads the first batch's models while it starts. A configured API that does not answer
+    is refused at once, not after the client's retries.
     """
-    if PREFECT_API_URL.value():
-        return str(PREFECT_API_URL.value())
+    global _flow_settings
+    early = api.early()
+    configured = PREFECT_API_URL.value()
+    if configured and (early is None or configured != early.api_url):
+        if early is not None:  # a profile or prefect.toml names the API: no server needed
+            early.stop()
+        problem = api.unreachable(str(configured))
+        if problem is not None:
+            raise api.ServerError(f"PREFECT_API_URL {configured}: {problem}")
+        return str(configured)
+    if early is not None:
+        if _flow_settings is None:  # the first call: Prefect is told of the server
+            get_logger().info("Starting temporary server on %s",
+                              early.api_url.removesuffix("/api"))  # fmt: skip
+            os.environ["PREFECT_API_URL"] = early.api_url
+            # It serves no UI: no "View at" link to one with every flow run.
+            os.environ.setdefault("PREFECT_UI_URL", "")
+            refresh_global_settings_context()
+            current = get_settings_context()
+            updated = current.settings.copy_with_update(
+                updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+            )
+            _flow_settings = SettingsContext(profile=current.profile, settings=updated)
+        if warm:
+            warm_up(until=early.ready)
+        return early.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     from prefect.server.api import server as api_server  # the server app is heavy
 
     server = api_server.SubprocessASGIServer()
     if not server.running:
         parent = os.getpid()
         spawn = SimpleNamespace(**vars(subprocess))
-        spawn.Popen = partial(subprocess.Popen, preexec_fn=lambda: _die_with(parent))
+        spawn.Popen = partial(subprocess.Popen, preexec_fn=lambda: api.die_with(parent))
         with patch.object(api_server, "subprocess", spawn):
             server.start()
     return server.api_url
 
 
-def _die_with(parent: int) -> None:
-    """In a child before exec: ask for SIGTERM when the parent ends (Linux's PR_SET_PDEATHSIG)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
+def warm_up(settings: Settings | None = None, until: Callable[[], bool] = lambda: False) -> None:
+    """Load what a run's first batch would load, one piece at a time, until `until()` holds.
+
+    Called while the temporary server starts, on the core the server does not use: the
+    spaCy pipeline, the language model and the gender and place lists are then loaded
+    before the flow, not in its first batch.
+    """
+    model = (settings or Settings()).entities.model
+    steps: tuple[Callable[[], object], ...] = (
+        # Prefect's, for the flow's parameters: every run imports it.
+        partial(importlib.import_module, "fastapi.encoders"),
+        partial(nlp.warm, model),
+        partial(py3langid.classify, "warm up"),
+        partial(people.first_name_gender, "Anna"),
+        places.places,
+    )
+    for step in steps:
+        if until():
+            return
+        step()
+
+
+def flow_settings() -> AbstractContextManager[object]:
+    """Prefect settings of a flow call: no heartbeats to the temporary server started early.
+
+    The flow's heartbeat thread sleeps in whole seconds and the flow's end waits for it:
+    0.5 s a run on average, up to 1 s. Heartbeats tell a server's automations that a run's
+    process died; a temporary server dies with that process. (Built once, by `start_api`:
+    Prefect's `temporary_settings` builds them again on every call, 0.14 s.)
+    """
+    return nullcontext() if _flow_settings is None or api.early() is None else _flow_settings
+
+
+_flow_settings: SettingsContext | None = None
 
 
 def local_cluster(workers: int) -> dict[str, Any]:
@@ -115,7 +178,8 @@ def engine(
 
         def here(input_dir: Path, warehouse: Path, day: date | None,
                  allow_empty: bool = False) -> RunSummary:  # fmt: skip
-            return news_etl(input_dir, warehouse, day, settings, allow_empty=allow_empty)
+            with flow_settings():
+                return news_etl(input_dir, warehouse, day, settings, allow_empty=allow_empty)
 
         return here
     from dask import config as dask_config
@@ -138,7 +202,8 @@ def engine(
     def call(
         input_dir: Path, warehouse: Path, day: date | None, allow_empty: bool = False
     ) -> RunSummary:
-        with dask_config.set(local):  # the cluster starts inside the flow, on first submit
+        # The cluster starts inside the flow, on first submit.
+        with dask_config.set(local), flow_settings():
             return parallel(input_dir, warehouse, day, settings, concurrency=slots,
                             allow_empty=allow_empty)  # fmt: skip
 

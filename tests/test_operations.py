@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -552,3 +553,21 @@ def test_quiet_run_says_nothing_when_all_is_well(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == "" and "| INFO" not in done.stderr, done.stderr[-2000:]
     assert write.committed_run(wh, date(2024, 5, 2)) is not None
+
+
+def test_a_configured_prefect_api_that_does_not_answer_is_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on once it is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    command = [str(Path(sys.executable).parent / "newsetl"), "run", "--input",
+               str(SEEDS[0].parent), "--warehouse", str(tmp_path / "wh")]  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert f"PREFECT_API_URL http://127.0.0.1:{port}/api: no answer" in line
+    assert time.monotonic() - started < 10
+    assert not list((tmp_path / "wh").glob("runs/*/*.parquet"))

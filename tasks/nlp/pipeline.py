@@ -106,6 +106,12 @@ def _blank_vocab() -> Language:
     return spacy.blank("en")
 
 
+def warm(model: str) -> None:
+    """Load the pipeline and the vocabulary parsed batches are unpacked into, as a first batch would."""
+    load_model(model)
+    _blank_vocab()
+
+
 def _unpacking_vocab(max_lexemes: int) -> Language:
     """The blank pipeline whose vocabulary parsed batches are unpacked into, renewed past a cap."""
     if len(_blank_vocab().vocab) > max_lexemes:
