@@ -1,8 +1,8 @@
 """Prefect's temporary API server, started before Prefect is imported (imports nothing heavy).
 
-A `newsetl run` with no configured API waited ~4 s for Prefect's temporary server to start
-(it imports Prefect's whole server stack) after ~2.5 s of importing Prefect, spaCy and the
-tasks itself, one after the other. Started first, the server's start and the command's
+A `newsetl run` with no configured API waited for Prefect's temporary server to start (it
+imports Prefect's whole server stack) after importing Prefect, spaCy and the tasks itself,
+one after the other. Started first, the server's start and the command's
 imports run side by side on two cores. It is the instance Prefect's client would start
 (same command line), and it ends with this process, even by `kill -9`.
 """
@@ -30,10 +30,10 @@ LOOPBACK = "127.0.0.1"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # How Prefect's SubprocessASGIServer starts its server: no UI, ephemeral services only. It
 # also sets PREFECT__SERVER_FINAL, whose only effect with FastAPI >= 0.137 is a full garbage
-# collection before the server answers: 0.18 s of the start, for garbage a later collection
+# collection before the server answers, for garbage a later collection
 # finds as well.
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
-# The server registers Prefect's block types on start: 0.7 s, most of it importing every
+# The server registers Prefect's block types on start, most of the time importing every
 # installed Prefect collection (prefect-dask imports Dask's distributed) to hash their
 # blocks. A run uses no blocks. A user's own setting stays in charge.
 SERVER_DEFAULTS = {
@@ -89,7 +89,7 @@ class TemporaryServer:
         if status is not None:
             raise ServerError(f"the temporary Prefect server exited with status {status}")
         self.healthy = _healthy(self.api_url, timeout=0.5)
-        if self.healthy:  # the first requests build FastAPI's route state: 0.5 s
+        if self.healthy:  # the first requests build FastAPI's route state
             self._warming = threading.Thread(target=self._warm, daemon=True)
             self._warming.start()
         return self.healthy
@@ -115,7 +115,7 @@ class TemporaryServer:
         """Wait until the server answers; its API URL.
 
         `timeout` counts the time slept between looks, as Prefect's own wait does: a first
-        start migrates a new database and takes 15 s or more before it answers.
+        start migrates a new database before it answers.
         """
         slept = 0.0
         while not self.ready():

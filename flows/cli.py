@@ -311,9 +311,9 @@ def backfill(
 def _start_api() -> None:
     """Start Prefect's temporary server first, load the flow's modules while it starts.
 
-    The server takes ~4 s to answer, most of it importing; Prefect, spaCy and the tasks take
-    ~2.5 s to import here and the first batch's models ~1.5 s to load. On two cores the two
-    go side by side instead of one after the other. A configured API that does not answer
+    The server spends its start importing; this process imports Prefect, spaCy and the
+    tasks and loads the first batch's models. On two cores the two go side by side instead
+    of one after the other. A configured API that does not answer
     is one line and exit status 2.
     """
     from flows import api
@@ -331,10 +331,10 @@ def _start_api() -> None:
 def _skip_exit_collection() -> None:
     """Spare the interpreter's exit its garbage collections of every object a run loaded.
 
-    After a run they took 1.5 s (Prefect, spaCy, the models). Frozen by an exit handler,
-    the objects are left to the process's end; the other exit handlers run as before
-    (Prefect's log and event flush, the temporary server's stop), and a caller's process
-    (a test session) keeps collecting until its exit.
+    After a run they walk every object Prefect, spaCy and the models made. Frozen by an exit
+    handler, the objects are left to the process's end; the other exit handlers run as
+    before (Prefect's log and event flush, the temporary server's stop), and a caller's
+    process (a test session) keeps collecting until its exit.
     """
     atexit.unregister(gc.freeze)  # once, however many runs a process makes
     atexit.register(gc.freeze)

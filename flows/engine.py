@@ -142,9 +142,9 @@ def flow_settings() -> AbstractContextManager[object]:
     """Prefect settings of a flow call: no heartbeats to the temporary server started early.
 
     The flow's heartbeat thread sleeps in whole seconds and the flow's end waits for it:
-    0.5 s a run on average, up to 1 s. Heartbeats tell a server's automations that a run's
+    part of a second on every run. Heartbeats tell a server's automations that a run's
     process died; a temporary server dies with that process. (Built once, by `start_api`:
-    Prefect's `temporary_settings` builds them again on every call, 0.14 s.)
+    Prefect's `temporary_settings` builds them again on every call.)
     """
     return nullcontext() if _flow_settings is None or api.early() is None else _flow_settings
 
