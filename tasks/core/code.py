@@ -27,10 +27,14 @@ def _source(module: str) -> tuple[Path, bytes] | None:
     return None
 
 
-def _imported(module: str, source: bytes, is_package: bool) -> set[str]:
+@cache
+def _imported(module: str) -> frozenset[str]:
     """The modules of ours a module imports: `from tasks.x import y` may name a module y."""
     found: set[str] = set()
-    package = module if is_package else module.rpartition(".")[0]
+    path, source = _source(module) or (None, b"")
+    package = (
+        module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+    )
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == ROOT}
@@ -42,7 +46,7 @@ def _imported(module: str, source: bytes, is_package: bool) -> set[str]:
                 continue
             found.add(base)
             found |= {f"{base}.{a.name}" for a in node.names}
-    return found
+    return frozenset(found)
 
 
 def modules_of(roots: Iterable[str]) -> dict[str, bytes]:
@@ -53,9 +57,8 @@ def modules_of(roots: Iterable[str]) -> dict[str, bytes]:
         name = todo.pop()
         if name in seen or (found := _source(name)) is None:
             continue
-        path, source = found
-        seen[name] = source
-        todo.extend(_imported(name, source, path.name == "__init__.py"))
+        seen[name] = found[1]
+        todo.extend(_imported(name))
         # A module's parent packages run their __init__ when it is imported.
         todo.extend(name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1))
     return seen
@@ -72,9 +75,14 @@ def code_hash(
         digest.update(f"{name}\x00".encode())
         digest.update(hashlib.sha256(source).digest())
     for library in sorted(libraries):
-        try:
-            version = metadata.version(library)
-        except metadata.PackageNotFoundError:
-            version = "absent"
-        digest.update(f"{library}=={version}\x00".encode())
+        digest.update(f"{library}=={_version(library)}\x00".encode())
     return digest.hexdigest()[:16]
+
+
+@cache
+def _version(library: str) -> str:
+    """An installed library's version, or "absent"."""
+    try:
+        return metadata.version(library)
+    except metadata.PackageNotFoundError:
+        return "absent"
