@@ -243,9 +243,7 @@ def committed_run(
     warehouse: Path, run_date: date, commits: Commits | None = None
 ) -> tuple[str, RunSummary] | None:
     """The committed attempt of a date and its `runs` row, if the date has one."""
-    attempt = _latest_per_date(committed(warehouse) if commits is None else commits).get(
-        run_date.isoformat()
-    )
+    attempt = committed_attempts(warehouse, commits).get(run_date.isoformat())
     if attempt is None:
         return None
     path = partition_dir(warehouse, "runs", run_date) / f"{attempt}.parquet"
@@ -261,9 +259,9 @@ def attempt_name(started: datetime) -> str:
     return "attempt-" + started.strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def committed_attempts(warehouse: Path) -> dict[str, str]:
+def committed_attempts(warehouse: Path, commits: Commits | None = None) -> dict[str, str]:
     """The committed attempt of each run date: its latest succeeded `runs` file."""
-    return _latest_per_date(committed(warehouse))
+    return _latest_per_date(committed(warehouse) if commits is None else commits)
 
 
 def committed_stems(warehouse: Path) -> dict[str, float]:
