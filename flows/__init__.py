@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 from datetime import date
@@ -40,6 +41,21 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
 
     with contextlib.suppress(NotImplementedError):
         pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
+
+# glibc hands a freed block of more than 128 KB straight back to the kernel, and spaCy's
+# arrays (a batch's tok2vec output is megabytes) were then faulted in afresh with every
+# batch: a tenth of the parse's time went to the kernel. Blocks up to MMAP_THRESHOLD now
+# come from the heap and are reused, and the heap is trimmed once more than TRIM_THRESHOLD
+# of it is free. A user's own MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ stays in
+# charge; other C libraries keep their own ways. Workers import this package too.
+MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest
+TRIM_THRESHOLD = 512 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+    with contextlib.suppress(OSError, AttributeError):
+        _mallopt = ctypes.CDLL("libc.so.6").mallopt
+        _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        _mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 # The flow process holds a run's records (half a million mentions at 20,000 articles) and
 # Python's cycle collector walked all of them every few hundred thousand allocations: the

@@ -342,6 +342,38 @@ def test_local_workers_report_to_the_flows_api_with_glibcs_own_memory_trimming()
     assert tuple(thresholds) == GC_THRESHOLDS == gc.get_threshold()
 
 
+# Three 8 MB arrays made and freed ten times, as a parse makes and frees a batch's layer
+# outputs; the page faults of the second round, in a process of its own.
+_FAULTS = """
+import resource, sys
+if sys.argv[1] == "flows":
+    import flows
+import numpy as np
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(10):
+        arrays = [np.ones(1 << 20) for _ in range(3)]
+        del arrays
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults()
+print(faults())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc")
+def test_the_flows_package_keeps_freed_arrays_for_reuse_unless_the_user_tunes_malloc() -> None:
+    def faults(imported: str, **env: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _FAULTS, imported], check=True,
+                              capture_output=True, text=True, env={**os.environ, **env})  # fmt: skip
+        return int(done.stdout)
+
+    # glibc's own thresholds give the freed arrays back and fault them in again each round.
+    assert faults("numpy only") > 3000
+    assert faults("flows") < 100
+    # A user's own glibc setting stays in charge.
+    assert faults("flows", MALLOC_TRIM_THRESHOLD_="131072") > 3000
+
+
 def _listening(pid: int) -> set[str]:
     """The addresses a process listens on."""
     import psutil

@@ -99,6 +99,11 @@ def _use_numpy_gemm(model: Language) -> None:
 # Kept between batches, a worker's common words are looked up instead of made again with
 # every batch (making them was 40% of the quote stage); 250,000 lexemes are some 50 MB.
 UNPACK_MAX_LEXEMES = 250_000
+# The same for the parsing pipeline's own vocabulary: its words are kept from batch to batch
+# (made again for every batch, as in a memory zone, they slowed the parse by a tenth) and
+# the pipeline is loaded afresh once its new words pass the cap, so a worker's memory does
+# not grow with every batch of fresh articles.
+PARSE_MAX_LEXEMES = 250_000
 
 
 @lru_cache(maxsize=1)
@@ -119,16 +124,11 @@ def _unpacking_vocab(max_lexemes: int) -> Language:
     return _blank_vocab()
 
 
-@contextmanager
-def parsed(texts: Sequence[str], model: str, batch_size: int = 64) -> Iterator[list[Doc]]:
-    """Parse texts in one streamed pass; the docs are valid inside the block only.
-
-    Every new word of a batch would otherwise stay in the pipeline's vocabulary for the
-    life of the process: a worker's memory would grow with each batch of fresh articles.
-    """
-    pipeline = load_model(model)
-    with pipeline.memory_zone():
-        yield list(pipeline.pipe(texts, batch_size=batch_size))
+def _parsing_model(model: str, max_lexemes: int) -> Language:
+    """The loaded pipeline, loaded afresh once its vocabulary passes `max_lexemes`."""
+    if len(load_model(model).vocab) > max_lexemes:
+        load_model.cache_clear()
+    return load_model(model)
 
 
 # A longer text is parsed in pieces of at most this many characters, one piece at a time:
@@ -140,30 +140,33 @@ PIECE_CHARS = 20_000
 
 @contextmanager
 def parsed_each(
-    texts: Sequence[str], model: str, batch_size: int, budget: float, batch_chars: int
+    texts: Sequence[str],
+    model: str,
+    batch_size: int,
+    budget: float,
+    batch_chars: int,
+    max_lexemes: int = PARSE_MAX_LEXEMES,
 ) -> Iterator[list[Doc | BaseException]]:
     """Parse texts in streamed batches; a text spaCy fails on is its exception, not the batch's.
 
     A batch holds at most `batch_size` texts and `batch_chars` characters. When a batch fails,
     each of its texts is parsed alone under the time budget to find which one. A text past
-    PIECE_CHARS is parsed piece by piece and joined into one doc. The docs are valid inside
-    the block only.
+    PIECE_CHARS is parsed piece by piece and joined into one doc.
     """
-    pipeline = load_model(model)
-    with pipeline.memory_zone():
-        short = [i for i, text in enumerate(texts) if len(text) <= PIECE_CHARS]
-        found: list[Doc | BaseException] = [Doc(pipeline.vocab)] * len(texts)
-        for group in batches(short, [len(t) for t in texts], batch_size, batch_chars):
-            try:
-                parsed = pipeline.pipe([texts[i] for i in group], batch_size=len(group))
-                for i, doc in zip(group, parsed, strict=True):
-                    found[i] = doc
-            except Exception:
-                for i in group:
-                    found[i] = _parse_one(pipeline, texts[i], budget)
-        for i in sorted(set(range(len(texts))) - set(short)):
-            found[i] = _parse_one(pipeline, texts[i], budget)
-        yield found
+    pipeline = _parsing_model(model, max_lexemes)
+    short = [i for i, text in enumerate(texts) if len(text) <= PIECE_CHARS]
+    found: list[Doc | BaseException] = [Doc(pipeline.vocab)] * len(texts)
+    for group in batches(short, [len(t) for t in texts], batch_size, batch_chars):
+        try:
+            parsed = pipeline.pipe([texts[i] for i in group], batch_size=len(group))
+            for i, doc in zip(group, parsed, strict=True):
+                found[i] = doc
+        except Exception:
+            for i in group:
+                found[i] = _parse_one(pipeline, texts[i], budget)
+    for i in sorted(set(range(len(texts))) - set(short)):
+        found[i] = _parse_one(pipeline, texts[i], budget)
+    yield found
 
 
 def batches(

@@ -282,29 +282,33 @@ def test_alias_file_merges_names_and_sets_the_label(tmp_path: Path) -> None:
     assert "UN Security Council" in by_name  # the file's name, though only "UNSC" was written
 
 
-def test_a_batch_leaves_no_words_behind_past_the_unpacking_cap(
+def test_a_worker_keeps_new_words_until_each_vocabulary_passes_its_cap(
     make_article: Callable[..., Article],
 ) -> None:
     from tasks.nlp import pipeline as nlp
     from tasks.quotes.attribution import QuoteSettings, extract_quotes
 
-    model = nlp.load_model(SETTINGS.model).vocab
     fresh = make_article("“Qorvelt zandiquo,” Brenxa Vultimor told Zyphrandia reporters.", "b.txt")
     batch = extract_mentions([fresh], SETTINGS)
     mentions, parsed = batch.mentions, batch.parsed
     found, _ = extract_quotes([fresh], parsed, [], [], QuoteSettings())
     assert "Brenxa Vultimor" in {m.text for m in mentions}
     assert [q.text for q in found] == ["Qorvelt zandiquo"]
-    # A worker parses batch after batch of new words: none may stay in the model's vocabulary.
+    # Both vocabularies keep a batch's new words for the next batch...
     new_words = {"Qorvelt", "zandiquo", "Brenxa", "Vultimor", "Zyphrandia"}
-    assert not {w for w in new_words if w in model.strings}
-    # The unpacking vocabulary keeps them for the next batch, until it passes its cap.
+    assert all(w in nlp.load_model(SETTINGS.model).vocab.strings for w in new_words)
     assert all(w in nlp._blank_vocab().vocab.strings for w in new_words)
+    # ...until they pass their cap, when they start afresh: a worker's memory stays bounded.
     later = make_article("Ulvandra Pesk spoke.", "c.txt")
+    cap = len(nlp.load_model(SETTINGS.model).vocab) - 1
+    with nlp.parsed_each([later.body], SETTINGS.model, 8, 10.0, 10_000, max_lexemes=cap) as docs:
+        strings = docs[0].vocab.strings  # type: ignore[union-attr]
+        assert "Ulvandra" in strings and not {w for w in new_words if w in strings}
+    assert nlp.load_model(SETTINGS.model).vocab.strings is strings
     other = extract_mentions([later], SETTINGS).parsed
-    with nlp.unpacked(other, max_lexemes=len(nlp._blank_vocab().vocab) - 1) as docs:
-        assert [t.text for t in docs[later.article_id]][:2] == ["Ulvandra", "Pesk"]
-        strings = docs[later.article_id].vocab.strings
+    with nlp.unpacked(other, max_lexemes=len(nlp._blank_vocab().vocab) - 1) as unpacked:
+        assert [t.text for t in unpacked[later.article_id]][:2] == ["Ulvandra", "Pesk"]
+        strings = unpacked[later.article_id].vocab.strings
         assert "Ulvandra" in strings and not {w for w in new_words if w in strings}
 
 
