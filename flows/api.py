@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import ctypes
 import importlib.util
+import json
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from importlib import metadata
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -143,20 +145,55 @@ class TemporaryServer:
 
 
 _early: TemporaryServer | None = None
+_running: str | None = None
+
+# Where `prefect server start` listens unless told otherwise (Prefect's own defaults).
+DEFAULT_SERVER_PORT = "4200"
 
 
 def start_early() -> TemporaryServer | None:
-    """Start the temporary server now, unless an API is configured or Prefect is loaded.
+    """Start the temporary server now, unless an API is configured, a server runs, or Prefect is loaded.
 
     Only a fresh command process starts one here: with Prefect imported (a test session, a
     library caller) its own settings and server stay in charge. A URL set in a Prefect
     profile or prefect.toml is only known once Prefect is imported: `start_api` then stops
     this server again.
+
+    A Prefect server already running on this machine (`prefect server start`, at
+    `PREFECT_SERVER_API_PORT`) of this Prefect's major version is used instead: a run then
+    pays nothing to start one, and shows in that server's UI.
     """
-    global _early
+    global _early, _running
     if _early is None and not os.environ.get("PREFECT_API_URL") and "prefect" not in sys.modules:
-        _early = TemporaryServer()
+        port = os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_SERVER_PORT
+        _running = running_server(f"http://{LOOPBACK}:{port}/api")
+        if _running is None:
+            _early = TemporaryServer()
     return _early
+
+
+def running() -> str | None:
+    """The API URL of the running server `start_early` found, if it found one."""
+    return _running
+
+
+def running_server(api_url: str, timeout: float = REACH_SECONDS) -> str | None:
+    """`api_url` if a Prefect server of this Prefect's major version answers there, else None.
+
+    A closed port on the loopback interface is refused at once: looking costs nothing when
+    no server runs.
+    """
+    try:
+        opener = _opener(api_url)
+        with opener.open(f"{api_url}/health", timeout=timeout) as reply:
+            if reply.status != 200:
+                return None
+        with opener.open(f"{api_url}/admin/version", timeout=timeout) as reply:
+            version = str(json.loads(reply.read()))
+    except (OSError, ValueError):  # HTTPError is an OSError; ValueError: not JSON
+        return None
+    ours = metadata.version("prefect")
+    return api_url if version.split(".")[0] == ours.split(".")[0] else None
 
 
 def early() -> TemporaryServer | None:

@@ -75,8 +75,9 @@ def start_api(warm: bool = False) -> str:
 
     A command started it early (`api.start_early`, before Prefect was imported): it is
     Prefect's API from here on, for this process and every process it starts, and `warm`
-    loads the first batch's models while it starts. A configured API that does not answer
-    is refused at once, not after the client's retries.
+    loads the first batch's models while it starts; or found a Prefect server running on
+    this machine, which is then the API. A configured API that does not answer is refused
+    at once, not after the client's retries.
     """
     global _flow_settings
     early = api.early()
@@ -88,6 +89,14 @@ def start_api(warm: bool = False) -> str:
         if problem is not None:
             raise api.ServerError(f"PREFECT_API_URL {configured}: {problem}")
         return str(configured)
+    reused = api.running()
+    if early is None and reused is not None:  # nothing configured, a local server runs
+        if os.environ.get("PREFECT_API_URL") != reused:
+            get_logger().info("Using the Prefect server running at %s",
+                              reused.removesuffix("/api"))  # fmt: skip
+            os.environ["PREFECT_API_URL"] = reused
+            refresh_global_settings_context()
+        return reused
     if early is not None:
         if _flow_settings is None:  # the first call: Prefect is told of the server
             get_logger().info("Starting temporary server on %s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,12 @@ from tasks.core.records import Article, short_hash
 # Before anything imports Prefect: only warnings, and no log shipping to the API.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+# A `newsetl` command uses a Prefect server running at PREFECT_SERVER_API_PORT: the tests'
+# commands look at a loopback port held here (bound, never listening) instead of a
+# developer's own server at 4200. A test that wants one running starts it.
+_NO_SERVER = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+_NO_SERVER.bind(("127.0.0.1", 0))
+os.environ["PREFECT_SERVER_API_PORT"] = str(_NO_SERVER.getsockname()[1])
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

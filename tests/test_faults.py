@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -388,6 +392,65 @@ def test_the_temporary_prefect_server_dies_with_its_parent(tmp_path: Path) -> No
             proc.wait()
         if server is not None and server.is_running():
             server.kill()
+
+
+def test_a_run_uses_the_prefect_server_running_on_this_machine(tmp_path: Path) -> None:
+    from flows import api
+
+    running = api.TemporaryServer()  # as `prefect server start` would serve, on loopback
+    try:
+        url = running.wait(120)
+        env = {**os.environ, "PREFECT_SERVER_API_PORT": str(running.port)}
+        env.pop("PREFECT_API_URL", None)
+        cmd = [NEWSETL, "run", "--input", str(SEEDS[0].parent), "--warehouse",
+               str(tmp_path / "wh"), "--date", DAY.isoformat(), "--json"]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)  # fmt: skip
+        servers = 0
+        while proc.poll() is None:
+            children = psutil.Process(proc.pid).children(recursive=True)
+            servers += any("uvicorn" in " ".join(c.cmdline()) for c in children)
+            time.sleep(0.05)
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        assert servers == 0, "the run started a server of its own"
+        summary = json.loads(out)
+        assert summary["articles"] == len(SEEDS)
+        # The running server holds the run, as its UI shows it.
+        with urllib.request.urlopen(f"{url}/flow_runs/{summary['flow_run_id']}") as reply:
+            assert json.loads(reply.read())["state"]["type"] == "COMPLETED"
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(("version", "used"), [("3.0.0", True), ("2.20.4", False)])
+def test_a_running_server_is_used_only_of_the_same_major_version(version: str, used: bool) -> None:
+    from flows import api
+
+    class Prefectish(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the name http.server calls
+            body = {"/api/health": "true", "/api/admin/version": json.dumps(version)}
+            self.send_response(200 if self.path in body else 404)
+            self.end_headers()
+            self.wfile.write(body.get(self.path, "").encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Prefectish) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/api"
+            assert (api.running_server(url) == url) is used
+        finally:
+            server.shutdown()
+            thread.join()
+    # Nothing listening is an answer at once, not a wait.
+    closed = f"http://127.0.0.1:{os.environ['PREFECT_SERVER_API_PORT']}/api"  # conftest's
+    started = time.perf_counter()
+    assert api.running_server(closed) is None
+    assert time.perf_counter() - started < 0.5
 
 
 READER = """
