@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,19 +99,28 @@ def cli_rerun(folder: Path, warehouse: Path, workers: int, api_url: str | None =
                "--warehouse", str(warehouse), "--date", DAY.isoformat()]  # fmt: skip
     if workers > 1:
         command += ["--workers", str(workers)]
-    env = {**os.environ, "PREFECT_API_URL": api_url} if api_url else None
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    else:  # no server at its address: it starts its own (this process's would be found)
+        env["PREFECT_SERVER_API_PORT"] = str(closed_port())
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - started
 
 
-def running_api() -> str:
-    """The URL of this process's temporary Prefect server (the one the full run started)."""
-    from prefect.server.api.server import SubprocessASGIServer
+def closed_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    server = SubprocessASGIServer()  # the running instance: it is one per process
-    server.start()  # no-op when running
-    return server.api_url
+
+def running_api() -> str:
+    """The URL of the Prefect API the full run used: its temporary server, still running."""
+    from flows.engine import start_api
+
+    return start_api()  # started already: its URL at once
 
 
 def peak_mb(who: int) -> float:
