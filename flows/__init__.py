@@ -44,7 +44,7 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
 
 # glibc hands a freed block of more than 128 KB straight back to the kernel, and spaCy's
 # arrays (a batch's tok2vec output is megabytes) were then faulted in afresh with every
-# batch: a tenth of the parse's time went to the kernel. Blocks up to MMAP_THRESHOLD now
+# batch, the kernel's work counted against the parse. Blocks up to MMAP_THRESHOLD now
 # come from the heap and are reused, and the heap is trimmed once more than TRIM_THRESHOLD
 # of it is free. A user's own MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ stays in
 # charge; other C libraries keep their own ways. Workers import this package too.

@@ -100,9 +100,9 @@ def _use_numpy_gemm(model: Language) -> None:
 # every batch (making them was 40% of the quote stage); 250,000 lexemes are some 50 MB.
 UNPACK_MAX_LEXEMES = 250_000
 # The same for the parsing pipeline's own vocabulary: its words are kept from batch to batch
-# (made again for every batch, as in a memory zone, they slowed the parse by a tenth) and
-# the pipeline is loaded afresh once its new words pass the cap, so a worker's memory does
-# not grow with every batch of fresh articles.
+# (in a memory zone per batch, every batch made its common words again) and the pipeline is
+# loaded afresh once its new words pass the cap, so a worker's memory does not grow with
+# every batch of fresh articles.
 PARSE_MAX_LEXEMES = 250_000
 
 
