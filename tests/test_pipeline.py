@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
+from pyarrow import csv
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -242,6 +245,50 @@ def test_reports_run(con: duckdb.DuckDBPyConnection) -> None:
         assert result, name
     columns, result = query.fetch(con, query.report_sql("top_entities"))
     assert "Antony J. Blinken" in {row[columns.index("entity")] for row in result}
+
+
+def test_flat_views_unnest_each_list_into_rows_of_scalars(con: duckdb.DuckDBPyConnection) -> None:
+    def count(sql: str) -> int:
+        [(n,)] = rows(con, sql)
+        return int(n)
+
+    # One row per element; a parent with no elements keeps one row.
+    for flat, parent, column in [
+        ("quote_spans", "quotes", "spans"),
+        ("story_entities", "stories", "top_entities"),
+        ("entity_aliases", "entity_summary", "aliases"),
+        ("article_warnings", "articles", "warnings"),
+        ("run_warnings", "runs", "warnings"),
+    ]:
+        each = f"SELECT sum(greatest(len({column}), 1)) FROM {parent}"
+        assert count(f"SELECT count(*) FROM {flat}") == count(each) > 0, flat
+    assert count("SELECT count(*) FROM story_articles") == count("SELECT count(*) FROM articles")
+    # The elements are the lists' own, in their order: a quote in two spans is two rows.
+    assert count("SELECT max(span_index) FROM quote_spans") == 2
+    spans = rows(con, "SELECT quote_id, list({'start_char': span_start_char, 'end_char': "
+                      "span_end_char} ORDER BY span_index) FROM quote_spans GROUP BY quote_id")  # fmt: skip
+    assert dict(spans) == dict(rows(con, "SELECT quote_id, spans FROM quotes"))
+    ranked = rows(con, "SELECT story_id, list(entity_name ORDER BY entity_rank) FROM story_entities "
+                       "GROUP BY story_id")  # fmt: skip
+    assert dict(ranked) == dict(rows(con, "SELECT story_id, top_entities FROM stories"))
+    # A CSV writer, which refuses nested columns, takes every flat view.
+    for name in schemas.FLAT_VIEWS:
+        table = con.sql(f"SELECT * FROM {name}").to_arrow_table()
+        assert not [f for f in table.schema if pa.types.is_nested(f.type)], name
+        csv.write_csv(table, io.BytesIO())
+    with pytest.raises(pa.ArrowException):
+        csv.write_csv(con.sql("SELECT * FROM quotes").to_arrow_table(), io.BytesIO())
+
+
+def test_every_list_column_is_flattened_by_a_view_of_scalar_columns() -> None:
+    declared = {**schemas.TABLES, **schemas.VIEWS}
+    for name, schema in declared.items():
+        nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+        if name in schemas.FLAT_VIEWS:
+            assert not nested, name
+        elif nested and name not in schemas.INDEX_TABLES:
+            assert set(schemas.FLATTENED_BY[name]) <= set(schemas.FLAT_VIEWS), name
+    assert set(schemas.FLATTENED_BY) <= set(declared)
 
 
 def test_cli_report_and_sql(warehouse: Path) -> None:

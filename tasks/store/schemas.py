@@ -678,7 +678,86 @@ ENTITY_SUMMARY = pa.schema(
     ]
 )
 
-VIEWS: dict[str, pa.Schema] = {"stories": STORIES, "entity_summary": ENTITY_SUMMARY}
+
+def _flat(base: pa.Schema, added: list[pa.Field], drop: tuple[str, ...] = ()) -> pa.Schema:
+    """A flat view's columns: the base's without its lists and structs (or `drop`), then `added`."""
+    kept = [f for f in base if not pa.types.is_nested(f.type) and f.name not in drop]
+    return pa.schema([*kept, *added])
+
+
+def _element(name: str, dtype: pa.DataType, description: str) -> pa.Field:
+    """A column of a list's element: null for a parent with no elements."""
+    return col(name, dtype, description, nullable=True)
+
+
+def _renamed(field: pa.Field, name: str, description: str) -> pa.Field:
+    """A declared column under another name and description."""
+    meta = {**(field.metadata or {}), DESCRIPTION: description.encode()}
+    return field.with_name(name).with_metadata(meta)
+
+
+def _warnings_of(of: str) -> list[pa.Field]:
+    return [
+        _element(
+            "warning_index", pa.int32(), f"Position of the warning in the {of}'s list, from 1."
+        ),
+        _element("warning", pa.string(), f"One of the {of}'s warnings."),
+    ]
+
+
+# Flat views for BI tools (charts, CSV exports), which take no list or struct column: each
+# unnests one list of a view above into one row per element beside the parent's scalar
+# columns, and a parent with no elements keeps one row with the element's columns null. The
+# internal history index (`article_index`, `quote_index`) has none.
+FLAT_VIEWS: dict[str, pa.Schema] = {
+    "quote_spans": _flat(
+        QUOTES,
+        [
+            _element("span_index", pa.int32(), "Position of the span in the quote, from 1."),
+            _element("span_start_char", pa.int32(), "Start offset of this span in the body."),
+            _element("span_end_char", pa.int32(), "End offset of this span in the body."),
+        ],
+    ),
+    "story_articles": _flat(
+        STORIES,
+        [
+            ARTICLES.field("article_id"),
+            ARTICLES.field("outlet"),
+            _renamed(ARTICLES.field("title"), "article_title", "The article's own title."),
+            ARTICLES.field("url"),
+            ARTICLES.field("published_at"),
+            ARTICLES.field("duplicate_of"),
+            _renamed(ARTICLES.field("run_date"), "run_date", "Run date holding the article."),
+        ],
+    ),
+    "story_entities": _flat(
+        STORIES,
+        [
+            _element("entity_rank", pa.int32(), "Rank among the story's top entities, from 1."),
+            _element("entity_name", pa.string(), "Canonical name of one of its top entities."),
+        ],
+    ),
+    "entity_aliases": _flat(
+        ENTITY_SUMMARY, [_element("alias", pa.string(), "One distinct surface form of the entity.")]
+    ),
+    "article_warnings": _flat(ARTICLES, _warnings_of("article"), drop=("body",)),
+    "run_warnings": _flat(RUNS, _warnings_of("run")),
+}
+# The flat view of each list column's table or view.
+FLATTENED_BY: dict[str, tuple[str, ...]] = {
+    "quotes": ("quote_spans",),
+    "stories": ("story_articles", "story_entities"),
+    "entity_summary": ("entity_aliases",),
+    "entities": ("entity_aliases",),
+    "articles": ("article_warnings",),
+    "runs": ("run_warnings",),
+}
+
+VIEWS: dict[str, pa.Schema] = {
+    "stories": STORIES,
+    "entity_summary": ENTITY_SUMMARY,
+    **FLAT_VIEWS,
+}
 
 
 def is_flag(field: pa.Field, flag: bytes) -> bool:
@@ -760,6 +839,13 @@ def render_markdown() -> str:
         out += _table_doc(f"`{name}`", schema)
     out += ["# Views over all run dates", ""]
     for name, schema in VIEWS.items():
+        if name == next(iter(FLAT_VIEWS)):
+            out += ["# Flat views for BI tools", "",
+                    "Charts and CSV exports take no list or struct column: each of these views",
+                    "unnests one list of a table or view above into one row per element, beside",
+                    "the parent's scalar columns; a parent with no elements keeps one row, the",
+                    "element's columns null (`story_articles` keeps only stories' articles).",
+                    "`article_warnings` leaves out the body.", ""]  # fmt: skip
         out += _table_doc(f"`{name}` (view)", schema)
     return "\n".join(out)
 

@@ -358,3 +358,49 @@ SELECT
     CAST(g.run_dates AS BIGINT) AS run_dates
 FROM grouped AS g
 LEFT JOIN top_entities AS t USING (story_id);
+
+-- Flat views for BI tools, whose charts and CSV exports take no lists or structs: each is a
+-- view above with its list column unnested, one row per element and the parent's scalar
+-- columns beside it (a parent with no elements keeps one row, the element's columns null).
+CREATE OR REPLACE VIEW quote_spans AS
+SELECT q.* EXCLUDE (spans), s.span_index, s.span.start_char AS span_start_char,
+    s.span.end_char AS span_end_char
+FROM quotes AS q
+LEFT JOIN LATERAL (
+    SELECT CAST(generate_subscripts(q.spans, 1) AS INTEGER) AS span_index, unnest(q.spans) AS span
+) AS s ON true;
+
+CREATE OR REPLACE VIEW story_articles AS
+SELECT s.* EXCLUDE (outlets, top_entities), a.article_id, a.outlet, a.title AS article_title,
+    a.url, a.published_at, a.duplicate_of, a.run_date
+FROM stories AS s
+JOIN articles AS a USING (story_id);
+
+CREATE OR REPLACE VIEW story_entities AS
+SELECT s.* EXCLUDE (outlets, top_entities), e.entity_rank, e.entity_name
+FROM stories AS s
+LEFT JOIN LATERAL (
+    SELECT CAST(generate_subscripts(s.top_entities, 1) AS INTEGER) AS entity_rank,
+        unnest(s.top_entities) AS entity_name
+) AS e ON true;
+
+CREATE OR REPLACE VIEW entity_aliases AS
+SELECT e.* EXCLUDE (aliases), x.alias
+FROM entity_summary AS e
+LEFT JOIN LATERAL (SELECT unnest(e.aliases) AS alias) AS x ON true;
+
+CREATE OR REPLACE VIEW article_warnings AS
+SELECT a.* EXCLUDE (warnings, body), w.warning_index, w.warning
+FROM articles AS a
+LEFT JOIN LATERAL (
+    SELECT CAST(generate_subscripts(a.warnings, 1) AS INTEGER) AS warning_index,
+        unnest(a.warnings) AS warning
+) AS w ON true;
+
+CREATE OR REPLACE VIEW run_warnings AS
+SELECT r.* EXCLUDE (warnings), w.warning_index, w.warning
+FROM runs AS r
+LEFT JOIN LATERAL (
+    SELECT CAST(generate_subscripts(r.warnings, 1) AS INTEGER) AS warning_index,
+        unnest(r.warnings) AS warning
+) AS w ON true;
