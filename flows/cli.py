@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import duckdb
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from flows import PROJECT_ROOT, outside_run_dates, package_version
 from tasks import warehouse as views
@@ -440,7 +440,7 @@ def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows([_csv_value(v) for v in row] for row in rows)
     elif fmt == "json":
         for row in rows:
             print(
@@ -449,12 +449,21 @@ def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
                 )
             )
     elif fmt == "table":
-        table = Table(*columns)
+        # A row is one line, cut to the terminal's width: wrapped, a report of long quotes
+        # ran to thousands of lines.
+        table = Table(*(Column(c, no_wrap=True, overflow="ellipsis") for c in columns))
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         console.print(table)
     else:
         _usage(f"--format must be table, csv or json, not {fmt!r}")
+
+
+def _csv_value(value: object) -> object:
+    """A CSV cell: lists and structs as JSON (a list a JSON array), not Python's text of them."""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
+    return value
 
 
 def _json_default(value: object) -> str:

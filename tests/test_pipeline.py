@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv as csv_module
 import io
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -315,6 +320,27 @@ def test_cli_report_and_sql(warehouse: Path) -> None:
     assert out.exit_code == 2 and "unknown report" in out.output
     out = runner.invoke(app, ["sql", "SELECT nope FROM articles", "--warehouse", str(warehouse)])
     assert out.exit_code == 2 and "nope" in out.output
+
+
+def test_csv_writes_lists_as_json_and_tables_fit_the_terminal(warehouse: Path) -> None:
+    out = CliRunner().invoke(app, ["sql", "SELECT ['a', 'b\"c'] AS l, {'x': 1, 'd': DATE "
+                                          "'2025-01-02'} AS s, 3 AS n", "--warehouse",
+                                   str(warehouse), "--format", "csv"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    [header, row] = list(csv_module.reader(io.StringIO(out.stdout)))
+    assert header == ["l", "s", "n"]
+    assert [json.loads(row[0]), json.loads(row[1]), row[2]] == [
+        ["a", 'b"c'], {"x": 1, "d": "2025-01-02"}, "3"
+    ]  # fmt: skip
+    # In an 80-column terminal each quote is one line, cut to the width, not wrapped.
+    newsetl = Path(sys.executable).with_name("newsetl")
+    shown = subprocess.run([newsetl, "report", "story_quotes", "--warehouse", str(warehouse)],
+                           capture_output=True, text=True, check=True,
+                           env={**os.environ, "COLUMNS": "80"}).stdout.splitlines()  # fmt: skip
+    with query.connect(warehouse) as con:
+        _, quotes = query.fetch(con, query.report_sql("story_quotes"), read_only=True)
+    assert len(shown) == len(quotes) + 4  # the head's three lines and the bottom border
+    assert max(map(len, shown)) <= 80 and "…" in "".join(shown)
 
 
 def test_duckdb_file_opens_on_its_own(warehouse: Path) -> None:
