@@ -362,13 +362,14 @@ LEFT JOIN top_entities AS t USING (story_id);
 -- Flat views for BI tools, whose charts and CSV exports take no lists or structs: each is a
 -- view above with its list column unnested, one row per element and the parent's scalar
 -- columns beside it (a parent with no elements keeps one row, the element's columns null).
+CREATE OR REPLACE MACRO elements(items) AS TABLE
+SELECT CAST(generate_subscripts(items, 1) AS INTEGER) AS position, unnest(items) AS element;
+
 CREATE OR REPLACE VIEW quote_spans AS
-SELECT q.* EXCLUDE (spans), s.span_index, s.span.start_char AS span_start_char,
-    s.span.end_char AS span_end_char
+SELECT q.* EXCLUDE (spans), s.position AS span_index, s.element.start_char AS span_start_char,
+    s.element.end_char AS span_end_char
 FROM quotes AS q
-LEFT JOIN LATERAL (
-    SELECT CAST(generate_subscripts(q.spans, 1) AS INTEGER) AS span_index, unnest(q.spans) AS span
-) AS s ON true;
+LEFT JOIN LATERAL elements(q.spans) AS s ON true;
 
 CREATE OR REPLACE VIEW story_articles AS
 SELECT s.* EXCLUDE (outlets, top_entities), a.article_id, a.outlet, a.title AS article_title,
@@ -377,30 +378,21 @@ FROM stories AS s
 JOIN articles AS a USING (story_id);
 
 CREATE OR REPLACE VIEW story_entities AS
-SELECT s.* EXCLUDE (outlets, top_entities), e.entity_rank, e.entity_name
+SELECT s.* EXCLUDE (outlets, top_entities), e.position AS entity_rank, e.element AS entity_name
 FROM stories AS s
-LEFT JOIN LATERAL (
-    SELECT CAST(generate_subscripts(s.top_entities, 1) AS INTEGER) AS entity_rank,
-        unnest(s.top_entities) AS entity_name
-) AS e ON true;
+LEFT JOIN LATERAL elements(s.top_entities) AS e ON true;
 
 CREATE OR REPLACE VIEW entity_aliases AS
-SELECT e.* EXCLUDE (aliases), x.alias
+SELECT e.* EXCLUDE (aliases), x.element AS alias
 FROM entity_summary AS e
-LEFT JOIN LATERAL (SELECT unnest(e.aliases) AS alias) AS x ON true;
+LEFT JOIN LATERAL elements(e.aliases) AS x ON true;
 
 CREATE OR REPLACE VIEW article_warnings AS
-SELECT a.* EXCLUDE (warnings, body), w.warning_index, w.warning
+SELECT a.* EXCLUDE (warnings, body), w.position AS warning_index, w.element AS warning
 FROM articles AS a
-LEFT JOIN LATERAL (
-    SELECT CAST(generate_subscripts(a.warnings, 1) AS INTEGER) AS warning_index,
-        unnest(a.warnings) AS warning
-) AS w ON true;
+LEFT JOIN LATERAL elements(a.warnings) AS w ON true;
 
 CREATE OR REPLACE VIEW run_warnings AS
-SELECT r.* EXCLUDE (warnings), w.warning_index, w.warning
+SELECT r.* EXCLUDE (warnings), w.position AS warning_index, w.element AS warning
 FROM runs AS r
-LEFT JOIN LATERAL (
-    SELECT CAST(generate_subscripts(r.warnings, 1) AS INTEGER) AS warning_index,
-        unnest(r.warnings) AS warning
-) AS w ON true;
+LEFT JOIN LATERAL elements(r.warnings) AS w ON true;
