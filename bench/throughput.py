@@ -25,7 +25,6 @@ import gzip
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -103,17 +102,10 @@ def cli_rerun(folder: Path, warehouse: Path, workers: int, api_url: str | None =
     if api_url:
         env["PREFECT_API_URL"] = api_url
     else:  # no server at its address: it starts its own (this process's would be found)
-        env["PREFECT_SERVER_API_PORT"] = str(closed_port())
+        env["PREFECT_SERVER_API_PORT"] = str(api.free_port())
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - started
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def running_api() -> str:

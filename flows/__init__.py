@@ -51,11 +51,12 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
 MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest
 TRIM_THRESHOLD = 512 * 1024 * 1024
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
-if not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
-    with contextlib.suppress(OSError, AttributeError):
-        _mallopt = ctypes.CDLL("libc.so.6").mallopt
-        _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        _mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+_mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+if _mallopt is not None and not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(
+    os.environ
+):
+    _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    _mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 # The flow process holds a run's records (half a million mentions at 20,000 articles) and
 # Python's cycle collector walked all of them every few hundred thousand allocations: the

@@ -67,7 +67,7 @@ class TemporaryServer:
         return f"http://{LOOPBACK}:{self.port}/api"
 
     def _spawn(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         app_dir = Path(_prefect_dir()).parent
         env = {**SERVER_DEFAULTS, **os.environ, **SERVER_ENV}
         parent = os.getpid()
@@ -183,12 +183,10 @@ def running_server(api_url: str, timeout: float = REACH_SECONDS) -> str | None:
     A closed port on the loopback interface is refused at once: looking costs nothing when
     no server runs.
     """
+    if not _healthy(api_url, timeout):
+        return None
     try:
-        opener = _opener(api_url)
-        with opener.open(f"{api_url}/health", timeout=timeout) as reply:
-            if reply.status != 200:
-                return None
-        with opener.open(f"{api_url}/admin/version", timeout=timeout) as reply:
+        with _opener(api_url).open(f"{api_url}/admin/version", timeout=timeout) as reply:
             version = str(json.loads(reply.read()))
     except (OSError, ValueError):  # HTTPError is an OSError; ValueError: not JSON
         return None
@@ -231,7 +229,7 @@ def _healthy(api_url: str, timeout: float) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A port on the loopback interface that is free now (the kernel's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))

@@ -90,12 +90,10 @@ def start_api(warm: bool = False) -> str:
             raise api.ServerError(f"PREFECT_API_URL {configured}: {problem}")
         return str(configured)
     reused = api.running()
-    if early is None and reused is not None:  # nothing configured, a local server runs
-        if os.environ.get("PREFECT_API_URL") != reused:
-            get_logger().info("Using the Prefect server running at %s",
-                              reused.removesuffix("/api"))  # fmt: skip
-            os.environ["PREFECT_API_URL"] = reused
-            refresh_global_settings_context()
+    if reused is not None:  # nothing configured, a local server runs: Prefect is told of it
+        get_logger().info("Using the Prefect server running at %s", reused.removesuffix("/api"))
+        os.environ["PREFECT_API_URL"] = reused
+        refresh_global_settings_context()
         return reused
     if early is not None:
         if _flow_settings is None:  # the first call: Prefect is told of the server

@@ -6,7 +6,6 @@ import gc
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -590,9 +589,9 @@ def test_quiet_run_says_nothing_when_all_is_well(tmp_path: Path) -> None:
 def test_a_configured_prefect_api_that_does_not_answer_is_one_line_and_exit_2(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as sock:  # a loopback port nothing listens on once it is closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from flows import api
+
+    port = api.free_port()  # nothing listens on it
     env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
     command = [str(Path(sys.executable).parent / "newsetl"), "run", "--input",
                str(SEEDS[0].parent), "--warehouse", str(tmp_path / "wh")]  # fmt: skip

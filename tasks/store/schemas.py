@@ -697,6 +697,7 @@ def _renamed(field: pa.Field, name: str, description: str) -> pa.Field:
 
 
 def _warnings_of(of: str) -> list[pa.Field]:
+    """The element columns of a list of warnings."""
     return [
         _element(
             "warning_index", pa.int32(), f"Position of the warning in the {of}'s list, from 1."
