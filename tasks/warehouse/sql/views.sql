@@ -29,6 +29,14 @@ SELECT *, file_run_date(filename) AS run_date
 FROM read_parquet(warehouse_glob() || name || '/*/*.parquet',
     hive_partitioning = false, union_by_name = true, filename = true);
 
+-- The filters of reports and dashboards, bound as parameters: a NULL bound is no bound.
+CREATE OR REPLACE MACRO within_dates(day, since, until) AS
+(since IS NULL OR day >= since) AND (until IS NULL OR day <= until);
+
+-- An outlet filter matches the outlet's name whatever its case; NULL matches every outlet.
+CREATE OR REPLACE MACRO of_outlet(name, outlet) AS
+outlet IS NULL OR lower(name) = lower(outlet);
+
 -- `runs` is the log of every attempt, failed ones included.
 CREATE OR REPLACE VIEW runs AS SELECT * EXCLUDE (filename) FROM warehouse_files('runs');
 
