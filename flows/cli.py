@@ -16,9 +16,11 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.table import Column, Table
@@ -44,8 +46,12 @@ InputOpt = Annotated[Path, typer.Option("--input", help="Folder of input article
 WarehouseOpt = Annotated[
     Path, typer.Option("--warehouse", help="Warehouse folder (Parquet + views).")
 ]
-FORMATS = ("table", "csv", "json")
-FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+FORMATS = ("table", "csv", "json", "parquet")
+FormatOpt = Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write csv, json or parquet to this file, not standard output."),
+]
 
 
 def _show_version(value: bool) -> None:
@@ -435,28 +441,25 @@ def serve(
     prefect_serve(deployment(cron, input_dir, warehouse, name))
 
 
-def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    """Print a result as a table, CSV or JSON lines."""
+def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, stream: TextIO) -> None:
+    """Write a result as a table, CSV or JSON lines."""
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(stream)
         writer.writerow(columns)
         writer.writerows([_csv_value(v) for v in row] for row in rows)
     elif fmt == "json":
         for row in rows:
-            print(
-                json.dumps(
-                    dict(zip(columns, row, strict=True)), default=_json_default, ensure_ascii=False
-                )
+            line = json.dumps(
+                dict(zip(columns, row, strict=True)), default=_json_default, ensure_ascii=False
             )
-    elif fmt == "table":
+            stream.write(line + "\n")
+    else:
         # A row is one line, cut to the terminal's width: wrapped, a report of long quotes
         # ran to thousands of lines.
         table = Table(*(Column(c, no_wrap=True, overflow="ellipsis") for c in columns))
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         console.print(table)
-    else:
-        _usage(f"--format must be table, csv or json, not {fmt!r}")
 
 
 def _csv_value(value: object) -> object:
@@ -471,16 +474,76 @@ def _json_default(value: object) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
-def _query(warehouse: Path, sql: str, fmt: str, read_only: bool = False) -> None:
-    """Run SQL against the warehouse views and print the result."""
+def _check_output(fmt: str, out: Path | None) -> None:
+    """Refuse a format or output file that cannot be written, before any query runs."""
     if fmt not in FORMATS:
-        _usage(f"--format must be table, csv or json, not {fmt!r}")
+        _usage(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {fmt!r}")
+    if out is not None and fmt == "table":
+        _usage("--out writes csv, json or parquet; a table is for the terminal")
+    if out is not None and not out.parent.is_dir():
+        _usage(f"--out {out}: folder {out.parent} does not exist")
+    if fmt == "parquet" and out is None and sys.stdout.isatty():
+        _usage("--format parquet is binary: give --out FILE or redirect standard output")
+
+
+def _query(
+    warehouse: Path,
+    sql: str,
+    fmt: str,
+    read_only: bool = False,
+    filters: views.Filters = views.Filters(),  # noqa: B008 - frozen: one shared default is safe
+    out: Path | None = None,
+) -> None:
+    """Run SQL against the warehouse views and write the result."""
+    _check_output(fmt, out)
     try:
         with views.connect(warehouse) as con:
-            columns, rows = views.fetch(con, sql, read_only=read_only)
+            rel = views.relation(con, sql, read_only, filters)
+            if fmt == "parquet":
+                result: pa.Table | tuple[list[str], list[tuple[Any, ...]]] = (
+                    rel.to_arrow_table() if rel is not None else pa.table({})
+                )
+            else:
+                result = (list(rel.columns), rel.fetchall()) if rel is not None else ([], [])
     except (views.WarehouseError, duckdb.Error) as err:
         _fail(err)
-    _emit(columns, rows, fmt)
+    if isinstance(result, pa.Table):
+        _write_parquet(result, out)
+        return
+    columns, rows = result
+    with open(out, "w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout) as f:
+        _emit(columns, rows, fmt, f)
+
+
+def _write_parquet(table: pa.Table, out: Path | None) -> None:
+    """Write a result as one Parquet file, or its bytes to standard output."""
+    if out is not None:
+        pq.write_table(table, out)
+        return
+    # Parquet's footer is written last: built in memory, so a pipe needs no seek.
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    sys.stdout.buffer.write(buffer.getvalue().to_pybytes())
+    sys.stdout.buffer.flush()
+
+
+def _day(value: str | None, option: str) -> date | None:
+    """A report's date bound as YYYY-MM-DD, any day; else one line, exit 2."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _usage(f"{option} {value!r} is not a date YYYY-MM-DD")
+
+
+def _count(value: str | None, option: str) -> int | None:
+    """A positive whole number option; else one line, exit 2."""
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        _usage(f"{option} {value!r} is not a whole number of 1 or more")
+    return int(value)
 
 
 def _fail(err: Exception) -> NoReturn:
@@ -499,13 +562,41 @@ def report(
     ],
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     fmt: FormatOpt = "table",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="First day counted, YYYY-MM-DD: an article's publication day, else its run date.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day counted, YYYY-MM-DD (included).")
+    ] = None,
+    outlet: Annotated[
+        str | None, typer.Option("--outlet", help="Only this outlet's articles (any case).")
+    ] = None,
+    limit: Annotated[
+        str | None,
+        typer.Option("--limit", help="At most N rows (a report without it has its own default)."),
+    ] = None,
+    out: OutOpt = None,
 ) -> None:
-    """Run a named report (one SELECT statement; anything else is refused)."""
+    """Run a named report (one SELECT statement; anything else is refused).
+
+    Its filters are bound as DuckDB parameters ($since, $until, $outlet, $limit), never
+    pasted into the SQL; a report of your own names the ones it takes.
+    """
+    filters = views.Filters(
+        _day(since, "--since"), _day(until, "--until"), outlet, _count(limit, "--limit")
+    )
+    if filters.since and filters.until and filters.since > filters.until:
+        _usage(f"--since {filters.since} is after --until {filters.until}")
+    _check_output(fmt, out)
     try:
         sql = views.report_sql(name, warehouse)
     except views.WarehouseError as err:
         _fail(err)
-    _query(warehouse, sql, fmt, read_only=True)
+    _query(warehouse, sql, fmt, read_only=True, filters=filters, out=out)
 
 
 @app.command()
@@ -513,9 +604,10 @@ def sql(
     statement: Annotated[str, typer.Argument(help="SQL over the views (articles, quotes, ...).")],
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     fmt: FormatOpt = "table",
+    out: OutOpt = None,
 ) -> None:
     """Run ad-hoc SQL with the warehouse views registered."""
-    _query(warehouse, statement, fmt)
+    _query(warehouse, statement, fmt, out=out)
 
 
 @app.command("schema-doc")

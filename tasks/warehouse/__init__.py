@@ -2,11 +2,14 @@
 
 from tasks.warehouse.query import (
     CheckResult,
+    Filters,
     WarehouseError,
     check_files,
     connect,
     connect_tables,
     fetch,
+    parameters,
+    relation,
     report_names,
     report_sql,
     run_checks,
@@ -15,11 +18,14 @@ from tasks.warehouse.query import (
 
 __all__ = [
     "CheckResult",
+    "Filters",
     "WarehouseError",
     "check_files",
     "connect",
     "connect_tables",
     "fetch",
+    "parameters",
+    "relation",
     "report_names",
     "report_sql",
     "run_checks",

@@ -6,7 +6,8 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +119,42 @@ def report_sql(name: str, warehouse: Path | None = None, sql_dir: Path = SQL_DIR
     return path.read_text(encoding="utf-8")
 
 
-def fetch(
-    con: duckdb.DuckDBPyConnection, sql: str, read_only: bool = False
-) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Run a query and return its column names and rows.
+@dataclass(frozen=True)
+class Filters:
+    """The bounds a report or dashboard query binds as DuckDB parameters; None is no bound.
+
+    A report names the ones it takes as `$since`, `$until`, `$outlet` and `$limit`; they are
+    always bound, never pasted into its SQL.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    outlet: str | None = None
+    limit: int | None = None
+
+
+def parameters(con: duckdb.DuckDBPyConnection, sql: str, filters: Filters) -> dict[str, object]:
+    """The filters a statement names, as its parameters; one it does not take is an error."""
+    statements = con.extract_statements(sql)
+    named = set().union(*(st.named_parameters for st in statements))
+    values = asdict(filters)
+    unknown = sorted(named - values.keys())
+    if unknown:
+        known = ", ".join(f"${k}" for k in values)
+        raise WarehouseError(f"the SQL names ${', $'.join(unknown)}; newsetl binds only {known}")
+    refused = sorted(k for k, v in values.items() if v is not None and k not in named)
+    if refused:
+        raise WarehouseError(f"this report takes no --{', --'.join(refused)}")
+    return {k: values[k] for k in named}
+
+
+def relation(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    read_only: bool = False,
+    filters: Filters = Filters(),
+) -> duckdb.DuckDBPyRelation | None:
+    """Run a query with its filters bound; None for a statement that returns no rows.
 
     `read_only` accepts only a single SELECT: a report or check file cannot write files
     (`COPY ... TO`), attach databases or change settings.
@@ -131,7 +164,18 @@ def fetch(
         if kinds != [duckdb.StatementType.SELECT]:
             found = ", ".join(k.name for k in kinds) or "nothing"
             raise WarehouseError(f"a report or check must be one SELECT statement, not {found}")
-    rel = con.sql(sql)
+    params = parameters(con, sql, filters)
+    return con.sql(sql, params=params) if params else con.sql(sql)
+
+
+def fetch(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    read_only: bool = False,
+    filters: Filters = Filters(),
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Run a query with its filters bound and return its column names and rows."""
+    rel = relation(con, sql, read_only, filters)
     if rel is None:
         return [], []
     return list(rel.columns), rel.fetchall()

@@ -7,6 +7,9 @@ and an attempt that never committed leaves files that no view may read.
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +20,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from tasks.store import schemas, write
 from tasks.warehouse import query
 
@@ -557,3 +562,113 @@ def test_empty_view_sql_serves_the_views_over_all_dates() -> None:
         assert shown(con, "stories") == declared("stories")
     with pytest.raises(query.WarehouseError, match="no declaration"):
         query.empty_view_sql("nothing")
+
+
+def filtered(con: duckdb.DuckDBPyConnection, name: str, **bounds: Any) -> list[dict[str, Any]]:
+    """A report's rows with its filters bound."""
+    sql = query.report_sql(name)
+    columns, rows = query.fetch(con, sql, read_only=True, filters=query.Filters(**bounds))
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def test_every_report_takes_the_period_outlet_and_limit(con: duckdb.DuckDBPyConnection) -> None:
+    every = run_reports(con)
+    for name in query.report_names():
+        assert every[name], name
+        assert filtered(con, name, since=D1, until=D2, outlet=None) == every[name], name
+        assert filtered(con, name, since=D3) == [], name
+        assert filtered(con, name, until=date(2025, 2, 28)) == [], name
+        assert filtered(con, name, outlet="Nowhere") == [], name
+        # A bound is a value, never SQL: a quote in it does not end the string.
+        assert filtered(con, name, outlet="Herald' OR 'a' = 'a") == [], name
+        assert len(filtered(con, name, limit=1)) == 1, name
+    # An article's day is its run date when it has no publication day: b1 is D2's only
+    # article with mentions, and its entities are merged under their ids across dates.
+    top = filtered(con, "top_entities", since=D2)
+    assert [(r["entity"], r["mentions"], r["articles"]) for r in top] == [
+        ("Elysee Palace", 3, 1),
+        ("Antony Blinken", 2, 1),
+        ("Paris", 1, 1),
+    ]
+    herald = filtered(con, "story_coverage", outlet="herald")  # any case
+    assert [(r["outlet"], r["articles"], r["duplicates"]) for r in herald] == [
+        ("Herald", 2, 1),
+        ("Herald", 1, 0),
+    ]
+    speakers = filtered(con, "most_quoted_speakers", until=D1)
+    assert {(r["speaker"], r["quotes"]) for r in speakers} == {
+        ("Antony Blinken", 1),
+        ("a senior official", 1),
+    }
+    # The outlet picks the quotes it reported; their reach counts every outlet's articles.
+    [gazette] = filtered(con, "quote_reach", outlet="Gazette")
+    assert (gazette["quote"], gazette["articles"], gazette["outlets"]) == (QUOTE, 3, 2)
+    assert [r["quote"] for r in filtered(con, "story_quotes", outlet="Courier")] == [OFFICIAL]
+    assert [r["reason"] for r in filtered(con, "cleaning_audit", until=D1)] == ["ads"]
+
+
+def test_a_filter_that_a_report_does_not_name_is_refused(con: duckdb.DuckDBPyConnection) -> None:
+    own = "SELECT outlet FROM articles WHERE within_dates(run_date, $since, $until)"
+    _, rows = query.fetch(con, own, filters=query.Filters(since=D2))
+    assert sorted(rows) == [("Gazette",), ("Herald",)]
+    with pytest.raises(query.WarehouseError, match="takes no --outlet"):
+        query.fetch(con, own, filters=query.Filters(outlet="Herald"))
+    with pytest.raises(query.WarehouseError, match=r"names \$region"):
+        query.fetch(con, "SELECT 1 WHERE $region IS NULL")
+
+
+def test_each_report_in_each_format_with_every_filter(warehouse: Path) -> None:
+    options = [
+        "--since",
+        "2025-03-01",
+        "--until",
+        "2025-03-02",
+        "--outlet",
+        "herald",
+        "--limit",
+        "2",
+    ]
+    bounds = query.Filters(since=D1, until=D2, outlet="herald", limit=2)
+    out = warehouse / "out.parquet"
+    for name in query.report_names():
+        with query.connect(warehouse) as con:
+            columns, rows = query.fetch(con, query.report_sql(name), True, bounds)
+        expected = [dict(zip(columns, row, strict=True)) for row in rows]
+        assert expected, name
+        for fmt in ["table", "csv", "json", "parquet"]:
+            args = ["report", name, "--warehouse", str(warehouse), "--format", fmt, *options]
+            args += ["--out", str(out)] if fmt == "parquet" else []
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 0, (name, fmt, result.output)
+            if fmt == "parquet":
+                assert pq.read_table(out).to_pylist() == expected, name
+            elif fmt == "csv":
+                lines = list(csv_module.DictReader(io.StringIO(result.stdout)))
+                assert [list(line) for line in lines] == [columns] * len(expected), name
+            elif fmt == "json":
+                lines = [json.loads(line) for line in result.stdout.splitlines()]
+                assert [list(line) for line in lines] == [columns] * len(expected), name
+            else:  # the head's three lines and the bottom border
+                assert len(result.stdout.splitlines()) == len(expected) + 4, name
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--limit", "ten"], "--limit 'ten' is not a whole number"),
+        (["--limit", "0"], "--limit '0' is not a whole number"),
+        (["--since", "2025-02-30"], "--since '2025-02-30' is not a date"),
+        (["--until", "yesterday"], "--until 'yesterday' is not a date"),
+        (["--since", "2025-03-02", "--until", "2025-03-01"], "is after --until"),
+        (["--format", "xml"], "--format must be table, csv, json or parquet"),
+        (["--format", "table", "--out", "x.txt"], "--out writes csv, json or parquet"),
+    ],
+)
+def test_a_wrong_report_option_is_one_line_and_exit_2(
+    warehouse: Path, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["report", "top_entities", "--warehouse", str(warehouse), *args]
+    )
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1

@@ -33,6 +33,10 @@ FROM read_parquet(warehouse_glob() || name || '/*/*.parquet',
 CREATE OR REPLACE MACRO within_dates(day, since, until) AS
 (since IS NULL OR day >= since) AND (until IS NULL OR day <= until);
 
+-- The day a date filter selects an article by: its publication day as the source states it,
+-- else its run date (an article with no date is still in the period it was collected in).
+CREATE OR REPLACE MACRO article_day(published_date, run_date) AS coalesce(published_date, run_date);
+
 -- An outlet filter matches the outlet's name whatever its case; NULL matches every outlet.
 CREATE OR REPLACE MACRO of_outlet(name, outlet) AS
 outlet IS NULL OR lower(name) = lower(outlet);

@@ -1,7 +1,9 @@
 -- Who said what, reported by how many outlets: one row per quote (the same words in several
 -- articles share a quote_cluster_id, on any run date, small wording changes allowed), most
 -- widely reported first; with the outlet that reported it first and those that picked it up
--- on a later run date.
+-- on a later run date. Parameters: $since, $until (the article's day), $outlet (quotes
+-- reported in that outlet's articles; the other outlets that reported them still count),
+-- $limit (50 when NULL).
 WITH reported AS (
     SELECT q.quote_cluster_id, q.text, q.speaker, q.speaker_type, q.article_id, q.run_date,
         a.outlet, a.published_at
@@ -9,7 +11,13 @@ WITH reported AS (
     JOIN articles AS a USING (article_id, run_date)
     -- A two-word partial quote ("ethnic cleansing") recurs across unrelated stories: only
     -- statements, or partial quotes long enough to be one, are counted as quotes reported.
-    WHERE NOT q.is_partial OR length(q.text) >= 20
+    WHERE (NOT q.is_partial OR length(q.text) >= 20)
+        AND within_dates(article_day(a.published_date, a.run_date), $since, $until)
+),
+
+-- The outlet filter picks quotes, not articles: a quote the outlet reported keeps its reach.
+picked AS (
+    SELECT DISTINCT quote_cluster_id FROM reported WHERE of_outlet(outlet, $outlet)
 ),
 
 clusters AS (
@@ -27,6 +35,7 @@ clusters AS (
         first(outlet ORDER BY run_date, published_at NULLS LAST, outlet)
             FILTER (WHERE outlet IS NOT NULL) AS first_outlet
     FROM reported
+    SEMI JOIN picked USING (quote_cluster_id)
     GROUP BY quote_cluster_id
 ),
 
@@ -61,4 +70,4 @@ SELECT
 FROM clusters AS c
 LEFT JOIN later AS l USING (quote_cluster_id)
 ORDER BY c.articles DESC, c.outlets DESC, c.speaker NULLS LAST, c.quote
-LIMIT 50
+LIMIT coalesce($limit, 50)

@@ -1,9 +1,12 @@
 -- Story coverage by outlet: how many articles each outlet published on each story, over all
--- run dates, and when first; with the run dates the story spans.
+-- run dates, and when first; with the run dates the story spans. Parameters: $since, $until
+-- (the article's day), $outlet, $limit (NULL: no bound).
 WITH story_articles AS (
     SELECT story_id, article_id, coalesce(outlet, '(unknown)') AS outlet, published_at,
         duplicate_of IS NOT NULL AS is_duplicate
     FROM articles
+    WHERE within_dates(article_day(published_date, run_date), $since, $until)
+        AND of_outlet(outlet, $outlet)
 ),
 
 by_outlet AS (
@@ -31,3 +34,4 @@ FROM by_outlet AS o
 -- A story spans run dates: `stories` has one row per story, whatever its dates.
 JOIN stories AS s USING (story_id)
 ORDER BY s.article_count DESC, o.story_id, o.articles DESC, o.outlet
+LIMIT $limit

@@ -1,8 +1,11 @@
 -- Who said what in each story: every quote with its speaker, grouped by story.
+-- Parameters: $since, $until (the article's day), $outlet, $limit (NULL: no bound).
 WITH story_articles AS (
     SELECT article_id, run_date, story_id, coalesce(outlet, source_uri) AS reported_by, published_at
     FROM articles
     WHERE duplicate_of IS NULL
+        AND within_dates(article_day(published_date, run_date), $since, $until)
+        AND of_outlet(outlet, $outlet)
 ),
 
 story_titles AS (
@@ -22,4 +25,5 @@ SELECT
 FROM quotes AS q
 JOIN story_articles AS s USING (article_id, run_date)
 JOIN story_titles AS t USING (story_id)
-ORDER BY s.story_id, q.speaker NULLS LAST, s.reported_by, q.start_char
+ORDER BY s.story_id, q.speaker NULLS LAST, s.reported_by, q.start_char, q.quote_id
+LIMIT $limit

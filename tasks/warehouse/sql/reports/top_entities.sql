@@ -1,18 +1,35 @@
--- Top entities: the most mentioned entities over all run dates, with how many articles and
--- outlets mention them (`entity_summary` merges an entity's dates under one id and name).
-WITH ranked AS (
+-- Top entities: the most mentioned entities in the period, with how many articles and
+-- outlets mention them, named as over the whole warehouse (`entity_summary`).
+-- Parameters: $since, $until (the article's day), $outlet, $limit (25 when NULL).
+WITH mentioned AS (
+    SELECT m.entity_id, m.article_id, a.outlet, a.run_date
+    FROM entity_mentions AS m
+    JOIN articles AS a USING (article_id, run_date)
+    WHERE within_dates(article_day(a.published_date, a.run_date), $since, $until)
+        AND of_outlet(a.outlet, $outlet)
+),
+
+counted AS (
     SELECT
-        canonical_name AS entity,
-        label,
-        mention_count AS mentions,
-        article_count AS articles,
-        outlet_count AS outlets,
-        first_run_date,
-        last_run_date
-    FROM entity_summary
+        entity_id,
+        count(*) AS mentions,
+        count(DISTINCT article_id) AS articles,
+        count(DISTINCT outlet) AS outlets,
+        min(run_date) AS first_run_date,
+        max(run_date) AS last_run_date
+    FROM mentioned
+    GROUP BY entity_id
 )
 
-SELECT entity, label, mentions, articles, outlets, first_run_date, last_run_date
-FROM ranked
-ORDER BY mentions DESC, articles DESC, entity
-LIMIT 25
+SELECT
+    s.canonical_name AS entity,
+    s.label,
+    c.mentions,
+    c.articles,
+    c.outlets,
+    c.first_run_date,
+    c.last_run_date
+FROM counted AS c
+JOIN entity_summary AS s USING (entity_id)
+ORDER BY c.mentions DESC, c.articles DESC, entity
+LIMIT coalesce($limit, 25)
