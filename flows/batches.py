@@ -18,6 +18,7 @@ from flows.steps import (
     canonicalize_entities,
     clean_batch,
     cluster_quotes,
+    gender_people,
     ingest_batch,
     load_reused,
     mentions_batch,
@@ -222,7 +223,8 @@ def analyse(
         linked, known = canonicalize_entities(Sealed(kept), Sealed(prepared.articles), s)
         quoted = remap_speakers(quoted, before, linked, known)
     ordered_quotes = [q for a in prepared.articles for q in quoted.get(a.article_id, ())]
-    return prepared, linked, known, cluster_quotes(Sealed(ordered_quotes), s)
+    clustered = cluster_quotes(Sealed(ordered_quotes), s)
+    return prepared, linked, gender_people(Sealed(known), Sealed(clustered)), clustered
 
 
 def without(

@@ -90,6 +90,12 @@ def cluster_quotes(found: Sequence[Quote], settings: Settings) -> list[Quote]:
 
 
 @task(cache_policy=NO_CACHE)
+def gender_people(known: Sequence[Entity], found: Sequence[Quote]) -> list[Entity]:
+    """Give each person of the run the gender the articles quoting them agree on."""
+    return quotes.entity_genders(known, found)
+
+
+@task(cache_policy=NO_CACHE)
 def link_articles(
     articles: Sequence[Article],
     mentions: Sequence[EntityMention],

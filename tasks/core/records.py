@@ -156,6 +156,8 @@ class Entity:
     role: str | None  # a person's most frequent title
     first_seen_at: datetime | None  # earliest publication time of an article mentioning it
     group_key: str = ""  # the string entity_id hashes: "PERSON:antony blinken"
+    gender: Gender | None = None  # a person's, from the run's quotes of them or first name
+    gender_evidence: str | None = None  # the kinds of evidence it rests on, or "conflicting"
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class MentionBatch:
 
 
 SpeakerType = Literal["person", "organization", "anonymous", "unknown"]
+Gender = Literal["female", "male", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,8 @@ class Quote:
     is_partial: bool  # a phrase quoted inside a sentence, not a whole quoted sentence
     speaker_type: SpeakerType
     quote_cluster_id: str  # the same quote in other articles (small wording changes) shares it
+    speaker_gender: Gender = "unknown"  # as the article tells of a named person speaking
+    speaker_gender_evidence: str | None = None  # "honorific+first_name+pronouns", or a part
 
 
 Relation = Literal["exact_duplicate", "near_duplicate", "excerpt", "rewrite", "same_story"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
 import gender_guesser.detector as gender_detector
 
@@ -95,11 +96,11 @@ def _first_name_kind(name: str) -> str:
     return str(_detector().get_gender(name))
 
 
-def first_name_gender(name: str) -> str | None:
+def first_name_gender(name: str) -> Literal["male", "female"] | None:
     """ "male" or "female" for a first name the gender-guesser lists as such, else None."""
     # "mostly_female" ("Bernie") and "andy" stay unknown: a wrong guess would skip the speaker.
     found = _first_name_kind(name)
-    return found if found in ("male", "female") else None
+    return "male" if found == "male" else "female" if found == "female" else None
 
 
 def is_first_name(name: str) -> bool:

@@ -24,9 +24,12 @@ from tasks.nlp import pipeline as nlp
 from tasks.quotes.spans import Quoted, find_quotes
 from tasks.quotes.speakers import (
     Context,
+    GenderCall,
     Speaker,
     article_genders,
+    gender_cues,
     named_between,
+    person_genders,
     resolve,
     same_speaker,
 )
@@ -95,6 +98,13 @@ class QuoteSettings:
     # sentence: a news sentence is rarely past 60 tokens, and a text with no full stop is one
     # sentence whose every quote would search it all (quadratic in quote marks).
     attribution_max_tokens: int = 150
+    # A speaker's gender needs this many votes (an honorific 3, a listed first name 2, each
+    # referring pronoun 1): one "he" may be somebody else's, and a wrong gender is worse
+    # than none.
+    gender_min_votes: int = 2
+    # Votes for the other gender above this share of the winner's make the evidence
+    # conflicting: unknown, never a guess.
+    gender_max_opposed_share: float = 0.25
 
 
 STAGE = "quotes"
@@ -126,9 +136,12 @@ def extract_quotes(
             normalize_name(m.text).split()[-1]: m.entity_id for m in found if m.label == "PERSON"
         }
         quoted = find_quotes(article.body, settings.min_words, settings.split_gap_words)
-        genders = article_genders(doc, found, quoted, names)
-        ctx = Context(found, names, labels, aliases, surnames, quoted, genders)
-        return article_quotes(article, doc, quoted, ctx, settings)
+        cues = gender_cues(doc, found, quoted)
+        ctx = Context(found, names, labels, aliases, surnames, quoted,
+                      article_genders(cues, found, names))  # fmt: skip
+        calls = person_genders(cues, found, names, settings.gender_min_votes,
+                               settings.gender_max_opposed_share)  # fmt: skip
+        return [_gendered(q, calls) for q in article_quotes(article, doc, quoted, ctx, settings)]
 
     with nlp.unpacked(parsed) as docs:
         todo = [(a, docs[a.article_id]) for a in articles
@@ -197,6 +210,14 @@ def _quote(article: Article, quote: Quoted, speaker: Speaker, partial: bool) -> 
         speaker_type=speaker.kind,
         quote_cluster_id=short_hash(normalize_name(text)),
     )
+
+
+def _gendered(quote: Quote, calls: dict[str, GenderCall]) -> Quote:
+    """A quote with its speaker's gender as the article tells it: a named person's only."""
+    if quote.speaker_type != "person" or quote.speaker_entity_id not in calls:
+        return quote
+    call = calls[quote.speaker_entity_id]
+    return replace(quote, speaker_gender=call.gender, speaker_gender_evidence=call.evidence)
 
 
 def _sentences(doc: Doc, text: str, quote: Quoted, max_tokens: int) -> Span:

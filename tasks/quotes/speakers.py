@@ -10,7 +10,7 @@ from functools import cached_property
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.core.records import EntityMention, SpeakerType
+from tasks.core.records import EntityMention, Gender, SpeakerType
 from tasks.lexicon.people import HONORIFICS, first_name_gender
 from tasks.quotes.spans import Quoted, QuotedOffsets
 from tasks.text.keys import normalize_name
@@ -29,6 +29,16 @@ PRONOUNS = PERSON_PRONOUNS | THING_PRONOUNS | GROUP_PRONOUNS | {"i"}
 PRONOUN_GENDER = {"he": "male", "him": "male", "she": "female", "her": "female"}
 # An honorific before a name outweighs a stray pronoun: "Mrs. Clinton" is a woman.
 TITLE_VOTES = 3
+# A first name the name table lists as one gender outweighs one pronoun, not an honorific.
+FIRST_NAME_VOTES = 2
+# The kinds of gender evidence, in the order `gender_evidence` lists them.
+HONORIFIC, FIRST_NAME, PRONOUNS_CUE = "honorific", "first_name", "pronouns"
+EVIDENCE_ORDER = (HONORIFIC, FIRST_NAME, PRONOUNS_CUE)
+CUE_VOTES = {HONORIFIC: TITLE_VOTES, FIRST_NAME: FIRST_NAME_VOTES, PRONOUNS_CUE: 1}
+# Gender cues per person entity, counted by (gender, kind).
+GenderCues = dict[str, Counter[tuple[str, str]]]
+# The evidence of an unknown gender whose cues disagreed (not merely too few).
+CONFLICTING = "conflicting"
 REFERRING_GENDER = {
     **PRONOUN_GENDER,
     **dict.fromkeys(("his", "himself"), "male"),
@@ -500,7 +510,7 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
     if mention.label != "PERSON":
         return None
     # A title is never part of a mention (the span rules drop it); the one before it votes
-    # in article_genders. The mention's own first name before its entity's: "Ivanka Trump" may have been merged
+    # in gender_cues. The mention's own first name before its entity's: "Ivanka Trump" may have been merged
     # into the entity of another Trump.
     name = mention.text.split()
     if len(name) < 2:
@@ -510,13 +520,14 @@ def _gender(mention: EntityMention, ctx: Context) -> str | None:
 
 
 def article_genders(
-    doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted], names: dict[str, str]
+    cues: GenderCues, mentions: Sequence[EntityMention], names: dict[str, str]
 ) -> dict[str, str]:
     """The gender an article gives each person it names, where first names do not tell
     ("Bernie" is listed as mostly female): by titles and pronouns, or a lone first name."""
     people = [m for m in mentions if m.label == "PERSON"]
     found = {}
-    for entity, count in _gender_votes(doc, people, quoted).items():
+    for entity, told in cues.items():
+        count = _weighted(told)
         (top, n), (_, other) = [*count.most_common(), ("", 0)][:2]
         if n >= max(2, 2 * other):  # one "his" may be someone else's
             found[entity] = top
@@ -531,12 +542,22 @@ def article_genders(
     return found
 
 
-def _gender_votes(
-    doc: Doc, people: Sequence[EntityMention], quoted: Sequence[Quoted]
-) -> dict[str, Counter[str]]:
-    """Votes per person: the honorific before each mention ("Mrs. Clinton"), and "he",
-    "his", "she", "her" after the name in sentences naming only that person."""
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
+def _weighted(cues: Counter[tuple[str, str]]) -> Counter[str]:
+    """Votes per gender, each kind of cue by its weight."""
+    votes: Counter[str] = Counter()
+    for (gender, kind), n in cues.items():
+        votes[gender] += n * CUE_VOTES[kind]
+    return votes
+
+
+def gender_cues(
+    doc: Doc, mentions: Sequence[EntityMention], quoted: Sequence[Quoted]
+) -> GenderCues:
+    """Cues per person, by gender and kind: the honorific before each mention ("Mrs.
+    Clinton"), and "he", "his", "she", "her" after the name in sentences naming only that
+    person."""
+    people = [m for m in mentions if m.label == "PERSON"]
+    votes: GenderCues = defaultdict(Counter)
     starts = [m.start_char for m in people]
     in_quotes = QuotedOffsets(quoted)
     for sent in doc.sents:
@@ -545,14 +566,71 @@ def _gender_votes(
             first = doc.char_span(m.start_char, m.start_char + 1, alignment_mode="expand")
             before = doc[first.start - 1].lower_.rstrip(".") if first and first.start else ""
             if (gender := HONORIFICS.get(before)) is not None:
-                votes[m.entity_id][gender] += TITLE_VOTES
+                votes[m.entity_id][gender, HONORIFIC] += 1
         if len({m.entity_id for m in inside}) != 1:
             continue
         for token in sent:
             gender = REFERRING_GENDER.get(token.lower_)
             if gender and token.idx > inside[0].start_char and token.idx not in in_quotes:
-                votes[inside[0].entity_id][gender] += 1
+                votes[inside[0].entity_id][gender, PRONOUNS_CUE] += 1
     return votes
+
+
+@dataclass(frozen=True)
+class GenderCall:
+    """What an article's text tells of a person's gender, and the kinds of evidence used."""
+
+    gender: Gender
+    evidence: str | None  # "honorific+first_name+pronouns" or a part; "conflicting"; None
+
+
+UNKNOWN = GenderCall("unknown", None)
+
+
+def person_genders(
+    cues: GenderCues,
+    mentions: Sequence[EntityMention],
+    names: dict[str, str],
+    min_votes: int,
+    max_opposed_share: float,
+) -> dict[str, GenderCall]:
+    """The gender an article gives each person it names, from the honorifics before the
+    name, the pronouns after it and the first name; unknown when thin or conflicting."""
+    people = [m for m in mentions if m.label == "PERSON"]
+    fullest: dict[str, str] = {}
+    for m in people:
+        if len(m.text.split()) > len(fullest.get(m.entity_id, "").split()):
+            fullest[m.entity_id] = m.text
+    calls = {}
+    for entity in {m.entity_id for m in people}:
+        found = cues.get(entity, Counter())
+        # The canonical name may be another person's of the run ("Ivanka Trump" merged
+        # into Trump's entity): the article's own fullest mention first.
+        name = fullest[entity] if " " in fullest[entity] else names.get(entity, "")
+        words = name.split()
+        listed = first_name_gender(words[0]) if len(words) > 1 else None
+        if listed is not None:
+            found[listed, FIRST_NAME] += 1
+        calls[entity] = decide_gender(found, min_votes, max_opposed_share)
+    return calls
+
+
+def decide_gender(
+    cues: Counter[tuple[str, str]], min_votes: int, max_opposed_share: float
+) -> GenderCall:
+    """One gender from weighted cues, or unknown when they are too few or disagree."""
+    votes = _weighted(cues)
+    if not votes:
+        return UNKNOWN
+    (top, n), (_, other) = [*votes.most_common(), ("", 0)][:2]
+    strong = {g for (g, kind) in cues if kind != PRONOUNS_CUE}
+    # An honorific or first name against another is a conflict whatever the pronouns say.
+    if len(strong) > 1 or other > max_opposed_share * n:
+        return GenderCall("unknown", CONFLICTING)
+    if n < min_votes:
+        return UNKNOWN
+    kinds = [k for k in EVIDENCE_ORDER if (top, k) in cues]
+    return GenderCall("female" if top == "female" else "male", "+".join(kinds))
 
 
 def _entity(text: str, entity_id: str, verb: str | None, ctx: Context) -> Speaker:

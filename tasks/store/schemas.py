@@ -252,6 +252,21 @@ ENTITIES = pa.schema(
             nullable=True,
         ),
         col(
+            "gender",
+            pa.string(),
+            "A person's gender: `female`, `male`, or `unknown` when the evidence is thin or"
+            " conflicting (never a guess); null for other entities. The one the run's articles"
+            " quoting them agree on (`quotes.speaker_gender`), else their first name's.",
+            nullable=True,
+        ),
+        col(
+            "gender_evidence",
+            pa.string(),
+            "What `gender` rests on: `honorific`, `first_name` and `pronouns`, joined by `+`;"
+            " `conflicting` when the evidence disagreed; null when there was none.",
+            nullable=True,
+        ),
+        col(
             "first_seen_at",
             TS,
             "Earliest publication time of this run's articles mentioning it (none dated: null).",
@@ -313,6 +328,21 @@ QUOTES = pa.schema(
             pa.string(),
             "`person`, `organization`, `anonymous` (an unnamed source: "
             '"a senior US official", "two diplomats") or `unknown`.',
+        ),
+        col(
+            "speaker_gender",
+            pa.string(),
+            "A named person speaking: `female` or `male` as this article tells it (an"
+            " honorific before the name, the first name, the pronouns that refer back to"
+            " them); `unknown` when that evidence is thin or conflicting, and for every other"
+            " speaker.",
+        ),
+        col(
+            "speaker_gender_evidence",
+            pa.string(),
+            "What `speaker_gender` rests on: `honorific`, `first_name` and `pronouns`, joined"
+            " by `+`; `conflicting` when they disagreed; null when there was none.",
+            nullable=True,
         ),
         col(
             "quote_cluster_id",
@@ -661,6 +691,19 @@ ENTITY_SUMMARY = pa.schema(
         col("article_count", pa.int64(), "Articles mentioning it."),
         col("outlet_count", pa.int64(), "Distinct outlets of those articles."),
         col("role", pa.string(), "A person's most frequent title.", nullable=True),
+        col(
+            "gender",
+            pa.string(),
+            "A person's gender over all run dates: the one their dates agree on, else"
+            " `unknown`; null for other entities.",
+            nullable=True,
+        ),
+        col(
+            "gender_evidence",
+            pa.string(),
+            "What `gender` rests on (the date with the most kinds of evidence), or `conflicting`.",
+            nullable=True,
+        ),
         col(
             "first_seen_at",
             TS,

@@ -156,8 +156,7 @@ def test_a_quote_repeated_on_a_later_date_is_one_cluster(forward: tuple[Path, Pa
     )
     assert spread, "no quote cluster spans two dates"
     with query.connect(wh) as con:
-        rel = con.sql(query.report_sql("quote_reach"))
-        columns, rows = rel.columns, rel.fetchall()
+        columns, rows = query.fetch(con, query.report_sql("quote_reach"))
     reach = [dict(zip(columns, row, strict=True)) for row in rows]
     assert any(r["first_run_date"] == DAYS[0] and r["articles"] >= 2 for r in reach), reach
 
@@ -271,7 +270,7 @@ def test_a_new_article_merges_two_stories_of_earlier_dates(tmp_path: Path) -> No
     # Every reader sees the merge: the stories view, and the reports.
     assert _sql(wh, "SELECT article_count, run_dates FROM stories") == [(3, 3)]
     with query.connect(wh) as con:
-        rows = con.sql(query.report_sql("story_coverage")).fetchall()
+        _, rows = query.fetch(con, query.report_sql("story_coverage"))
     assert len({r[0] for r in rows}) == 1
     # Run backward, the same: the middle date's text joins the others when it comes.
     backward = tmp_path / "backward"

@@ -690,3 +690,74 @@ def test_a_sentence_of_thousands_of_quotes_is_searched_near_each_quote(
     found = quotes_of([article])
     assert time.perf_counter() - started < 15
     assert "we will rebuild the walls" in {q.text for q in found}
+
+
+def genders_in(
+    make_article: Callable[..., Article], body: str
+) -> dict[str, tuple[str, str | None]]:
+    """Each speaker's (speaker_gender, speaker_gender_evidence) in one body."""
+    return {
+        str(q.speaker): (q.speaker_gender, q.speaker_gender_evidence)
+        for q in quotes_of([make_article(body)])
+    }
+
+
+def test_a_speakers_gender_comes_from_honorific_first_name_and_pronouns(
+    make_article: Callable[..., Article],
+) -> None:
+    got = genders_in(
+        make_article,
+        "Ms. Okonjo-Iweala arrived late. “We will find the money,” Okonjo-Iweala said, "
+        "and she spoke for an hour.\n\n"
+        "Angela Merkel listened. “The plan is good,” Merkel said before she left.\n\n"
+        "Chris Evans watched. “It was a long day,” Evans said.",
+    )
+    assert got["Okonjo-Iweala"] == ("female", "honorific+pronouns")
+    assert got["Angela Merkel"] == ("female", "first_name+pronouns")
+    # "Chris" is listed as both: thin evidence is no gender.
+    assert got["Chris Evans"] == ("unknown", None)
+
+
+def test_conflicting_gender_evidence_is_unknown_never_a_guess(
+    make_article: Callable[..., Article],
+) -> None:
+    got = genders_in(
+        make_article,
+        "Mr. Adebayo Smith spoke first. “The vote was fair,” Smith said, and she said "
+        "it again before she left.\n\n"
+        "Delegates from Lagos came. “We stay,” a delegate said.",
+    )
+    assert got["Adebayo Smith"] == ("unknown", "conflicting")
+    assert got["a delegate"] == ("unknown", None)  # an unnamed speaker has no gender
+
+
+def test_a_persons_gender_over_the_run_is_what_the_articles_agree_on(
+    make_article: Callable[..., Article],
+) -> None:
+    from tasks.quotes import entity_genders
+
+    articles = [
+        make_article(
+            "Mrs. Maria Ndiaye spoke. “We are ready,” Ndiaye said as she left.", uri="a.txt"
+        ),
+        make_article("“Not yet, no,” Maria Ndiaye said, and she left.", uri="b.txt"),
+        make_article("Mr. Okafor spoke. “Yes, we do,” Okafor said as he left.", uri="c.txt"),
+        make_article("Mrs. Okafor spoke. “No, we don't,” Okafor said as she left.", uri="d.txt"),
+        make_article("Paris and Maria Lopez were named. Nobody spoke.", uri="e.txt"),
+    ]
+    batch = extract_mentions(articles, EntitySettings())
+    linked, entities = canonicalize(batch.mentions, EntitySettings())
+    found, _ = extract_quotes(articles, batch.parsed, linked, entities, SETTINGS)
+    people = {e.canonical_name: e for e in entity_genders(entities, found)}
+    assert {q.speaker for q in found} == {"Maria Ndiaye", "Okafor"}, found
+    assert (people["Maria Ndiaye"].gender, people["Maria Ndiaye"].gender_evidence) == (
+        "female",
+        "honorific+first_name+pronouns",
+    )
+    assert (people["Okafor"].gender, people["Okafor"].gender_evidence) == ("unknown", "conflicting")
+    # Nobody quoted her: her first name alone, and a place has no gender at all.
+    assert (people["Maria Lopez"].gender, people["Maria Lopez"].gender_evidence) == (
+        "female",
+        "first_name",
+    )
+    assert people["Paris"].gender is None

@@ -605,6 +605,14 @@ def test_every_report_takes_the_period_outlet_and_limit(con: duckdb.DuckDBPyConn
     assert (gazette["quote"], gazette["articles"], gazette["outlets"]) == (QUOTE, 3, 2)
     assert [r["quote"] for r in filtered(con, "story_quotes", outlet="Courier")] == [OFFICIAL]
     assert [r["reason"] for r in filtered(con, "cleaning_audit", until=D1)] == ["ads"]
+    # One person quoted by each outlet in March, of no known gender (these rows tell none);
+    # the same person over two dates is one person.
+    balance = filtered(con, "gender_balance")
+    assert [(r["outlet"], r["month"], r["people"], r["unknown_gender"], r["quotes"],
+             r["share_women"]) for r in balance] == [
+        ("Gazette", date(2025, 3, 1), 1, 1, 1, None),
+        ("Herald", date(2025, 3, 1), 1, 1, 2, None),
+    ]  # fmt: skip
 
 
 def test_a_filter_that_a_report_does_not_name_is_refused(con: duckdb.DuckDBPyConnection) -> None:
@@ -672,3 +680,34 @@ def test_a_wrong_report_option_is_one_line_and_exit_2(
     )
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_persons_gender_over_dates_is_the_one_they_agree_on(tmp_path: Path) -> None:
+    rows = {
+        D1: [("pA", "Ann Lee", "female", "first_name"), ("pB", "Bo Cruz", "male", "honorific"),
+             ("pC", "Cy Dunn", "unknown", "conflicting"), ("gX", "Paris", None, None)],
+        D2: [("pA", "Ann Lee", "female", "honorific+pronouns"), ("pB", "Bo Cruz", "female",
+             "pronouns"), ("pC", "Cy Dunn", "male", "first_name")],
+    }  # fmt: skip
+    for day, attempt in ((D1, A1), (D2, A2)):
+        run = Attempt(tmp_path, day, attempt)
+        run.put("articles", article(f"a-{day}", "s", "Herald"))
+        run.put(
+            "entities",
+            *(
+                {**entity(i, n, "GPE" if g is None else "PERSON", [n], 1, 1),
+                 "gender": g, "gender_evidence": e}
+                for i, n, g, e in rows[day]
+            ),
+        )  # fmt: skip
+        run.commit()
+    with query.connect(tmp_path) as con:
+        summary = con.sql("SELECT canonical_name, gender, gender_evidence FROM entity_summary")
+        assert sorted(summary.fetchall()) == [
+            ("Ann Lee", "female", "honorific+pronouns"),  # the date with the most evidence
+            ("Bo Cruz", "unknown", "conflicting"),  # the dates disagree
+            ("Cy Dunn", "male", "first_name"),  # one date's conflict, the other's answer
+            ("Paris", None, None),  # no gender for a place
+        ]
+        per_date = con.sql("SELECT gender FROM entities WHERE canonical_name = 'Bo Cruz'")
+        assert sorted(per_date.fetchall()) == [("female",), ("male",)]

@@ -124,6 +124,22 @@ SELECT m.* REPLACE (coalesce(e.global_id, m.entity_id) AS entity_id)
 FROM warehouse_table('entity_mentions') AS m
 LEFT JOIN id_lookup('entity') AS e ON e.run_date = m.run_date AND e.local_id = m.entity_id;
 
+-- A person's gender over several rows (dates, or ids merged on one date): the one gender
+-- they agree on, else unknown; the evidence of the row that gives most of it, or
+-- "conflicting" when rows disagree or one found its own evidence conflicting.
+CREATE OR REPLACE MACRO agreed_gender(gender) AS
+CASE WHEN count(DISTINCT gender) FILTER (WHERE gender IN ('female', 'male')) = 1
+    THEN max(gender) FILTER (WHERE gender IN ('female', 'male')) ELSE 'unknown' END;
+
+CREATE OR REPLACE MACRO agreed_gender_evidence(gender, evidence) AS
+CASE
+    WHEN count(DISTINCT gender) FILTER (WHERE gender IN ('female', 'male')) = 1
+        THEN first(evidence ORDER BY length(evidence) DESC, evidence)
+            FILTER (WHERE gender IN ('female', 'male'))
+    WHEN count(DISTINCT gender) FILTER (WHERE gender IN ('female', 'male')) > 1
+        OR bool_or(evidence = 'conflicting') THEN 'conflicting'
+END;
+
 -- One row per entity over the whole warehouse. Its name is the alias file's when a run
 -- mapped it to one (that name is not always written on the dates that mention it), else
 -- the fullest name written on any date: most words, so "Antony J. Blinken" beats
@@ -135,7 +151,13 @@ WITH merged AS (
     -- macro: DuckDB binds one when it is created, which fails where the table has no file
     -- yet, while a view that fails is replaced by an empty one.)
     SELECT e.* REPLACE (coalesce(m.global_id, e.entity_id) AS entity_id)
-    FROM warehouse_table('entities') AS e
+    FROM (
+        -- A file of newsetl before 0.5 has no gender columns.
+        SELECT * FROM warehouse_table('entities')
+        UNION ALL BY NAME
+        SELECT CAST(NULL AS VARCHAR) AS gender, CAST(NULL AS VARCHAR) AS gender_evidence
+        WHERE false
+    ) AS e
     LEFT JOIN id_lookup('entity') AS m ON m.run_date = e.run_date AND m.local_id = e.entity_id
 ),
 
@@ -175,6 +197,8 @@ dates AS (
     SELECT
         entity_id,
         list_sort(list_distinct(flatten(list(aliases)))) AS aliases,
+        agreed_gender(gender) AS gender,
+        agreed_gender_evidence(gender, gender_evidence) AS gender_evidence,
         min(run_date) AS first_run_date,
         max(run_date) AS last_run_date
     FROM merged
@@ -219,6 +243,8 @@ SELECT
     CAST(coalesce(r.articles, 0) AS BIGINT) AS article_count,
     CAST(coalesce(r.outlets, 0) AS BIGINT) AS outlet_count,
     o.role,
+    CASE WHEN l.label = 'PERSON' THEN d.gender END AS gender,
+    CASE WHEN l.label = 'PERSON' THEN d.gender_evidence END AS gender_evidence,
     r.first_seen_at,
     r.last_seen_at,
     d.first_run_date,
@@ -236,7 +262,13 @@ CREATE OR REPLACE VIEW entities AS
 WITH merged AS (
     -- As in `entity_summary`: every date's rows under their entity across dates.
     SELECT e.* REPLACE (coalesce(m.global_id, e.entity_id) AS entity_id)
-    FROM warehouse_table('entities') AS e
+    FROM (
+        -- A file of newsetl before 0.5 has no gender columns.
+        SELECT * FROM warehouse_table('entities')
+        UNION ALL BY NAME
+        SELECT CAST(NULL AS VARCHAR) AS gender, CAST(NULL AS VARCHAR) AS gender_evidence
+        WHERE false
+    ) AS e
     LEFT JOIN id_lookup('entity') AS m ON m.run_date = e.run_date AND m.local_id = e.entity_id
 ),
 
@@ -245,6 +277,8 @@ per_date AS (
         entity_id,
         run_date,
         list_sort(list_distinct(flatten(list(aliases)))) AS aliases,
+        agreed_gender(gender) AS gender,
+        agreed_gender_evidence(gender, gender_evidence) AS gender_evidence,
         sum(mention_count) AS mention_count,
         max(article_count) AS stored_articles,
         min(first_seen_at) AS first_seen_at,
@@ -279,6 +313,8 @@ SELECT
     CAST(p.mention_count AS INTEGER) AS mention_count,
     CAST(coalesce(c.articles, p.stored_articles) AS INTEGER) AS article_count,
     r.role,
+    CASE WHEN s.label = 'PERSON' THEN p.gender END AS gender,
+    CASE WHEN s.label = 'PERSON' THEN p.gender_evidence END AS gender_evidence,
     p.first_seen_at,
     p.run_id,
     p.run_date
@@ -290,12 +326,22 @@ LEFT JOIN date_roles AS r USING (entity_id, run_date);
 -- Quotes with their cluster and speaker across dates: a resolved speaker is named as in
 -- `entity_summary`, so one person is one speaker on every date.
 CREATE OR REPLACE VIEW quotes AS
+WITH own AS (
+    -- A file of newsetl before 0.5 has no gender columns: its speakers' gender is unknown.
+    SELECT * FROM warehouse_table('quotes')
+    UNION ALL BY NAME
+    SELECT CAST(NULL AS VARCHAR) AS speaker_gender,
+        CAST(NULL AS VARCHAR) AS speaker_gender_evidence
+    WHERE false
+)
+
 SELECT q.* REPLACE (
     coalesce(s.canonical_name, q.speaker) AS speaker,
     coalesce(e.global_id, q.speaker_entity_id) AS speaker_entity_id,
-    coalesce(c.global_id, q.quote_cluster_id) AS quote_cluster_id
+    coalesce(c.global_id, q.quote_cluster_id) AS quote_cluster_id,
+    coalesce(q.speaker_gender, 'unknown') AS speaker_gender
 )
-FROM warehouse_table('quotes') AS q
+FROM own AS q
 LEFT JOIN id_lookup('entity') AS e
     ON e.run_date = q.run_date AND e.local_id = q.speaker_entity_id
 LEFT JOIN id_lookup('quote_cluster') AS c
