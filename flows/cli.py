@@ -642,3 +642,65 @@ def _generated(name: str, text: str, command: str, check: bool) -> None:
         return
     target.write_text(text, encoding="utf-8")
     console.print(f"wrote {target}")
+
+
+# `newsetl dashboard` (issue 21, part 1): the site is built by tasks.dashboard; here only the
+# options are checked, before any work.
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="First day shown, YYYY-MM-DD: an article's publication day, else its run date.",
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Last day shown, YYYY-MM-DD (included).")
+]
+
+
+@app.command()
+def dashboard(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the site into (a new build replaces it).")
+    ],
+    warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    outlet: Annotated[
+        str | None, typer.Option("--outlet", help="Only this outlet's articles (any case).")
+    ] = None,
+    serve_site: Annotated[
+        bool, typer.Option("--serve", help="Then serve the site on 127.0.0.1 until Ctrl-C.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port of --serve (0: any free one).")] = 8000,
+) -> None:
+    """Build a static dashboard site of the warehouse: stories, entities, quotes, cleaning
+    audit, run health. Its pages open from the file system, with no network."""
+    from tasks import dashboard as site
+
+    filters = views.Filters(_day(since, "--since"), _day(until, "--until"), outlet)
+    if filters.since and filters.until and filters.since > filters.until:
+        _usage(f"--since {filters.since} is after --until {filters.until}")
+    if warehouse.exists() and not warehouse.is_dir():
+        _usage(f"--warehouse {warehouse} is not a folder")
+    if (problem := site.check_out(out)) is not None:
+        _usage(f"--out {out}: {problem}")
+    if serve_site and not 0 <= port <= 65535:
+        _usage(f"--port {port} is not a port number (0 to 65535)")
+    try:  # bound first: a port in use is told before the build, not after
+        server = site.site_server(out, port) if serve_site else None
+    except OSError as err:
+        _usage(f"--port {port}: {err.strerror or err}")
+    try:
+        pages = site.build_site(warehouse, out, filters)
+    except (views.WarehouseError, site.DashboardError, duckdb.Error) as err:
+        _fail(err)
+    console.print(f"wrote {len(pages)} pages into {out}: open {pages[0].as_uri()}")
+    if server is None:
+        return
+    with server:
+        console.print(f"serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")

@@ -1,0 +1,82 @@
+"""A larger corpus for the dashboard tests, written at run time from the shared dev data.
+
+Three run dates of about 25 inputs each, as JSONL lines: PolNeAR articles (real outlets,
+publication dates and many quotes) in publication order, a few pages with boilerplate (for
+the cleaning audit), a wire copy and an excerpt of an earlier date's article under another
+outlet (for relations across dates) and a broken line (a reject). Nothing is copied into the
+repository: the data is read from ../shared/data, and the tests skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+RUN_DATES = (date(2016, 1, 10), date(2016, 1, 20), date(2016, 1, 30))
+POLNEAR_PER_DATE = 16
+PAGES_PER_DATE = 3
+
+
+def available() -> bool:
+    """Whether the dev data this corpus is built from is here."""
+    return (DATA / "polnear" / "articles.jsonl.gz").is_file() and (
+        DATA / "plaintext_boilerplate" / "items.jsonl.gz"
+    ).is_file()
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    """The objects of a gzipped JSONL file."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def write_inputs(root: Path) -> dict[date, Path]:
+    """Write one input folder per run date under `root`; return them by run date."""
+    polnear = sorted(_read(DATA / "polnear" / "articles.jsonl.gz"), key=_polnear_key)
+    pages = [
+        p
+        for p in _read(DATA / "plaintext_boilerplate" / "items.jsonl.gz")
+        if p["id"].startswith("aeb:") and p.get("url")
+    ]
+    folders: dict[date, Path] = {}
+    earlier: list[dict[str, Any]] = []
+    for n, day in enumerate(RUN_DATES):
+        chunk = polnear[n * POLNEAR_PER_DATE : (n + 1) * POLNEAR_PER_DATE]
+        lines = [_article(a) for a in chunk]
+        lines += [
+            {"text": p["page_text"], "url": p["url"]}
+            for p in pages[n * PAGES_PER_DATE : (n + 1) * PAGES_PER_DATE]
+        ]
+        if earlier:
+            # Syndication: a later date carries an earlier article whole under another
+            # outlet, and the first paragraphs of another one.
+            copied, cut = earlier[n], earlier[n + 3]
+            lines.append({**copied, "source": "wire-copy"})
+            paragraphs = cut["text"].split("\n\n")
+            lines.append({**cut, "source": "digest", "text": "\n\n".join(paragraphs[:5])})
+        earlier += lines[: len(chunk)]
+        body = "\n".join(json.dumps(line) for line in lines) + "\n{not json\n"
+        folder = root / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "articles.jsonl").write_text(body, encoding="utf-8")
+        folders[day] = folder
+    return folders
+
+
+def _polnear_key(article: dict[str, Any]) -> tuple[str, str]:
+    """Publication order, then id, for a stable choice."""
+    return article["publication_date"], article["id"]
+
+
+def _article(article: dict[str, Any]) -> dict[str, Any]:
+    """A PolNeAR article as a JSONL input line, with its outlet and publication date."""
+    return {
+        "text": article["text"],
+        "title": article["title"],
+        "source": article["publisher"],
+        "published_at": article["publication_date"],
+    }
