@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -35,27 +35,20 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def bound(
-    con: duckdb.DuckDBPyConnection, sql: str, filters: warehouse.Filters
-) -> dict[str, object]:
-    """The filters the statement names, as its parameters: a query takes only what it names."""
-    named = con.extract_statements(sql)[0].named_parameters
-    values = asdict(filters)
-    unknown = sorted(set(named) - values.keys())
-    if unknown:
-        raise DashboardError(f"the SQL names ${', $'.join(unknown)}, which no filter binds")
-    return {name: values[name] for name in named}
-
-
 def rows(
     con: duckdb.DuckDBPyConnection,
     sql: str,
     filters: warehouse.Filters,
     register: str | None = None,
 ) -> list[Row]:
-    """Run one SELECT with its filters bound; `register` keeps the result as a table of that name."""
-    params = bound(con, sql, filters)
-    rel = con.sql(sql, params=params) if params else con.sql(sql)
+    """Run one SELECT with the filters it names bound (a page's filters apply to the queries
+    that can take them); `register` keeps the result as a table of that name."""
+    try:
+        rel = warehouse.relation(con, sql, read_only=True, filters=filters, strict=False)
+    except warehouse.WarehouseError as err:
+        raise DashboardError(str(err)) from err
+    if rel is None:
+        return []
     table = rel.to_arrow_table()
     if register is not None:
         # Later queries read a report's answer by name instead of repeating its SQL.

@@ -133,8 +133,11 @@ class Filters:
     limit: int | None = None
 
 
-def parameters(con: duckdb.DuckDBPyConnection, sql: str, filters: Filters) -> dict[str, object]:
-    """The filters a statement names, as its parameters; one it does not take is an error."""
+def parameters(
+    con: duckdb.DuckDBPyConnection, sql: str, filters: Filters, strict: bool = True
+) -> dict[str, object]:
+    """The filters a statement names, as its parameters; a parameter no filter binds is an
+    error, and so (when `strict`) is a filter given that the statement does not take."""
     statements = con.extract_statements(sql)
     named = set().union(*(st.named_parameters for st in statements))
     values = asdict(filters)
@@ -143,7 +146,7 @@ def parameters(con: duckdb.DuckDBPyConnection, sql: str, filters: Filters) -> di
         known = ", ".join(f"${k}" for k in values)
         raise WarehouseError(f"the SQL names ${', $'.join(unknown)}; newsetl binds only {known}")
     refused = sorted(k for k, v in values.items() if v is not None and k not in named)
-    if refused:
+    if refused and strict:
         raise WarehouseError(f"this report takes no --{', --'.join(refused)}")
     return {k: values[k] for k in named}
 
@@ -153,6 +156,7 @@ def relation(
     sql: str,
     read_only: bool = False,
     filters: Filters = Filters(),
+    strict: bool = True,
 ) -> duckdb.DuckDBPyRelation | None:
     """Run a query with its filters bound; None for a statement that returns no rows.
 
@@ -164,7 +168,7 @@ def relation(
         if kinds != [duckdb.StatementType.SELECT]:
             found = ", ".join(k.name for k in kinds) or "nothing"
             raise WarehouseError(f"a report or check must be one SELECT statement, not {found}")
-    params = parameters(con, sql, filters)
+    params = parameters(con, sql, filters, strict)
     return con.sql(sql, params=params) if params else con.sql(sql)
 
 

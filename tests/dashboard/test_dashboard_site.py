@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tasks import warehouse
 from tasks.dashboard import MARKER, DashboardError, Filters, Table, build_site, site_server
-from tasks.dashboard.data import SQL_DIR, bound
+from tasks.dashboard.data import SQL_DIR, rows
 from tasks.dashboard.pages import Column
 from tasks.dashboard.render import BUNDLE, _table, spec_json
+from tasks.dashboard.site import BUNDLE_KEY, bundle, bundle_key
 
 PAGES = ["index", "stories", "entities", "quotes", "cleaning", "runs"]
 SPEC = re.compile(r'<script type="application/json" id="spec-\d+">(.*?)</script>', re.S)
@@ -114,9 +115,23 @@ def test_every_query_binds_only_what_it_names() -> None:
         assert statements[0].named_parameters <= names, path.name
         assert "{" not in path.read_text("utf-8"), path.name  # no template to paste into
     filters = Filters(since=date(2020, 1, 1), outlet="x")
-    assert bound(con, "SELECT $outlet", filters) == {"outlet": "x"}
+    # A page's filters reach the queries that take them; the others run unfiltered.
+    assert rows(con, "SELECT $outlet AS o", filters) == [{"o": "x"}]
+    assert rows(con, "SELECT 1 AS n", filters) == [{"n": 1}]
     with pytest.raises(DashboardError, match=r"\$nope"):
-        bound(con, "SELECT $nope", filters)
+        rows(con, "SELECT $nope", filters)
+    with pytest.raises(DashboardError, match="one SELECT"):
+        rows(con, "COPY (SELECT 1) TO 'x.csv'", filters)
+
+
+def test_a_rebuild_keeps_the_script_bundle_of_the_same_versions(tmp_path: Path) -> None:
+    previous = tmp_path / "site"
+    (previous / BUNDLE).parent.mkdir(parents=True)
+    (previous / BUNDLE).write_text("// kept", encoding="utf-8")
+    (previous / BUNDLE_KEY).write_text(bundle_key(), encoding="utf-8")
+    assert bundle(previous) == "// kept"
+    (previous / BUNDLE_KEY).write_text("vl-convert 0.1, vega-lite 1.0", encoding="utf-8")
+    assert len(bundle(previous)) > 100_000  # made again: the versions differ
 
 
 def test_hostile_text_is_escaped() -> None:
