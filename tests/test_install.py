@@ -168,3 +168,11 @@ def test_a_copy_of_the_warehouse_reads_from_a_third_folder(installed: Installed)
     finally:
         away.rename(installed.warehouse)
     assert out.split() == ["5"]
+
+
+def test_the_dashboard_builds_from_the_installed_package(installed: Installed) -> None:
+    # Its SQL and the shipped reports it reuses come from the wheel, not the checkout.
+    installed.ok("newsetl", "dashboard", "--warehouse", "wh", "--out", "site")
+    quotes = (installed.work / "site" / "quotes.html").read_text(encoding="utf-8")
+    assert "Catherine Colonna" in quotes and "No data" not in quotes
+    assert (installed.work / "site" / "assets" / "vega-embed.js").stat().st_size > 100_000
