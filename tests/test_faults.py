@@ -52,17 +52,29 @@ def _copy_seeds(folder: Path, count: int) -> Path:
 
 def _sql(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     with query.connect(warehouse) as con:
-        return con.sql(sql).fetchall()
+        return _on(con, sql)
 
 
-def _visible(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """What readers see through the views, without wall-clock columns."""
+def _on(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return con.sql(sql).fetchall()
+
+
+def _visible(warehouse: Path, *sql: str) -> dict[str, list[tuple[Any, ...]]]:
+    """What readers see through the views, without wall-clock columns.
+
+    Every table is read in one session (opening one registers all the views, which costs
+    more than the reads); the rows of any further `sql` come back under their own text.
+    """
     out = {}
-    for name, schema in schemas.TABLES.items():
-        if name == "runs":
-            continue
-        keep = [f.name for f in schema if not schemas.is_flag(f, schemas.VOLATILE)]
-        out[name] = sorted(_sql(warehouse, f"SELECT {', '.join(keep)} FROM {name}"), key=repr)
+    with query.connect(warehouse) as con:
+        for name, schema in schemas.TABLES.items():
+            if name == "runs":
+                continue
+            keep = [f.name for f in schema if not schemas.is_flag(f, schemas.VOLATILE)]
+            out[name] = sorted(con.sql(f"SELECT {', '.join(keep)} FROM {name}").fetchall(),
+                               key=repr)  # fmt: skip
+        for text in sql:
+            out[text] = con.sql(text).fetchall()
     return out
 
 
@@ -97,6 +109,12 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     yield inputs, wh
 
 
+@pytest.fixture(scope="module")
+def committed_rows(committed: tuple[Path, Path]) -> dict[str, list[tuple[Any, ...]]]:
+    """What readers see of `committed`: each test's copy of it holds the same files."""
+    return _visible(committed[1])
+
+
 def _fresh(committed: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     inputs, wh = committed
     copy = tmp_path / "wh"
@@ -108,11 +126,11 @@ def _fresh(committed: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
 def test_a_failure_before_the_commit_leaves_the_committed_rows(
     step: str,
     committed: tuple[Path, Path],
+    committed_rows: dict[str, list[tuple[Any, ...]]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inputs, wh = _fresh(committed, tmp_path)
-    before = _visible(wh)
     if step in BEFORE_COMMIT:
         module, name = BEFORE_COMMIT[step]
         monkeypatch.setattr(module, name, _failing(step))
@@ -130,8 +148,10 @@ def test_a_failure_before_the_commit_leaves_the_committed_rows(
     with pytest.raises(Injected):
         news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
     monkeypatch.undo()
-    assert _visible(wh) == before
-    statuses = _sql(wh, "SELECT status, error FROM runs ORDER BY started_at")
+    runs = "SELECT status, error FROM runs ORDER BY started_at"
+    after = _visible(wh, runs)
+    statuses = after.pop(runs)
+    assert after == committed_rows
     assert [s for s, _ in statuses] == ["succeeded", "failed"]
     assert "Injected: injected failure" in statuses[-1][1]
     # The next run commits the three articles once.
@@ -232,18 +252,19 @@ def test_an_article_the_quote_stage_fails_on_becomes_a_reject(
     monkeypatch.setattr(quotes, "article_quotes", fails_on_one)
     summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY)
     assert (summary.inputs, summary.articles, summary.rejects) == (3, 2, 1)
-    [(uri, reason, stage)] = _sql(wh, "SELECT source_uri, reason, stage FROM rejects")
-    assert (uri, reason, stage) == (victim, "extraction_error", "quotes")
-    assert _sql(wh, "SELECT count(*) FROM articles WHERE source_uri = ?".replace("?", f"'{victim}'")) == [(0,)]  # fmt: skip
-    # Its mentions left with it, and the entities were merged again without them.
-    orphans = _sql(wh, "SELECT count(*) FROM entity_mentions WHERE article_id NOT IN "
-                       "(SELECT article_id FROM articles)")  # fmt: skip
-    assert orphans == [(0,)]
-    counted = _sql(wh, "SELECT sum(mention_count) FROM entities")
-    assert counted == _sql(wh, "SELECT count(*) FROM entity_mentions")
-    speakers = _sql(wh, "SELECT count(*) FROM quotes WHERE speaker_entity_id IS NOT NULL AND "
-                        "speaker_entity_id NOT IN (SELECT entity_id FROM entities)")  # fmt: skip
-    assert speakers == [(0,)]
+    with query.connect(wh) as con:  # one session for every read: opening one is the cost
+        [(uri, reason, stage)] = _on(con, "SELECT source_uri, reason, stage FROM rejects")
+        assert (uri, reason, stage) == (victim, "extraction_error", "quotes")
+        assert _on(con, "SELECT count(*) FROM articles WHERE source_uri = ?".replace("?", f"'{victim}'")) == [(0,)]  # fmt: skip
+        # Its mentions left with it, and the entities were merged again without them.
+        orphans = _on(con, "SELECT count(*) FROM entity_mentions WHERE article_id NOT IN "
+                           "(SELECT article_id FROM articles)")  # fmt: skip
+        assert orphans == [(0,)]
+        counted = _on(con, "SELECT sum(mention_count) FROM entities")
+        assert counted == _on(con, "SELECT count(*) FROM entity_mentions")
+        speakers = _on(con, "SELECT count(*) FROM quotes WHERE speaker_entity_id IS NOT NULL "
+                            "AND speaker_entity_id NOT IN (SELECT entity_id FROM entities)")  # fmt: skip
+        assert speakers == [(0,)]
 
 
 def test_an_article_the_entity_stage_fails_on_becomes_a_reject(
@@ -274,13 +295,14 @@ def test_a_long_body_is_analysed_in_part_with_a_warning(tmp_path: Path) -> None:
     small = replace(Settings(), entities=replace(Settings().entities, max_nlp_chars=3_000))
     summary = news_etl(input_dir=inputs, warehouse=wh, run_date=DAY, settings=small)
     assert summary.articles == 1
-    [(warnings, length)] = _sql(wh, "SELECT warnings, length(body) FROM articles")
-    assert len(warnings) == 1 and warnings[0].startswith("text_too_long: entities and quotes")
-    assert length > 3_000
-    [(last,)] = _sql(wh, "SELECT max(end_char) FROM entity_mentions")
-    assert last <= 3_000
-    [(quoted,)] = _sql(wh, "SELECT max(end_char) FROM quotes")
-    assert quoted <= 3_000
+    with query.connect(wh) as con:  # one session for every read: opening one is the cost
+        [(warnings, length)] = _on(con, "SELECT warnings, length(body) FROM articles")
+        assert len(warnings) == 1 and warnings[0].startswith("text_too_long: entities and quotes")
+        assert length > 3_000
+        [(last,)] = _on(con, "SELECT max(end_char) FROM entity_mentions")
+        assert last <= 3_000
+        [(quoted,)] = _on(con, "SELECT max(end_char) FROM quotes")
+        assert quoted <= 3_000
 
 
 def test_aliases_in_latin_1_are_read(tmp_path: Path) -> None:

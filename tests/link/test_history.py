@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -53,10 +54,21 @@ def _sql(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def _state(warehouse: Path) -> dict[str, Any]:
     """What must not depend on the order of runs: links, grouping and ids, by the views."""
+    # One connection for all: registering the views is most of a small query's time.
+    with query.connect(warehouse) as con:
+        return _state_of(con)
+
+
+def _state_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """`_state` over an open connection."""
+
+    def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+        return con.sql(sql).fetchall()
+
     return {
         "links": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT a.source_uri, o.source_uri, l.relation, round(l.score, 6), l.run_date,
                 l.other_run_date
@@ -66,22 +78,22 @@ def _state(warehouse: Path) -> dict[str, Any]:
             )
         ),
         "articles": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT source_uri, article_id, story_id, duplicate_of, run_date FROM articles""",
             )
         ),
         "mentions": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT article_id, start_char, entity_id, label FROM entity_mentions""",
             )
         ),
         "entities": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT entity_id, canonical_name, label, mention_count, article_count,
                 first_run_date, last_run_date
@@ -89,15 +101,15 @@ def _state(warehouse: Path) -> dict[str, Any]:
             )
         ),
         "quotes": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT quote_id, quote_cluster_id, speaker, speaker_entity_id FROM quotes""",
             )
         ),
         "stories": sorted(
-            _sql(
-                warehouse,
+            _rows(
+                con,
                 """
             SELECT story_id, article_count, first_run_date, last_run_date, run_dates
             FROM stories""",
