@@ -60,13 +60,9 @@ def browser() -> Iterator[playwright.Browser]:
 
 
 def shots(case: str) -> Path:
-    """The screenshot folder of one site; test-artifacts/ ignores itself in git."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    ignore = SHOTS.parent / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
+    """The screenshot folder of one site (test-artifacts/ is in .gitignore)."""
     folder = SHOTS / case
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
