@@ -103,6 +103,17 @@ def first_name_gender(name: str) -> Literal["male", "female"] | None:
     return "male" if found == "male" else "female" if found == "female" else None
 
 
+@lru_cache(maxsize=8192)
+def sole_first_name_gender(name: str) -> Literal["male", "female"] | None:
+    """A first name's gender when the name table lists it as that gender (or mostly that)
+    in every country that lists it: "Nikol", female in two countries and male in Armenia,
+    tells none."""
+    listed = first_name_gender(name)
+    countries = _detector().names.get(name.lower(), {})
+    sides = {kind.removeprefix("mostly_") for kind in countries}
+    return listed if sides == {listed} else None
+
+
 def is_first_name(name: str) -> bool:
     """True for a word the first-name table lists, of any gender."""
     return _first_name_kind(name) != "unknown"

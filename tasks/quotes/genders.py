@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tasks.core.records import Entity, Gender, Quote
-from tasks.lexicon.people import first_name_gender
+from tasks.lexicon.people import sole_first_name_gender
 from tasks.quotes.speakers import CONFLICTING, EVIDENCE_ORDER, FIRST_NAME
 
 
@@ -37,7 +37,7 @@ def _gendered(entity: Entity, told: set[Gender], kinds: set[str], conflicting: b
         evidence = "+".join(k for k in EVIDENCE_ORDER if k in kinds)
         return replace(entity, gender=next(iter(told)), gender_evidence=evidence)
     words = entity.canonical_name.split()
-    listed = first_name_gender(words[0]) if len(words) > 1 else None
+    listed = sole_first_name_gender(words[0]) if len(words) > 1 else None
     if listed is not None:
         return replace(entity, gender=listed, gender_evidence=FIRST_NAME)
     return replace(entity, gender="unknown", gender_evidence=None)

@@ -11,7 +11,7 @@ from functools import cached_property
 from spacy.tokens import Doc, Span, Token
 
 from tasks.core.records import EntityMention, Gender, SpeakerType
-from tasks.lexicon.people import HONORIFICS, first_name_gender
+from tasks.lexicon.people import HONORIFICS, first_name_gender, sole_first_name_gender
 from tasks.quotes.spans import Quoted, QuotedOffsets
 from tasks.text.keys import normalize_name
 
@@ -608,7 +608,7 @@ def person_genders(
         # into Trump's entity): the article's own fullest mention first.
         name = fullest[entity] if " " in fullest[entity] else names.get(entity, "")
         words = name.split()
-        listed = first_name_gender(words[0]) if len(words) > 1 else None
+        listed = sole_first_name_gender(words[0]) if len(words) > 1 else None
         if listed is not None:
             found[listed, FIRST_NAME] += 1
         calls[entity] = decide_gender(found, min_votes, max_opposed_share)

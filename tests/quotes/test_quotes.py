@@ -761,3 +761,14 @@ def test_a_persons_gender_over_the_run_is_what_the_articles_agree_on(
         "first_name",
     )
     assert people["Paris"].gender is None
+
+
+def test_a_first_name_tells_a_gender_only_when_every_country_agrees() -> None:
+    from tasks.lexicon.people import first_name_gender, sole_first_name_gender
+
+    # The table's overall answer for "Nikol" is female; Armenia lists it as male.
+    assert first_name_gender("Nikol") == "female" and sole_first_name_gender("Nikol") is None
+    assert (first_name_gender("Yuri"), sole_first_name_gender("Yuri")) == ("male", None)
+    assert sole_first_name_gender("Catherine") == "female"
+    assert sole_first_name_gender("Ilham") == "male"  # male, or mostly male, everywhere
+    assert sole_first_name_gender("Bernie") is None  # only "mostly" either way
