@@ -260,30 +260,49 @@ def entity_days(rows: Sequence[Row]) -> Spec:
     return _finish(_fit_width(chart))
 
 
-def quoted_by_outlet(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
-    """The most quoted speakers, their quotes split by the outlet that printed them."""
-    order = list(dict.fromkeys(str(r["speaker"]) for r in rows))
+def _outlet_bars(
+    rows: Sequence[Row],
+    outlets: Sequence[str],
+    y: alt.Y,
+    x: alt.X,
+    tooltip: list[alt.Tooltip],
+    height: int,
+) -> Spec:
+    """Horizontal bars split by outlet, one colour per outlet; a legend click picks one."""
     pick = alt.selection_point(fields=["outlet"], bind="legend")
     chart = (
         alt.Chart(_data(rows))
         .mark_bar()
         .encode(
-            y=alt.Y("speaker:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
-            x=alt.X("sum(quotes):Q", title="Quotes", axis=COUNT_AXIS),
+            y=y,
+            x=x,
             color=_outlet_colour(rows, outlets),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
-            tooltip=[
-                alt.Tooltip("speaker:N", title="Speaker"),
-                alt.Tooltip("outlet:N", title="Outlet"),
-                alt.Tooltip("quotes:Q", title="Quotes in this outlet"),
-                alt.Tooltip("articles:Q", title="Articles"),
-                alt.Tooltip("speaker_quotes:Q", title="Quotes in all"),
-            ],
+            tooltip=tooltip,
         )
         .add_params(pick)
-        .properties(height=_rows_height(rows, "speaker"))
+        .properties(height=height)
     )
     return _finish(_fit_width(chart))
+
+
+def quoted_by_outlet(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
+    """The most quoted speakers, their quotes split by the outlet that printed them."""
+    order = list(dict.fromkeys(str(r["speaker"]) for r in rows))
+    return _outlet_bars(
+        rows,
+        outlets,
+        y=alt.Y("speaker:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("sum(quotes):Q", title="Quotes", axis=COUNT_AXIS),
+        tooltip=[
+            alt.Tooltip("speaker:N", title="Speaker"),
+            alt.Tooltip("outlet:N", title="Outlet"),
+            alt.Tooltip("quotes:Q", title="Quotes in this outlet"),
+            alt.Tooltip("articles:Q", title="Articles"),
+            alt.Tooltip("speaker_quotes:Q", title="Quotes in all"),
+        ],
+        height=_rows_height(rows, "speaker"),
+    )
 
 
 def quote_reach(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
@@ -403,27 +422,20 @@ def gender_shares(rows: Sequence[Row]) -> Spec:
 
 def removed_by_rule(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
     """Lines removed by each cleaning rule, split by outlet."""
-    pick = alt.selection_point(fields=["outlet"], bind="legend")
-    chart = (
-        alt.Chart(_data(rows))
-        .mark_bar()
-        .encode(
-            y=alt.Y("reason:N", title="Cleaning rule", sort="-x"),
-            x=alt.X("sum(lines):Q", title="Lines removed", axis=COUNT_AXIS),
-            color=_outlet_colour(rows, outlets),
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
-            tooltip=[
-                alt.Tooltip("reason:N", title="Rule"),
-                alt.Tooltip("outlet:N", title="Outlet"),
-                alt.Tooltip("lines:Q", title="Lines"),
-                alt.Tooltip("articles:Q", title="Articles"),
-                alt.Tooltip("example:N", title="Example"),
-            ],
-        )
-        .add_params(pick)
-        .properties(height=_rows_height(rows, "reason", 22))
+    return _outlet_bars(
+        rows,
+        outlets,
+        y=alt.Y("reason:N", title="Cleaning rule", sort="-x"),
+        x=alt.X("sum(lines):Q", title="Lines removed", axis=COUNT_AXIS),
+        tooltip=[
+            alt.Tooltip("reason:N", title="Rule"),
+            alt.Tooltip("outlet:N", title="Outlet"),
+            alt.Tooltip("lines:Q", title="Lines"),
+            alt.Tooltip("articles:Q", title="Articles"),
+            alt.Tooltip("example:N", title="Example"),
+        ],
+        height=_rows_height(rows, "reason", 22),
     )
-    return _finish(_fit_width(chart))
 
 
 def _attempt_label(rows: Sequence[Row]) -> list[Row]:
