@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,7 +131,11 @@ def test_the_installed_packages_are_imported_not_the_checkout(installed: Install
 
 
 def test_version_and_default_folders(installed: Installed) -> None:
-    assert installed.ok("newsetl", "--version").split() == ["newsetl", "0.4.0"]
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert installed.ok("newsetl", "--version").split() == [
+        "newsetl",
+        declared["project"]["version"],
+    ]
     help_text = installed.ok("newsetl", "run", "--help")
     assert "site-packages" not in help_text and "[default: seeds]" in help_text
 

@@ -41,6 +41,9 @@ COUNT_AXIS = alt.Axis(
     tickMinStep=1, tickCount=8, format="d", labelExpr="datum.value % 1 ? '' : datum.label"
 )
 ROW_PX = 24
+# A legend entry's height, and the room its titles and gaps take (Vega-Lite's defaults).
+LEGEND_ENTRY_PX = 16
+LEGEND_TITLES_PX = 50
 
 
 def _json_value(value: object) -> object:
@@ -116,9 +119,13 @@ def _day_axis(rows: Sequence[Row], *fields: str) -> alt.Axis:
     )
 
 
-def _rows_height(rows: Sequence[Row], field: str, per_row: int = ROW_PX) -> int:
-    """A chart's height for one band per distinct value of `field`."""
-    return max(60, per_row * len({r.get(field) for r in rows}))
+def _rows_height(
+    rows: Sequence[Row], field: str, per_row: int = ROW_PX, legend_entries: int = 0
+) -> int:
+    """A chart's height for one band per distinct value of `field`, and no less than its
+    legend's: Vega-Lite clips a legend taller than the chart."""
+    legend = LEGEND_ENTRY_PX * legend_entries + LEGEND_TITLES_PX if legend_entries else 0
+    return max(60, per_row * len({r.get(field) for r in rows}), legend)
 
 
 def _fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -176,7 +183,9 @@ def story_timeline(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
         .mark_point(filled=False, size=260, strokeWidth=2.5)
         .encode(**encoding)
     )
-    chart = alt.layer(span, own, repeats).properties(height=_rows_height(labelled, "story", 30))
+    entries = len({r.get("outlet") for r in labelled}) + len(RELATIONS)
+    height = _rows_height(labelled, "story", 30, legend_entries=entries)
+    chart = alt.layer(span, own, repeats).properties(height=height)
     return _finish(_fit_width(chart))
 
 
@@ -301,7 +310,7 @@ def quoted_by_outlet(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
             alt.Tooltip("articles:Q", title="Articles"),
             alt.Tooltip("speaker_quotes:Q", title="Quotes in all"),
         ],
-        height=_rows_height(rows, "speaker"),
+        height=_rows_height(rows, "speaker", legend_entries=len({r.get("outlet") for r in rows})),
     )
 
 
@@ -434,7 +443,7 @@ def removed_by_rule(rows: Sequence[Row], outlets: Sequence[str]) -> Spec:
             alt.Tooltip("articles:Q", title="Articles"),
             alt.Tooltip("example:N", title="Example"),
         ],
-        height=_rows_height(rows, "reason", 22),
+        height=_rows_height(rows, "reason", 22, len({r.get("outlet") for r in rows})),
     )
 
 

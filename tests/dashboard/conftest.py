@@ -28,8 +28,6 @@ def seeds_warehouse(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -
 @pytest.fixture(scope="session")
 def large_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three run dates of the dev corpus (`dashcorpus`), then a failed attempt on the second."""
-    if not dashcorpus.available():
-        pytest.skip(f"dev data not found under {dashcorpus.DATA}")
     inputs = tmp_path_factory.mktemp("large-inputs")
     target = tmp_path_factory.mktemp("large-warehouse")
     for day, folder in dashcorpus.write_inputs(inputs).items():

@@ -4,25 +4,30 @@ Three run dates of about 25 inputs each, as JSONL lines: PolNeAR articles (real 
 publication dates and many quotes) in publication order, a few pages with boilerplate (for
 the cleaning audit), a wire copy and an excerpt of an earlier date's article under another
 outlet (for relations across dates) and a broken line (a reject). Nothing is copied into the
-repository: the data is read from ../shared/data, and the tests skip when it is absent.
+repository: the data is read from ../shared/data. Where it is absent (a clone on its own),
+the seeds stand in for PolNeAR: versions of them under seven outlets over the same weeks.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+# The stand-ins' outlets and first publication day: PolNeAR's, so the tests read the same.
+OUTLETS = ("nyt", "wash-post", "breitbart", "politico", "usa-today", "huff-post", "west-journal")
+FIRST_DAY = date(2015, 11, 5)
 RUN_DATES = (date(2016, 1, 10), date(2016, 1, 20), date(2016, 1, 30))
 POLNEAR_PER_DATE = 16
 PAGES_PER_DATE = 3
 
 
 def available() -> bool:
-    """Whether the dev data this corpus is built from is here."""
+    """Whether the dev data this corpus is built from is here (else the seeds stand in)."""
     return (DATA / "polnear" / "articles.jsonl.gz").is_file() and (
         DATA / "plaintext_boilerplate" / "items.jsonl.gz"
     ).is_file()
@@ -36,17 +41,21 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def write_inputs(root: Path) -> dict[date, Path]:
     """Write one input folder per run date under `root`; return them by run date."""
-    polnear = sorted(_read(DATA / "polnear" / "articles.jsonl.gz"), key=_polnear_key)
-    pages = [
-        p
-        for p in _read(DATA / "plaintext_boilerplate" / "items.jsonl.gz")
-        if p["id"].startswith("aeb:") and p.get("url")
-    ]
+    if available():
+        polnear = sorted(_read(DATA / "polnear" / "articles.jsonl.gz"), key=_polnear_key)
+        articles = [_article(a) for a in polnear]
+        pages = [
+            p
+            for p in _read(DATA / "plaintext_boilerplate" / "items.jsonl.gz")
+            if p["id"].startswith("aeb:") and p.get("url")
+        ]
+    else:
+        articles, pages = _seed_articles(), []
     folders: dict[date, Path] = {}
     earlier: list[dict[str, Any]] = []
     for n, day in enumerate(RUN_DATES):
-        chunk = polnear[n * POLNEAR_PER_DATE : (n + 1) * POLNEAR_PER_DATE]
-        lines = [_article(a) for a in chunk]
+        chunk = articles[n * POLNEAR_PER_DATE : (n + 1) * POLNEAR_PER_DATE]
+        lines = list(chunk)
         lines += [
             {"text": p["page_text"], "url": p["url"]}
             for p in pages[n * PAGES_PER_DATE : (n + 1) * PAGES_PER_DATE]
@@ -65,6 +74,24 @@ def write_inputs(root: Path) -> dict[date, Path]:
         (folder / "articles.jsonl").write_text(body, encoding="utf-8")
         folders[day] = folder
     return folders
+
+
+def _seed_articles() -> list[dict[str, Any]]:
+    """Stand-ins for PolNeAR: each seed again and again, each version without a different
+    line, under the outlets in turn, one or two days apart."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    count = len(RUN_DATES) * POLNEAR_PER_DATE
+    found = []
+    for k in range(count):
+        lines = texts[k % len(texts)].splitlines()
+        version = k // len(texts)
+        kept = [line for i, line in enumerate(lines) if not version or i % 7 != version % 7]
+        day = FIRST_DAY + timedelta(days=k * 80 // count)
+        found.append(
+            {"text": "\n".join(kept), "source": OUTLETS[k % len(OUTLETS)],
+             "published_at": day.isoformat()}
+        )  # fmt: skip
+    return found
 
 
 def _polnear_key(article: dict[str, Any]) -> tuple[str, str]:
