@@ -9,9 +9,11 @@ reject reason. `write_corpus` writes the original small corpus (what the flow te
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import random
 import socket
@@ -19,9 +21,11 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import zstandard
 
 GOOD = (
     "Ministers agree new flood defence plan\n\n"
@@ -116,12 +120,17 @@ class Corpus:
         self.expected[source_uri(name)] = outcome
 
     def lines(
-        self, name: str, lines: Iterable[tuple[bytes, str]], sep: bytes = b"\n", gz: bool = False
+        self,
+        name: str,
+        lines: Iterable[tuple[bytes, str]],
+        sep: bytes = b"\n",
+        pack: Callable[[bytes], bytes] | None = None,
     ) -> None:
-        """Write a JSONL file (gzipped if `gz`), one outcome per line (a blank line has none)."""
+        """Write a JSONL file (compressed by `pack`), one outcome per line (a blank line has
+        none)."""
         pairs = list(lines)
         data = sep.join(line for line, _ in pairs)
-        (self.folder / name).write_bytes(gzip.compress(data) if gz else data)
+        (self.folder / name).write_bytes(pack(data) if pack else data)
         for n, (line, outcome) in enumerate(pairs, start=1):
             if line.strip():
                 self.expected[f"{source_uri(name)}#L{n}"] = outcome
@@ -297,6 +306,17 @@ def _gzip(c: Corpus) -> None:
     c.put("multi-member.txt.gz", members, "article")
     c.put("page.html.gz", gzip.compress(html_page(c.good()).encode()), "article")
     c.put("archive.tar.gz", gzip.compress(_tar({"a.txt": c.good()})), "unsupported_format")
+    # The other compressions news dumps come in, read like gzip.
+    c.put("bzip2-bomb.txt.bz2", bz2.compress(b"\0" * 60_000_000, 9), "decompressed_too_large")
+    c.put("page.html.xz", lzma.compress(html_page(c.good()).encode()), "article")
+    c.put("cut.txt.xz", lzma.compress((c.good() * 20).encode())[:300], "corrupt_xz")
+    zstd = zstandard.ZstdCompressor()
+    c.lines(
+        "lines.jsonl.zst",
+        [(json.dumps({"text": c.good()}).encode(), "article"), (b"{broken", "malformed_json_line")],
+        pack=zstd.compress,
+    )
+    c.put("cut.txt.zst", zstd.compress((c.good() * 20).encode())[:300], "corrupt_zstd")
 
 
 def _html(c: Corpus) -> None:
@@ -443,7 +463,7 @@ def _jsonl(c: Corpus) -> None:
             (obj(text=SECOND * 3), "article"),
             (b"{oops", "malformed_json_line"),
         ],
-        gz=True,
+        pack=gzip.compress,
     )
 
 

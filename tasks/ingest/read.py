@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import errno
 import gzip
 import io
 import json
+import lzma
 import os
 import re
 import stat
@@ -14,7 +16,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import cast
 
+import zstandard
 from charset_normalizer import from_bytes
 
 from tasks.core import safety
@@ -27,6 +31,9 @@ TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
 SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + JSONL_SUFFIXES
 GZIP_MAGIC = b"\x1f\x8b"
+# Compressed inputs by suffix, read like the file inside them ("a.jsonl.xz" is JSONL): the
+# compression tools news dumps come in. Each format's streams may be concatenated.
+COMPRESSED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
 # The shape of a day folder's name; `is_day_name` also requires a real calendar date.
 DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 # 128 bits: an incremental run trusts an equal hash to mean an equal input.
@@ -122,7 +129,8 @@ class IngestSettings:
     # The longest real news pages are a few MB of HTML; a bigger file is a dump or an attack,
     # and reading it whole would put the run's memory at risk.
     max_file_bytes: int = 20_000_000
-    # Caps gunzip output (a gzip bomb expands ~1000x); same bound as the file size it stands for.
+    # Caps decompressed output (a gzip bomb expands ~1000x, bzip2 and zstd far more); same
+    # bound as the file size it stands for.
     max_decompressed_bytes: int = 20_000_000
     # Text has almost no C0 control characters besides tab/newline; binary data is full of them.
     max_control_ratio: float = 0.01
@@ -301,8 +309,8 @@ def _read_path(
     if not stat.S_ISREG(info.st_mode):
         raise RejectError("special_file", f"not a regular file (mode {info.st_mode:o})")
     name = path.name.lower()
-    gzipped = name.endswith(".gz")
-    suffix = Path(name.removesuffix(".gz")).suffix
+    packed = next((ext for ext in COMPRESSED if name.endswith(ext)), "")
+    suffix = Path(name.removesuffix(packed)).suffix
     if suffix not in SUPPORTED:
         raise RejectError(
             "unsupported_format",
@@ -313,7 +321,7 @@ def _read_path(
             "too_large", f"{info.st_size} bytes > max_file_bytes {settings.max_file_bytes}"
         )
     data = _read_bytes(real, settings.max_file_bytes)
-    return list(_read_file(data, uri, suffix, gzipped, settings))
+    return list(_read_file(data, uri, suffix, COMPRESSED.get(packed), settings))
 
 
 def _locate(path: Path, root: str) -> tuple[str, os.stat_result]:
@@ -404,11 +412,11 @@ def _read_bytes(real: str, limit: int) -> bytes:
 
 
 def _read_file(
-    data: bytes, uri: str, suffix: str, gzipped: bool, settings: IngestSettings
+    data: bytes, uri: str, suffix: str, compression: str | None, settings: IngestSettings
 ) -> Iterator[RawDocument | Reject]:
     """Yield the documents (or per-line rejects) of one file's bytes."""
-    if gzipped:
-        data = _gunzip(data, settings.max_decompressed_bytes)
+    if compression is not None:
+        data = _decompress(data, compression, settings.max_decompressed_bytes)
     if not data.strip():
         raise RejectError("empty_input", f"{len(data)} bytes, no content")
     jsonl = suffix in JSONL_SUFFIXES
@@ -431,16 +439,49 @@ def _read_file(
         )
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    """Decompress gzip data, every member of it, refusing to expand past the limit in total."""
+def _decompress(data: bytes, compression: str, limit: int) -> bytes:
+    """Decompress data, every stream of it, refusing to expand past the limit in total."""
+    chunks, total = [], 0
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as members:
-            out = members.read(limit + 1)  # `cat a.gz b.gz` is one gzip of both texts
-    except (OSError, EOFError, zlib.error) as err:
-        raise RejectError("corrupt_gzip", str(err)) from err
-    if len(out) > limit:
-        raise RejectError("decompressed_too_large", f"expands past max_decompressed_bytes {limit}")
-    return out
+        with _decompressing(data, compression) as stream:
+            # Read in pieces: zstd's reader returns at most a frame's worth per call.
+            while piece := stream.read(min(READ_CHUNK, limit + 1 - total)):
+                chunks.append(piece)
+                total += len(piece)
+                if total > limit:
+                    raise RejectError(
+                        "decompressed_too_large", f"expands past max_decompressed_bytes {limit}"
+                    )
+        if compression == "zstd":
+            _check_zstd_frames(data)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError) as err:
+        raise RejectError(f"corrupt_{compression}", str(err) or type(err).__name__) from err
+    return b"".join(chunks)
+
+
+def _check_zstd_frames(data: bytes) -> None:
+    """Raise ZstdError unless the data is whole zstd frames: zstd's stream reader ends a cut
+    frame as if it were complete. Run only once that reader kept within the size limit."""
+    rest = data
+    while rest:
+        frame = zstandard.ZstdDecompressor().decompressobj()
+        frame.decompress(rest)
+        if not frame.eof:
+            raise zstandard.ZstdError("the data ends inside a frame (truncated)")
+        rest = frame.unused_data
+
+
+def _decompressing(data: bytes, compression: str) -> io.BufferedIOBase:
+    """A stream of the decompressed bytes: every member, stream or frame in turn."""
+    raw = io.BytesIO(data)
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw)  # `cat a.gz b.gz` is one gzip of both texts
+    if compression == "bzip2":
+        return bz2.BZ2File(raw)
+    if compression == "xz":
+        return lzma.LZMAFile(raw)
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return cast(io.BufferedIOBase, reader)  # a reader with the same read(), a stub apart
 
 
 def decode(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import socket
 import stat
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
 from tasks.core.records import RawDocument, Reject
 from tasks.core.safety import RejectError
@@ -461,3 +464,45 @@ def test_a_charset_is_believed_only_where_it_can_be_true() -> None:
     # Nor is a page whose ASCII declaration names a charset that does not write ASCII so.
     page = f"<html><head><meta charset='cp037'></head><body>{text}</body></html>"
     assert decode(page.encode("utf-8"), 0.01) == (page, "utf-8")
+
+
+COMPRESSORS = {
+    "gz": gzip.compress,
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+    "zst": lambda data: zstandard.ZstdCompressor().compress(data),
+}
+CORRUPT = {"gz": "corrupt_gzip", "bz2": "corrupt_bzip2", "xz": "corrupt_xz", "zst": "corrupt_zstd"}
+
+
+@pytest.mark.parametrize("ext", sorted(COMPRESSORS))
+def test_compressed_inputs_read_like_the_file_inside(tmp_path: Path, ext: str) -> None:
+    pack = COMPRESSORS[ext]
+    line = json.dumps({"text": "Second text of the lines.", "url": "https://x.test/a"})
+    docs, rejects = _ingest(
+        tmp_path,
+        {
+            f"a.txt.{ext}": pack(b"First text, plain."),
+            f"b.html.{ext}": pack(b"<html><body><p>A page.</p></body></html>"),
+            # Two streams one after the other (`cat a.xz b.xz`) are one file of both.
+            f"c.jsonl.{ext}": pack(line.encode() + b"\n") + pack(b"{broken\n"),
+            f"bomb.txt.{ext}": pack(b"a" * 5000),
+            f"cut.txt.{ext}": pack(b"Some text that is cut short. " * 50)[:40],
+            f"plain.txt.{ext}": b"Not compressed at all, whatever its name says.",
+            f"d.pdf.{ext}": pack(b"%PDF-1.4"),
+        },
+        IngestSettings(max_decompressed_bytes=1000),
+    )
+    assert [(d.source_uri, d.content_type, d.content[:12], d.url) for d in docs] == [
+        (f"a.txt.{ext}", "text", "First text, ", None),
+        (f"b.html.{ext}", "html", "<html><body>", None),
+        (f"c.jsonl.{ext}#L1", "text", "Second text ", "https://x.test/a"),
+    ]
+    assert {r.source_uri: r.reason for r in rejects} == {
+        f"bomb.txt.{ext}": "decompressed_too_large",
+        f"c.jsonl.{ext}#L2": "malformed_json_line",
+        f"cut.txt.{ext}": CORRUPT[ext],
+        f"plain.txt.{ext}": CORRUPT[ext],
+        f"d.pdf.{ext}": "unsupported_format",
+    }
+    assert all(r.detail for r in rejects)
