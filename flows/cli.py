@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -192,17 +192,44 @@ ConfigOpt = Annotated[
 ]
 
 
-def _settings(config: Path | None) -> Settings | None:
-    """The settings of --config FILE, else of ./newsetl.toml when there is one, else None (the
-    defaults). A bad file is one line and exit status 2, before any work starts."""
-    from tasks.settings import DEFAULT_FILE, SettingsError, read_settings
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help="Where a record's fields are, as FIELD=KEY,...: e.g. text=maintext,"
+        "published_at=date_publish (fields: html, text, url, title, published_at, source, author).",
+    ),
+]
 
-    if config is None and not Path(DEFAULT_FILE).is_file():
-        return None
+
+def _settings(config: Path | None, field_map: str | None = None) -> Settings | None:
+    """The settings of --config FILE, else of ./newsetl.toml when there is one, else None (the
+    defaults), with --map's entries before the file's. A bad file or mapping is one line and
+    exit status 2, before any work starts."""
+    from tasks.ingest import field_keys
+    from tasks.settings import DEFAULT_FILE, Settings, SettingsError, read_settings
+
+    settings = None
+    if config is not None or Path(DEFAULT_FILE).is_file():
+        try:
+            settings = read_settings(config if config is not None else Path(DEFAULT_FILE))
+        except SettingsError as err:
+            _usage(str(err))
+    if settings is not None:
+        try:
+            field_keys(settings.ingest.field_map)
+        except ValueError as err:
+            _usage(f"{config or DEFAULT_FILE}: ingest.field_map: {err}")
+    if field_map is None:
+        return settings
+    entries = tuple(e.strip() for e in field_map.split(",") if e.strip())
     try:
-        return read_settings(config if config is not None else Path(DEFAULT_FILE))
-    except SettingsError as err:
-        _usage(str(err))
+        field_keys(entries)
+    except ValueError as err:
+        _usage(f"--map: {err}")
+    base = settings or Settings()
+    ingest = replace(base.ingest, field_map=entries + base.ingest.field_map)
+    return replace(base, ingest=ingest)
 
 
 def _engine(
@@ -226,6 +253,7 @@ def run(
     workers: WorkersOpt = None,
     allow_empty: AllowEmptyOpt = False,
     config: ConfigOpt = None,
+    field_map: MapOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the run's summary as one JSON object on stdout."),
@@ -235,7 +263,7 @@ def run(
     day = _parse_date(run_date)
     _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
-    settings = _settings(config)
+    settings = _settings(config, field_map)
     started = time.perf_counter()
     says = _verbosity(ctx)
     # A bar only for a person watching: not in a pipe, a log or a scheduler's capture.
@@ -281,6 +309,7 @@ def backfill(
     workers: WorkersOpt = None,
     allow_empty: AllowEmptyOpt = False,
     config: ConfigOpt = None,
+    field_map: MapOpt = None,
 ) -> None:
     """Run each logical date from --start to --end, skipping complete dates unless --force."""
     first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
@@ -289,7 +318,7 @@ def backfill(
         _usage(f"--end {last} is before --start {first}")
     _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
-    settings = _settings(config)
+    settings = _settings(config, field_map)
     failed: list[str] = []
     with _locked(warehouse):
         _start_api()

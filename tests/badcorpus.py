@@ -10,6 +10,7 @@ reject reason. `write_corpus` writes the original small corpus (what the flow te
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import io
 import json
@@ -21,7 +22,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,7 @@ class ArticleCheck:
     contains: tuple[str, ...] = ()  # text its body holds
     absent: tuple[str, ...] = ()  # text its body must not hold
     undated: bool = False  # no publication date
+    author: str | None = None  # the author the input gave
 
 
 # Checks beyond "article" for some inputs of the hostile corpus, by source_uri, as the
@@ -97,6 +99,8 @@ ARTICLE_CHECKS: dict[str, ArticleCheck] = {
     "dates.jsonl#L1": ArticleCheck(warning="bad_date_field", undated=True),
     "dates.jsonl#L2": ArticleCheck(warning="bad_date_field", undated=True),
     "dates.jsonl#L3": ArticleCheck(undated=True),
+    "news-please.json": ArticleCheck(author="Ann Lee, Bo Cruz", contains=("flood defence",)),
+    "table.csv#R1": ArticleCheck(author="Di Eze", contains=("flood defence",)),
 }
 
 # Warnings the later stages add (the entities stage), as the flow's articles show them.
@@ -135,6 +139,12 @@ class Corpus:
             if line.strip():
                 self.expected[f"{source_uri(name)}#L{n}"] = outcome
 
+    def records(self, name: str, data: bytes, outcomes: Sequence[str]) -> None:
+        """Write a file of records (a table, a JSON array): one outcome per record, `#R<n>`."""
+        (self.folder / name).write_bytes(data)
+        for n, outcome in enumerate(outcomes, start=1):
+            self.expected[f"{source_uri(name)}#R{n}"] = outcome
+
     def good(self) -> str:
         """GOOD with numbers of its own in each paragraph.
 
@@ -170,7 +180,8 @@ def write_hostile(folder: Path, special: bool = True) -> dict[str, str]:
     to a file written beside the folder, `<folder>.outside.txt`).
     """
     corpus = Corpus(folder)
-    for part in (_original, _empty, _binary, _encodings, _gzip, _html, _text, _jsonl, _names):
+    parts = (_original, _empty, _binary, _encodings, _gzip, _html, _text, _jsonl, _records, _names)
+    for part in parts:
         part(corpus)
     if special:
         _special(corpus)
@@ -393,6 +404,17 @@ def _text(c: Corpus) -> None:
     c.put("zero-width.txt", ("\u200b\u2060\ufeff\u00ad\n" * 500).encode(), "empty_after_cleaning")
 
 
+def _records(c: Corpus) -> None:
+    """Other tools' records: a news-please file, a table with a row lacking its text."""
+    record = {"maintext": c.good(), "title": "Flood plan", "date_publish": "2024-01-02 10:00:00",
+              "source_domain": "a.test", "authors": ["Ann Lee", "Bo Cruz"]}  # fmt: skip
+    c.put("news-please.json", json.dumps(record).encode(), "article")
+    rows = [["title", "text", "author"], ["Flood plan", c.good(), "Di Eze"], ["No text", "", ""]]
+    table = io.StringIO()
+    csv.writer(table).writerows(rows)
+    c.records("table.csv", table.getvalue().encode(), ["article", "missing_text"])
+
+
 def _jsonl(c: Corpus) -> None:
     """JSONL lines broken in every way, one outcome per line."""
 
@@ -474,8 +496,10 @@ def _names(c: Corpus) -> None:
                  "a" * 240 + ".txt", "sub dir/nested deeper/article.txt", "dir.txt/inner.txt",
                  "two.suffixes.html.txt", "日本語の記事.txt", "COM1.txt"):  # fmt: skip
         c.put(name, c.good().replace("Tuesday", f"Tuesday ({len(name)})").encode(), "article")
-    for name in ("notes.docx", "data.csv", "noext", "script.js", "feed.xml", "page.php"):
+    for name in ("notes.docx", "data.ods", "noext", "script.js", "feed.xml", "page.php"):
         c.put(name, c.good().encode(), "unsupported_format")
+    # Prose named as a table: its quoted speech is no CSV quoting.
+    c.put("prose.csv", c.good().encode(), "malformed_table")
     c.ignored(".hidden.txt", bytes(range(256)))
     c.ignored(".git/config.txt", b"[core]\n")
     c.ignored("README.md", b"# not an input\n")

@@ -529,4 +529,6 @@ def article_problems(article: Article, check: ArticleCheck) -> list[str]:
     problems += [f"{text!r} in the body" for text in check.absent if text in article.body]
     if check.undated and article.published_at is not None:
         problems.append(f"dated {article.published_at}")
+    if check.author is not None and article.author != check.author:
+        problems.append(f"author {article.author!r}, not {check.author!r}")
     return problems

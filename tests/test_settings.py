@@ -346,3 +346,30 @@ def test_comments_are_read_from_the_source_and_a_silent_field_is_found() -> None
     assert comments["alone"] == "Its own reason, over two lines."
     assert comments["silent"] == ""  # apart from any group: what the test above catches
     assert field_comments(_Example, shared=False)["high"] == ""
+
+
+@pytest.mark.parametrize("command", ["run", "backfill"])
+def test_a_field_map_reaches_ingest_and_a_bad_one_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    seen = _capture(monkeypatch)
+    config = tmp_path / "c.toml"
+    config.write_text('[ingest]\nfield_map = ["author=writer"]\n', encoding="utf-8")
+    wh = tmp_path / "wh"
+    dates = ["--date", "2025-01-15"] if command == "run" else ["--start", "2025-01-15",
+                                                               "--end", "2025-01-15"]  # fmt: skip
+    base = [command, *dates, "--input", str(SEEDS[0].parent), "--warehouse", str(wh)]
+    CliRunner().invoke(app, [*base, "--config", str(config), "--map", "text=maintext, title=hed"])
+    assert len(seen) == 1 and seen[0] is not None
+    # --map first, then the file's: the command line is the latest word.
+    assert seen[0].ingest.field_map == ("text=maintext", "title=hed", "author=writer")
+    (tmp_path / "bad.toml").write_text('[ingest]\nfield_map = ["byline=by"]\n')
+    wh = tmp_path / "untouched"
+    base[base.index("--warehouse") + 1] = str(wh)
+    for bad, value in [("--map", "body=maintext"), ("--map", "text"),
+                       ("--config", str(tmp_path / "bad.toml"))]:  # fmt: skip
+        out = CliRunner().invoke(app, [*base, bad, value])
+        lines = out.output.strip().splitlines()
+        assert out.exit_code == 2 and len(lines) == 1, (bad, out.output)
+        assert "field mapping" in lines[0] and (bad == "--config" or bad in lines[0])
+    assert len(seen) == 1 and not wh.exists()

@@ -180,7 +180,7 @@ def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         dates=tuple(dates),
         outlet=_outlet(doc.outlet, report.site_name, doc.url),
         url=doc.url,
-        author=report.author,
+        author=doc.author or report.author,
         source_hash=doc.source_hash,
         warnings=(*doc.warnings, *warnings),
     )
@@ -665,7 +665,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         dates=tuple(dates),
         outlet=_outlet(doc.outlet, extract.sitename, doc.url or extract.url),
         url=doc.url or extract.url,
-        author=author or extract.author or report.author,
+        author=doc.author or author or extract.author or report.author,
         standfirst=standfirst or None,
         source_hash=doc.source_hash,
         warnings=(*doc.warnings, *warnings),

@@ -31,6 +31,7 @@ class RawDocument:
     title: str | None = None  # given by the input (JSONL `title`), trusted over extraction
     published_at: str | None = None  # given by the input (JSONL `published_at`), unparsed
     outlet: str | None = None  # given by the input (JSONL `source`)
+    author: str | None = None  # given by the input (a record's `author`), trusted over extraction
     source_hash: str = ""  # hash of the input and the extraction settings; see ingest.source_hash
     warnings: tuple[str, ...] = ()  # what was worked around: "reason: detail" (see Article)
 

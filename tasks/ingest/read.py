@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import csv
 import errno
 import gzip
 import io
@@ -29,7 +30,25 @@ STAGE = "ingest"
 HTML_SUFFIXES = (".html", ".htm")
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
-SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + JSONL_SUFFIXES
+# A JSON file is one record (news-please writes one per article) or an array of them.
+JSON_SUFFIXES = (".json",)
+# Tables with a header row: one record per row.
+TABLE_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+RECORD_SUFFIXES = JSONL_SUFFIXES + JSON_SUFFIXES + tuple(TABLE_DELIMITERS)
+SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
+# The keys other tools give each field of a record, tried in order after the user's own
+# (`IngestSettings.field_map`): newsetl's JSONL, news-please, trafilatura's JSON, newspaper4k,
+# feeds. A `source` that is a URL (trafilatura's) is the page's address, not its outlet.
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "html": ("html", "raw_html"),
+    "text": ("text", "maintext", "raw_text", "content", "body", "article_text"),
+    "url": ("url", "link", "canonical_url"),
+    "title": ("title", "headline"),
+    "published_at": ("published_at", "date_publish", "date", "publish_date", "published",
+                     "pubdate", "datePublished"),
+    "source": ("source", "outlet", "source_domain", "sitename", "publisher", "hostname"),
+    "author": ("author", "authors", "byline"),
+}  # fmt: skip
 GZIP_MAGIC = b"\x1f\x8b"
 # Compressed inputs by suffix, read like the file inside them ("a.jsonl.xz" is JSONL): the
 # compression tools news dumps come in. Each format's streams may be concatenated.
@@ -143,6 +162,10 @@ class IngestSettings:
     # second); 30 s only stops a pathological one (a crafted gzip header, a guess gone
     # quadratic, a file on a hung mount) from holding up the whole run.
     max_seconds_per_document: float = 30.0
+    # Where a record's fields are when another tool named them: "field=key" entries
+    # ("text=maintext", "published_at=date_publish"), tried before the known names of
+    # FIELD_KEYS. The fields: html, text, url, title, published_at, source, author.
+    field_map: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,7 +293,7 @@ def source_hash(doc: RawDocument, salt: str) -> str:
     Equal hashes mean the same article would come out again, so an incremental run reuses it.
     """
     parts = (salt, doc.source_uri, doc.content_type, doc.content, doc.url, doc.title,
-             doc.published_at, doc.outlet)  # fmt: skip
+             doc.published_at, doc.outlet, doc.author)  # fmt: skip
     return short_hash("\x00".join(p or "" for p in parts), SOURCE_HASH_CHARS)
 
 
@@ -419,14 +442,20 @@ def _read_file(
         data = _decompress(data, compression, settings.max_decompressed_bytes)
     if not data.strip():
         raise RejectError("empty_input", f"{len(data)} bytes, no content")
-    jsonl = suffix in JSONL_SUFFIXES
-    # A JSONL line with control characters is that line's reject, not the whole file's.
-    html = suffix in HTML_SUFFIXES or looks_like_html(data[:4096].decode("latin-1"))
-    decoded = _decode(data, settings, whole_file_checks=not jsonl, html=html)
+    records = suffix in RECORD_SUFFIXES
+    # A record with control characters is that record's reject, not the whole file's.
+    html = not records and (
+        suffix in HTML_SUFFIXES or looks_like_html(data[:4096].decode("latin-1"))
+    )
+    decoded = _decode(data, settings, whole_file_checks=not records, html=html)
     if not decoded.text.strip():
         raise RejectError("empty_input", "only whitespace once decoded")
-    if jsonl:
+    if suffix in JSONL_SUFFIXES:
         yield from _jsonl_documents(decoded, uri, settings)
+    elif suffix in JSON_SUFFIXES:
+        yield from _json_documents(decoded, uri, settings)
+    elif suffix in TABLE_DELIMITERS:
+        yield from _table_documents(decoded, uri, TABLE_DELIMITERS[suffix], settings)
     else:
         text = decoded.text
         kind: ContentType = "html" if suffix in HTML_SUFFIXES or looks_like_html(text) else "text"
@@ -694,14 +723,123 @@ def _jsonl_document(
         raise RejectError("malformed_json_line", str(err)) from err
     if not isinstance(obj, dict):
         raise RejectError("malformed_json_line", f"expected an object, got {type(obj).__name__}")
-    html, text = obj.get("html"), obj.get("text")
-    content = html if isinstance(html, str) and html.strip() else text
-    if not isinstance(content, str) or not content.strip():
-        raise RejectError("missing_text", "no non-empty `text` or `html` field")
+    return _record_document(obj, uri, decoded, settings)
+
+
+def _json_documents(
+    decoded: _Decoded, uri: str, settings: IngestSettings
+) -> Iterator[RawDocument | Reject]:
+    """Yield the documents of a JSON file: one object, or an array of them (`#R<n>` each)."""
+    try:
+        found = json.loads(decoded.text)
+    except RecursionError as err:
+        raise RejectError("too_deep", "JSON nested too deep to parse") from err
+    except ValueError as err:
+        raise RejectError("malformed_json", str(err)) from err
+    if isinstance(found, dict):
+        yield _record_document(found, uri, decoded, settings)
+        return
+    if not isinstance(found, list) or not found:
+        raise RejectError("malformed_json", "expected an object or a non-empty array of objects")
+    for n, item in enumerate(found, start=1):
+        yield from _record(item, f"{uri}#R{n}", decoded, settings)
+
+
+def _table_documents(
+    decoded: _Decoded, uri: str, delimiter: str, settings: IngestSettings
+) -> Iterator[RawDocument | Reject]:
+    """Yield one document per row of a table with a header row (`#R<n>`, n from 1)."""
+    # Strict: a quote never closed is an error, not the rest of the file in one cell.
+    rows = csv.DictReader(io.StringIO(decoded.text, newline=""), delimiter=delimiter, strict=True)
+    n = 0
+    try:
+        if not rows.fieldnames:
+            raise RejectError("malformed_table", "no header row")
+        for n, row in enumerate(rows, start=1):
+            # Cells past the header's columns are kept under None: not a field of ours.
+            yield from _record({k: v for k, v in row.items() if k is not None}, f"{uri}#R{n}",
+                               decoded, settings)  # fmt: skip
+    except csv.Error as err:
+        raise RejectError("malformed_table", f"line {rows.line_num}: {err}") from err
+    if n == 0:
+        raise RejectError("empty_input", "a header row and no record")
+
+
+def _record(
+    item: object, uri: str, decoded: _Decoded, settings: IngestSettings
+) -> Iterator[RawDocument | Reject]:
+    """One record's document, or its own reject: a bad record never costs the others."""
+    try:
+        if not isinstance(item, dict):
+            raise RejectError("malformed_record", f"expected an object, got {type(item).__name__}")
+        yield _record_document(item, uri, decoded, settings)
+    except RejectError as err:
+        yield _reject(uri, err.reason, err.detail)
+    except Exception as err:
+        yield safety.failure(uri, err, STAGE, settings.max_seconds_per_document)
+
+
+def field_keys(field_map: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each field's keys in a record: the mapping's first, then the known names.
+
+    A malformed entry or one naming no field of ours raises ValueError, with its one line.
+    """
+    keys = {name: list(known) for name, known in FIELD_KEYS.items()}
+    for entry in field_map:
+        name, sep, key = (part.strip() for part in entry.partition("="))
+        if not sep or not name or not key:
+            raise ValueError(f"field mapping {entry!r} is not FIELD=KEY")
+        if name not in keys:
+            raise ValueError(f"field mapping {entry!r}: no field {name!r}; the fields: "
+                             f"{', '.join(FIELD_KEYS)}")  # fmt: skip
+        keys[name] = [key, *(k for k in keys[name] if k != key)]
+    return {name: tuple(found) for name, found in keys.items()}
+
+
+def _field(
+    obj: Mapping[str, object], keys: Sequence[str], strip: bool = True, lists: bool = False
+) -> str | None:
+    """The first non-empty string of the keys (with `lists`, a list of strings joined: the
+    authors); a text kept as given (`strip` False) for the cleaner to judge its spacing."""
+    for key in keys:
+        value = obj.get(key)
+        if lists and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ", ".join(v.strip() for v in value if v.strip())
+        if isinstance(value, str) and value.strip():
+            return value.strip() if strip else value
+    return None
+
+
+def _source_as_url(obj: Mapping[str, object]) -> Mapping[str, object]:
+    """A record whose `source` is a web address (trafilatura's JSON): it is the page's URL."""
+    source = obj.get("source")
+    if not isinstance(source, str) or not source.strip().startswith(("http://", "https://")):
+        return obj
+    rest = {k: v for k, v in obj.items() if k != "source"}
+    return rest if _opt_str(obj.get("url")) else {**rest, "url": source}
+
+
+def _record_document(
+    obj: Mapping[str, object], uri: str, decoded: _Decoded, settings: IngestSettings
+) -> RawDocument:
+    """Turn one record (a JSON object, a table row) into a document."""
+    keys = field_keys(settings.field_map)
+    obj = _source_as_url(obj)
+    html, text = _field(obj, keys["html"], strip=False), _field(obj, keys["text"], strip=False)
+    content = html or text
+    if content is None:
+        raise RejectError("missing_text", f"no non-empty field of {keys['text'] + keys['html']}")
     if _control_ratio(content) > settings.max_control_ratio:
         raise RejectError("binary_content", "control characters exceed max_control_ratio")
     kind: ContentType = "html" if content is html or looks_like_html(content) else "text"
-    fields = (content, *(_opt_str(obj.get(k)) for k in ("url", "title", "published_at", "source")))
+    fields = (
+        content,
+        _field(obj, keys["url"]),
+        _field(obj, keys["title"]),
+        _field(obj, keys["published_at"]),
+        _field(obj, keys["source"]),
+        _field(obj, keys["author"], lists=True),
+    )
     # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 table can store; each
     # becomes U+FFFD, as a decoder marks a bad character (`safe_text` would write "?").
     safe = [SURROGATES.sub("\ufffd", f) if f is not None else None for f in fields]
@@ -717,6 +855,7 @@ def _jsonl_document(
         title=safe[2],
         published_at=safe[3],
         outlet=safe[4],
+        author=safe[5],
         warnings=warnings,
     )
 

@@ -506,3 +506,74 @@ def test_compressed_inputs_read_like_the_file_inside(tmp_path: Path, ext: str) -
         f"d.pdf.{ext}": "unsupported_format",
     }
     assert all(r.detail for r in rejects)
+
+
+def _fields(docs: list[RawDocument]) -> list[tuple[object, ...]]:
+    return [(d.source_uri, d.content[:9], d.url, d.title, d.published_at, d.outlet, d.author)
+            for d in docs]  # fmt: skip
+
+
+def test_other_tools_records_are_read_with_their_field_names(tmp_path: Path) -> None:
+    news_please = {"maintext": "Body of one.", "title": "One", "date_publish": "2024-01-02 10:00:00",
+                   "url": "https://a.test/1", "source_domain": "a.test", "authors": ["Ann Lee",
+                   "Bo Cruz"]}  # fmt: skip
+    trafilatura = {"text": "Body of two.", "title": "Two", "date": "2024-01-03",
+                   "source": "https://b.test/2", "sitename": "B Daily", "author": "Cy Dunn"}  # fmt: skip
+    docs, rejects = _ingest(
+        tmp_path,
+        {
+            "np.json": json.dumps(news_please).encode(),
+            "tr.json": json.dumps([trafilatura, 7, {"title": "no text"}]).encode(),
+            "table.csv": b"title,text,published_at,source,author\n"
+            b'Three,"Body of three, with a comma.",2024-01-04,C Times,Di Eze\n'
+            b"Four,,2024-01-05,C Times,\n",
+            "table.tsv": b"headline\tcontent\nFive\tBody of five.\n",
+        },
+    )
+    assert _fields(docs) == [
+        ("np.json", "Body of o", "https://a.test/1", "One", "2024-01-02 10:00:00", "a.test",
+         "Ann Lee, Bo Cruz"),
+        ("table.csv#R1", "Body of t", None, "Three", "2024-01-04", "C Times", "Di Eze"),
+        ("table.tsv#R1", "Body of f", None, "Five", None, None, None),
+        # trafilatura's `source` is the page's address, not its outlet.
+        ("tr.json#R1", "Body of t", "https://b.test/2", "Two", "2024-01-03", "B Daily", "Cy Dunn"),
+    ]  # fmt: skip
+    assert {r.source_uri: r.reason for r in rejects} == {
+        "tr.json#R2": "malformed_record",
+        "tr.json#R3": "missing_text",
+        "table.csv#R2": "missing_text",
+    }
+
+
+def test_a_field_map_names_the_keys_first(tmp_path: Path) -> None:
+    record = {"story": "The mapped body.", "text": "Not this one.", "when": "2024-02-01",
+              "writer": "Ed Fox"}  # fmt: skip
+    settings = IngestSettings(field_map=("text=story", "published_at=when", "author=writer"))
+    docs, _ = _ingest(tmp_path, {"a.jsonl": json.dumps(record).encode()}, settings)
+    assert [(d.content, d.published_at, d.author) for d in docs] == [
+        ("The mapped body.", "2024-02-01", "Ed Fox")
+    ]
+    with pytest.raises(ValueError, match="no field 'body'"):
+        ingest.field_keys(("body=story",))
+    with pytest.raises(ValueError, match="is not FIELD=KEY"):
+        ingest.field_keys(("text",))
+
+
+def test_broken_record_files_are_rejected_whole_or_by_record(tmp_path: Path) -> None:
+    _, rejects = _ingest(
+        tmp_path,
+        {
+            "cut.json": b'[{"text": "a b c"}, {"text": ',
+            "scalar.json": b"42",
+            "empty-array.json": b"[]",
+            "no-rows.csv": b"text,title\n",
+            "quote.csv": b'text,title\n"never closed,Title\n',
+        },
+    )
+    assert {r.source_uri: r.reason for r in rejects} == {
+        "cut.json": "malformed_json",
+        "scalar.json": "malformed_json",
+        "empty-array.json": "malformed_json",
+        "no-rows.csv": "empty_input",
+        "quote.csv": "malformed_table",
+    }
