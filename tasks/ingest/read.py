@@ -13,9 +13,10 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import cast
 
@@ -699,12 +700,7 @@ def _jsonl_documents(
             continue
         produced = True
         line_uri = f"{uri}#L{line_no}"
-        try:
-            yield _jsonl_document(line, line_uri, decoded, settings)
-        except RejectError as err:
-            yield _reject(line_uri, err.reason, err.detail)
-        except Exception as err:  # one line must never cost the file's other lines
-            yield safety.failure(line_uri, err, STAGE, settings.max_seconds_per_document)
+        yield _one(line_uri, partial(_jsonl_document, line, line_uri, decoded, settings), settings)
     if not produced:
         raise RejectError("empty_input", "no JSON lines: every line is blank or whitespace")
 
@@ -742,7 +738,7 @@ def _json_documents(
     if not isinstance(found, list) or not found:
         raise RejectError("malformed_json", "expected an object or a non-empty array of objects")
     for n, item in enumerate(found, start=1):
-        yield from _record(item, f"{uri}#R{n}", decoded, settings)
+        yield _record(item, f"{uri}#R{n}", decoded, settings)
 
 
 def _table_documents(
@@ -757,8 +753,8 @@ def _table_documents(
             raise RejectError("malformed_table", "no header row")
         for n, row in enumerate(rows, start=1):
             # Cells past the header's columns are kept under None: not a field of ours.
-            yield from _record({k: v for k, v in row.items() if k is not None}, f"{uri}#R{n}",
-                               decoded, settings)  # fmt: skip
+            yield _record({k: v for k, v in row.items() if k is not None}, f"{uri}#R{n}",
+                          decoded, settings)  # fmt: skip
     except csv.Error as err:
         raise RejectError("malformed_table", f"line {rows.line_num}: {err}") from err
     if n == 0:
@@ -767,19 +763,32 @@ def _table_documents(
 
 def _record(
     item: object, uri: str, decoded: _Decoded, settings: IngestSettings
-) -> Iterator[RawDocument | Reject]:
-    """One record's document, or its own reject: a bad record never costs the others."""
-    try:
+) -> RawDocument | Reject:
+    """One record of an array or table as a document, or its own reject."""
+
+    def make() -> RawDocument:
         if not isinstance(item, dict):
             raise RejectError("malformed_record", f"expected an object, got {type(item).__name__}")
-        yield _record_document(item, uri, decoded, settings)
+        return _record_document(item, uri, decoded, settings)
+
+    return _one(uri, make, settings)
+
+
+def _one(
+    uri: str, make: Callable[[], RawDocument], settings: IngestSettings
+) -> RawDocument | Reject:
+    """One record of a file (a line, an element, a row), or its own reject: a bad record
+    never costs the file's others."""
+    try:
+        return make()
     except RejectError as err:
-        yield _reject(uri, err.reason, err.detail)
+        return _reject(uri, err.reason, err.detail)
     except Exception as err:
-        yield safety.failure(uri, err, STAGE, settings.max_seconds_per_document)
+        return safety.failure(uri, err, STAGE, settings.max_seconds_per_document)
 
 
-def field_keys(field_map: Sequence[str]) -> dict[str, tuple[str, ...]]:
+@lru_cache(maxsize=64)
+def field_keys(field_map: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """Each field's keys in a record: the mapping's first, then the known names.
 
     A malformed entry or one naming no field of ours raises ValueError, with its one line.
