@@ -197,7 +197,8 @@ MapOpt = Annotated[
     typer.Option(
         "--map",
         help="Where a record's fields are, as FIELD=KEY,...: e.g. text=maintext,"
-        "published_at=date_publish (fields: html, text, url, title, published_at, source, author).",
+        "published_at=date_publish (fields: html, text, url, title, published_at, source, author, "
+        "id).",
     ),
 ]
 

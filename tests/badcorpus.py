@@ -74,6 +74,7 @@ class ArticleCheck:
     absent: tuple[str, ...] = ()  # text its body must not hold
     undated: bool = False  # no publication date
     author: str | None = None  # the author the input gave
+    input_id: str | None = None  # the id the input gave
 
 
 # Checks beyond "article" for some inputs of the hostile corpus, by source_uri, as the
@@ -100,7 +101,7 @@ ARTICLE_CHECKS: dict[str, ArticleCheck] = {
     "dates.jsonl#L2": ArticleCheck(warning="bad_date_field", undated=True),
     "dates.jsonl#L3": ArticleCheck(undated=True),
     "news-please.json": ArticleCheck(author="Ann Lee, Bo Cruz", contains=("flood defence",)),
-    "table.csv#R1": ArticleCheck(author="Di Eze", contains=("flood defence",)),
+    "table.csv#R1": ArticleCheck(author="Di Eze", input_id="4711", contains=("flood defence",)),
 }
 
 # Warnings the later stages add (the entities stage), as the flow's articles show them.
@@ -409,7 +410,8 @@ def _records(c: Corpus) -> None:
     record = {"maintext": c.good(), "title": "Flood plan", "date_publish": "2024-01-02 10:00:00",
               "source_domain": "a.test", "authors": ["Ann Lee", "Bo Cruz"]}  # fmt: skip
     c.put("news-please.json", json.dumps(record).encode(), "article")
-    rows = [["title", "text", "author"], ["Flood plan", c.good(), "Di Eze"], ["No text", "", ""]]
+    rows = [["id", "title", "text", "author"], ["4711", "Flood plan", c.good(), "Di Eze"],
+            ["4712", "No text", "", ""]]  # fmt: skip
     table = io.StringIO()
     csv.writer(table).writerows(rows)
     c.records("table.csv", table.getvalue().encode(), ["article", "missing_text"])

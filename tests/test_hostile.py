@@ -531,4 +531,6 @@ def article_problems(article: Article, check: ArticleCheck) -> list[str]:
         problems.append(f"dated {article.published_at}")
     if check.author is not None and article.author != check.author:
         problems.append(f"author {article.author!r}, not {check.author!r}")
+    if check.input_id is not None and article.input_id != check.input_id:
+        problems.append(f"input_id {article.input_id!r}, not {check.input_id!r}")
     return problems

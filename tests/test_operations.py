@@ -252,6 +252,8 @@ def test_hostile_corpus_through_the_flow_is_accounted_for(tmp_path: Path) -> Non
         got = dict(con.sql("SELECT source_uri, 'article' FROM articles UNION ALL "
                            "SELECT source_uri, reason FROM rejects").fetchall())  # fmt: skip
         rows = con.sql("SELECT source_uri, encoding, body, warnings FROM articles").fetchall()
+        given = con.sql("SELECT source_uri, author, input_id FROM articles WHERE input_id "
+                        "IS NOT NULL OR source_uri LIKE 'news-please%'").fetchall()  # fmt: skip
         orphaned = (
             "SELECT count(*) FROM {} WHERE article_id NOT IN (SELECT article_id FROM articles)"
         )
@@ -268,6 +270,11 @@ def test_hostile_corpus_through_the_flow_is_accounted_for(tmp_path: Path) -> Non
     encodings = {uri: enc for uri, enc, _, _ in rows}
     assert encodings["utf-16.txt"] == "utf-16" and encodings["utf-16-no-bom.txt"] == "utf-16-le"
     assert encodings["invalid-utf8.txt"] == "utf-8" and encodings["latin-1.txt"] != "utf-8"
+    # What a record gave (its author, its own id) is what the warehouse holds.
+    assert sorted(given) == [
+        ("news-please.json", "Ann Lee, Bo Cruz", None),
+        ("table.csv#R1", "Di Eze", "4711"),
+    ]
     # Nothing of the rejected inputs reached the analysis tables.
     for table in ("entity_mentions", "quotes"):
         assert orphans[table] == [(0,)], table

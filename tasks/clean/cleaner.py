@@ -182,6 +182,7 @@ def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         url=doc.url,
         author=doc.author or report.author,
         source_hash=doc.source_hash,
+        input_id=doc.input_id,
         warnings=(*doc.warnings, *warnings),
     )
 
@@ -668,6 +669,7 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         author=doc.author or author or extract.author or report.author,
         standfirst=standfirst or None,
         source_hash=doc.source_hash,
+        input_id=doc.input_id,
         warnings=(*doc.warnings, *warnings),
     )
 

@@ -32,6 +32,7 @@ class RawDocument:
     published_at: str | None = None  # given by the input (JSONL `published_at`), unparsed
     outlet: str | None = None  # given by the input (JSONL `source`)
     author: str | None = None  # given by the input (a record's `author`), trusted over extraction
+    input_id: str | None = None  # the input's own id for the article (a record's `id`)
     source_hash: str = ""  # hash of the input and the extraction settings; see ingest.source_hash
     warnings: tuple[str, ...] = ()  # what was worked around: "reason: detail" (see Article)
 
@@ -82,6 +83,7 @@ class CleanDocument:
     standfirst: str | None = None  # the summary printed between headline and text, if marked
     source_hash: str = ""
     warnings: tuple[str, ...] = ()
+    input_id: str | None = None  # the input's own id (see RawDocument)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class Article:
     source_hash: str = ""  # the input it came from, for incremental runs
     # Problems worked around without losing the article ("invalid_utf8: 4 bytes replaced").
     warnings: tuple[str, ...] = ()
+    input_id: str | None = None  # the input's own id (see RawDocument)
 
 
 @dataclass(frozen=True)

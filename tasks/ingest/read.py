@@ -49,6 +49,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
                      "pubdate", "datePublished"),
     "source": ("source", "outlet", "source_domain", "sitename", "publisher", "hostname"),
     "author": ("author", "authors", "byline"),
+    "id": ("id", "input_id", "guid", "uuid"),
 }  # fmt: skip
 GZIP_MAGIC = b"\x1f\x8b"
 # Compressed inputs by suffix, read like the file inside them ("a.jsonl.xz" is JSONL): the
@@ -165,7 +166,7 @@ class IngestSettings:
     max_seconds_per_document: float = 30.0
     # Where a record's fields are when another tool named them: "field=key" entries
     # ("text=maintext", "published_at=date_publish"), tried before the known names of
-    # FIELD_KEYS. The fields: html, text, url, title, published_at, source, author.
+    # FIELD_KEYS. The fields: html, text, url, title, published_at, source, author, id.
     field_map: tuple[str, ...] = ()
 
 
@@ -294,7 +295,7 @@ def source_hash(doc: RawDocument, salt: str) -> str:
     Equal hashes mean the same article would come out again, so an incremental run reuses it.
     """
     parts = (salt, doc.source_uri, doc.content_type, doc.content, doc.url, doc.title,
-             doc.published_at, doc.outlet, doc.author)  # fmt: skip
+             doc.published_at, doc.outlet, doc.author, doc.input_id)  # fmt: skip
     return short_hash("\x00".join(p or "" for p in parts), SOURCE_HASH_CHARS)
 
 
@@ -806,12 +807,19 @@ def field_keys(field_map: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def _field(
-    obj: Mapping[str, object], keys: Sequence[str], strip: bool = True, lists: bool = False
+    obj: Mapping[str, object],
+    keys: Sequence[str],
+    strip: bool = True,
+    lists: bool = False,
+    numbers: bool = False,
 ) -> str | None:
     """The first non-empty string of the keys (with `lists`, a list of strings joined: the
-    authors); a text kept as given (`strip` False) for the cleaner to judge its spacing."""
+    authors; with `numbers`, a whole number as text: an id); a text kept as given (`strip`
+    False) for the cleaner to judge its spacing."""
     for key in keys:
         value = obj.get(key)
+        if numbers and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if lists and isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = ", ".join(v.strip() for v in value if v.strip())
         if isinstance(value, str) and value.strip():
@@ -848,6 +856,7 @@ def _record_document(
         _field(obj, keys["published_at"]),
         _field(obj, keys["source"]),
         _field(obj, keys["author"], lists=True),
+        _field(obj, keys["id"], numbers=True),
     )
     # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 table can store; each
     # becomes U+FFFD, as a decoder marks a bad character (`safe_text` would write "?").
@@ -865,6 +874,7 @@ def _record_document(
         published_at=safe[3],
         outlet=safe[4],
         author=safe[5],
+        input_id=safe[6],
         warnings=warnings,
     )
 

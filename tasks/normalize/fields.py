@@ -119,6 +119,7 @@ def _normalize_one(doc: CleanDocument, settings: NormalizeSettings, now: datetim
         encoding=doc.encoding,
         removed=doc.removed,
         source_hash=doc.source_hash,
+        input_id=doc.input_id,
         warnings=(*doc.warnings, *date_warnings),
     )
 

@@ -68,7 +68,15 @@ ARTICLES = pa.schema(
         col(
             "source_uri",
             pa.string(),
-            "Path relative to the input folder (`#L<n>` for a JSONL line).",
+            "Path relative to the input folder (`#L<n>` for a JSONL line, `#R<n>` for a record"
+            " of a JSON array or a table).",
+        ),
+        col(
+            "input_id",
+            pa.string(),
+            "The input's own id for the article (a record's `id`, or the field `--map"
+            " id=KEY` names), as given.",
+            nullable=True,
         ),
         col("url", pa.string(), "Page URL when the input gives one.", nullable=True),
         col(

@@ -545,6 +545,29 @@ def test_other_tools_records_are_read_with_their_field_names(tmp_path: Path) -> 
     }
 
 
+def test_an_inputs_own_id_is_kept_as_given(tmp_path: Path) -> None:
+    docs, _ = _ingest(
+        tmp_path,
+        {
+            "a.json": json.dumps(
+                [
+                    {"id": 17, "text": "One."},
+                    {"guid": "urn:x:2", "text": "Two."},
+                    {"id": True, "text": "Three."},
+                ]
+            ).encode(),
+            "b.jsonl": json.dumps({"story_no": "S-9", "text": "Four."}).encode(),
+        },
+        IngestSettings(field_map=("id=story_no",)),
+    )
+    assert [(d.source_uri, d.input_id) for d in docs] == [
+        ("a.json#R1", "17"),
+        ("a.json#R2", "urn:x:2"),
+        ("a.json#R3", None),  # true is no id
+        ("b.jsonl#L1", "S-9"),
+    ]
+
+
 def test_a_field_map_names_the_keys_first(tmp_path: Path) -> None:
     record = {"story": "The mapped body.", "text": "Not this one.", "when": "2024-02-01",
               "writer": "Ed Fox"}  # fmt: skip

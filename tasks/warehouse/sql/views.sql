@@ -107,14 +107,26 @@ GROUP BY run_date, local_id;
 -- overrides the date's own `duplicate_of`). run_date comes after the file's columns: it is
 -- moved back before `ingested_at`, as declared.
 CREATE OR REPLACE VIEW articles AS
+WITH own AS (
+    -- A file of newsetl before 0.5 has no `input_id`: null there, and in its declared place.
+    SELECT * FROM warehouse_table('articles')
+    UNION ALL BY NAME
+    SELECT CAST(NULL AS VARCHAR) AS input_id
+    WHERE false
+)
+
 SELECT
-    a.* EXCLUDE (run_date, ingested_at) REPLACE (
+    a.article_id,
+    a.content_hash,
+    a.source_uri,
+    a.input_id,
+    a.* EXCLUDE (article_id, content_hash, source_uri, input_id, run_date, ingested_at) REPLACE (
         coalesce(d.global_id, a.duplicate_of) AS duplicate_of,
         coalesce(s.global_id, a.story_id) AS story_id
     ),
     a.run_date,
     a.ingested_at
-FROM warehouse_table('articles') AS a
+FROM own AS a
 LEFT JOIN id_lookup('duplicate_of') AS d ON d.run_date = a.run_date AND d.local_id = a.article_id
 LEFT JOIN id_lookup('story') AS s ON s.run_date = a.run_date AND s.local_id = a.story_id;
 
