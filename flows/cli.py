@@ -100,13 +100,8 @@ def _verbosity(ctx: typer.Context) -> Verbosity:
 
 def _parse_date(value: str | None, option: str = "--date") -> date | None:
     """Parse a date option as YYYY-MM-DD within the accepted range; else one line, exit 2."""
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        _usage(f"{option} {value!r} is not a date YYYY-MM-DD")
-    refused = outside_run_dates(day)
+    day = _day(value, option)
+    refused = outside_run_dates(day) if day is not None else None
     if refused:
         _usage(f"{option} {refused}")
     return day
@@ -558,13 +553,25 @@ def _write_parquet(table: pa.Table, out: Path | None) -> None:
 
 
 def _day(value: str | None, option: str) -> date | None:
-    """A report's date bound as YYYY-MM-DD, any day; else one line, exit 2."""
+    """A date option as YYYY-MM-DD, any day (a report's bound); else one line, exit 2."""
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
         _usage(f"{option} {value!r} is not a date YYYY-MM-DD")
+
+
+def _filters(
+    since: str | None, until: str | None, outlet: str | None, limit: str | None = None
+) -> views.Filters:
+    """The filters of a report or dashboard from their options; a wrong one is one line, exit 2."""
+    filters = views.Filters(
+        _day(since, "--since"), _day(until, "--until"), outlet, _count(limit, "--limit")
+    )
+    if filters.since and filters.until and filters.since > filters.until:
+        _usage(f"--since {filters.since} is after --until {filters.until}")
+    return filters
 
 
 def _count(value: str | None, option: str) -> int | None:
@@ -616,12 +623,7 @@ def report(
     Its filters are bound as DuckDB parameters ($since, $until, $outlet, $limit), never
     pasted into the SQL; a report of your own names the ones it takes.
     """
-    filters = views.Filters(
-        _day(since, "--since"), _day(until, "--until"), outlet, _count(limit, "--limit")
-    )
-    if filters.since and filters.until and filters.since > filters.until:
-        _usage(f"--since {filters.since} is after --until {filters.until}")
-    _check_output(fmt, out)
+    filters = _filters(since, until, outlet, limit)
     try:
         sql = views.report_sql(name, warehouse)
     except views.WarehouseError as err:
@@ -708,9 +710,7 @@ def dashboard(
     audit, run health. Its pages open from the file system, with no network."""
     from tasks import dashboard as site
 
-    filters = views.Filters(_day(since, "--since"), _day(until, "--until"), outlet)
-    if filters.since and filters.until and filters.since > filters.until:
-        _usage(f"--since {filters.since} is after --until {filters.until}")
+    filters = _filters(since, until, outlet)
     if warehouse.exists() and not warehouse.is_dir():
         _usage(f"--warehouse {warehouse} is not a folder")
     if (problem := site.check_out(out)) is not None:
