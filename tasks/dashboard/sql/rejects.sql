@@ -10,7 +10,6 @@ SELECT
     min(detail) AS example_detail
 FROM rejects
 WHERE within_dates(run_date, $since, $until)
-    AND ($outlet IS NULL
-        OR run_date IN (SELECT run_date FROM articles WHERE of_outlet(outlet, $outlet)))
+    AND wrote_outlet(run_date, $outlet)
 GROUP BY ALL
 ORDER BY inputs DESC, reason, stage

@@ -26,6 +26,5 @@ SELECT
     error
 FROM attempts
 WHERE within_dates(run_date, $since, $until)
-    AND ($outlet IS NULL
-        OR run_date IN (SELECT run_date FROM articles WHERE of_outlet(outlet, $outlet)))
+    AND wrote_outlet(run_date, $outlet)
 ORDER BY run_date, attempt

@@ -17,9 +17,8 @@ WITH dated AS (
 linked AS (
     SELECT
         a.story_id,
-        CASE l.relation
-            WHEN 'exact_duplicate' THEN 'copy' WHEN 'near_duplicate' THEN 'near copy'
-            WHEN 'same_story' THEN 'same story' ELSE l.relation END AS relation,
+        relation_label(l.relation) AS relation,
+        relation_rank(l.relation) AS closeness,
         l.score,
         a.day,
         a.outlet,
@@ -46,8 +45,5 @@ SELECT
     k.other_title
 FROM linked AS k
 JOIN stories AS s USING (story_id)
-ORDER BY
-    CASE k.relation WHEN 'copy' THEN 1 WHEN 'near copy' THEN 2 WHEN 'excerpt' THEN 3
-        WHEN 'rewrite' THEN 4 ELSE 5 END,
-    k.score DESC, k.day, k.outlet, k.article_title
+ORDER BY k.closeness, k.score DESC, k.day, k.outlet, k.article_title
 LIMIT coalesce($limit, 200)

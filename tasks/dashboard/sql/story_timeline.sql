@@ -31,12 +31,7 @@ ranked AS (
 -- An article's closest relation to another article: a copy says more than a rewrite.
 -- `same_story` is left out: it is what puts the article in the story in the first place.
 relations AS (
-    SELECT
-        article_id,
-        run_date,
-        min(CASE relation
-            WHEN 'exact_duplicate' THEN 1 WHEN 'near_duplicate' THEN 2
-            WHEN 'excerpt' THEN 3 WHEN 'rewrite' THEN 4 END) AS closest
+    SELECT article_id, run_date, arg_min(relation, relation_rank(relation)) AS closest
     FROM article_links
     WHERE relation <> 'same_story'
     GROUP BY article_id, run_date
@@ -53,9 +48,7 @@ SELECT
     p.outlet,
     p.day,
     p.undated,
-    CASE l.closest
-        WHEN 1 THEN 'copy' WHEN 2 THEN 'near copy' WHEN 3 THEN 'excerpt' WHEN 4 THEN 'rewrite'
-        ELSE 'own text' END AS relation
+    coalesce(relation_label(l.closest), 'own text') AS relation
 FROM picked AS p
 JOIN ranked AS r USING (story_id)
 JOIN stories AS s USING (story_id)

@@ -5,6 +5,5 @@ SELECT run_date, run_id, status, warning
 FROM run_warnings
 WHERE warning IS NOT NULL
     AND within_dates(run_date, $since, $until)
-    AND ($outlet IS NULL
-        OR run_date IN (SELECT run_date FROM articles WHERE of_outlet(outlet, $outlet)))
+    AND wrote_outlet(run_date, $outlet)
 ORDER BY run_date, run_id, warning_index

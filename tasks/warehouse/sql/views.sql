@@ -130,6 +130,20 @@ FROM own AS a
 LEFT JOIN id_lookup('duplicate_of') AS d ON d.run_date = a.run_date AND d.local_id = a.article_id
 LEFT JOIN id_lookup('story') AS s ON s.run_date = a.run_date AND s.local_id = a.story_id;
 
+-- A run date that wrote articles of the outlet (NULL: every run date): runs, rejects and
+-- warnings belong to a run, not to an outlet.
+CREATE OR REPLACE MACRO wrote_outlet(day, name) AS
+name IS NULL OR day IN (SELECT run_date FROM articles WHERE of_outlet(outlet, name));
+
+-- A link's relation in a reader's words, and how close it is (a copy says most).
+CREATE OR REPLACE MACRO relation_label(relation) AS
+CASE relation WHEN 'exact_duplicate' THEN 'copy' WHEN 'near_duplicate' THEN 'near copy'
+    WHEN 'same_story' THEN 'same story' ELSE relation END;
+
+CREATE OR REPLACE MACRO relation_rank(relation) AS
+CASE relation WHEN 'exact_duplicate' THEN 1 WHEN 'near_duplicate' THEN 2 WHEN 'excerpt' THEN 3
+    WHEN 'rewrite' THEN 4 ELSE 5 END;
+
 -- Mentions of the entity across dates.
 CREATE OR REPLACE VIEW entity_mentions AS
 SELECT m.* REPLACE (coalesce(e.global_id, m.entity_id) AS entity_id)
