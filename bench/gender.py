@@ -32,7 +32,9 @@ from urllib.parse import unquote
 
 from flowrun import flow_run
 
-from tasks.lexicon.people import NAME_SUFFIXES, first_name_gender
+from tasks.lexicon import people
+from tasks.lexicon.people import first_name_gender
+from tasks.text.keys import normalize_name
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ANNOTATION = Path(__file__).with_name("data") / "gender_speakers.tsv"
@@ -56,9 +58,9 @@ def load_gold(path: Path = ANNOTATION) -> list[Gold]:
 
 
 def surname(name: str) -> str:
-    """A name's last word, without "Jr." and the like, lowercased."""
-    words = [w for w in name.replace(",", " ").split() if w.lower() not in NAME_SUFFIXES]
-    return words[-1].lower().strip(".'’s") if words else ""
+    """A name's surname key ("biden" of "Joseph R. Biden Jr."), or a lone name's key."""
+    key = normalize_name(name)
+    return people.surname(key) or key
 
 
 @dataclass
