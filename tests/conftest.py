@@ -81,3 +81,13 @@ def make_article() -> Callable[..., Article]:
         return Article(**{**defaults, **fields})
 
     return build
+
+
+@pytest.fixture
+def web() -> Iterator[Any]:
+    """A loopback web site (tests/webserver.py's Site) for one test, stopped after it."""
+    from webserver import Site
+
+    site = Site()
+    yield site
+    site.stop()
