@@ -180,7 +180,7 @@ def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> li
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_inputs(root / day.isoformat(), files, names)
-        paths = ingest.discover(root / day.isoformat())
+        paths = ingest.discover(root / day.isoformat(), root).inputs
         raws: dict[str, Any] = {}
         articles: list[Any] = []
         rejects: Counter[str] = Counter()

@@ -42,7 +42,7 @@ quotes = stage("tasks.quotes", "tasks.quotes.attribution")
 dedup = stage("tasks.dedup", "tasks.link.dedup")
 from tasks.settings import Settings
 s = Settings()
-paths = ingest.discover(Path(corpus))
+paths = ingest.discover(Path(corpus)).inputs
 raw, rejected = ingest.read_inputs(paths, Path(corpus), s.ingest)
 docs, rejected_clean = clean.clean_documents(raw, s.clean)
 articles, rejected_norm = normalize.normalize_documents(docs, s.normalize, datetime(2026, 1, 1, tzinfo=UTC))

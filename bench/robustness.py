@@ -173,9 +173,10 @@ def time_stages(folder: Path, settings: Settings) -> Timings:
     done, _ = normalize.normalize_documents(cleaned, settings.normalize, reference)
     _analyse(done[0], settings)
     articles: list[Article] = []
-    for path in ingest.discover(folder):
-        uri = path.relative_to(folder).as_posix()
-        docs, _ = timings.time("ingest", uri, ingest.read_inputs, [path], folder, settings.ingest)
+    for item in ingest.discover(folder).inputs:
+        docs, _ = timings.time(
+            "ingest", item.uri, ingest.read_inputs, [item], folder, settings.ingest
+        )
         for doc in docs:
             cleaned, _ = timings.time(
                 "clean", doc.source_uri, clean.clean_documents, [doc], settings.clean

@@ -63,7 +63,7 @@ def bare(folder: Path, workers: int) -> tuple[int, float]:
     """Read, clean and parse every file with no orchestration and no output; articles, seconds."""
     settings = Settings()
     started = time.perf_counter()
-    paths = ingest.discover(folder)
+    paths = ingest.discover(folder).inputs
     bodies: list[str] = []
     for start in range(0, len(paths), settings.batch_size):
         docs, _ = ingest.read_inputs(

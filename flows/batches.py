@@ -34,6 +34,7 @@ from tasks.core.records import (
     Quote,
     Reject,
 )
+from tasks.ingest import Input, PageReader
 from tasks.store import reuse
 
 
@@ -67,7 +68,7 @@ class Prepared:
 class Batch:
     """One batch of inputs on its way through ingest, clean and normalize, with its rejects."""
 
-    paths: int  # the input files of the batch
+    paths: int  # the inputs of the batch (files, WARC records)
     inputs: int  # documents read and inputs rejected by ingest
     hashes: tuple[str, ...]  # the source hash of each document read, in input order
     rejects: tuple[Reject, ...]  # what each stage so far gave up of it
@@ -77,7 +78,13 @@ class Batch:
         return replace(self, rejects=(*self.rejects, *rejects))
 
 
-def collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Collected:
+def collect(
+    ctx: Context,
+    root: Path | None,
+    paths: Sequence[Input],
+    salts: Mapping[str, str],
+    pages: PageReader | None = None,
+) -> Collected:
     """Ingest every input in batches; clean and normalize only those not in the warehouse yet."""
     log = get_run_logger()
     known = reuse.index(ctx.warehouse, ctx.commits)
@@ -93,7 +100,7 @@ def collect(ctx: Context, paths: Sequence[Path], salts: Mapping[str, str]) -> Co
             # Read here, not on workers: remote workers need no access to the input folder,
             # and a batch with nothing new is not submitted, so an up-to-date rerun starts
             # no cluster.
-            raw, bad = ingest_batch(Sealed(chunk), ctx.input_dir, s, salts)
+            raw, bad = ingest_batch(Sealed(chunk), root, s, salts, pages)
             fresh = [d for d in raw if d.source_hash not in known]
             batch = Batch(len(chunk), len(raw) + len(bad), tuple(d.source_hash for d in raw),
                           tuple(bad))  # fmt: skip

@@ -42,7 +42,14 @@ console = Console(markup=False, emoji=False, highlight=False)
 # Errors and the progress bar go to stderr: stdout stays the command's answer (a table, JSON).
 errors = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
-InputOpt = Annotated[Path, typer.Option("--input", help="Folder of input articles.")]
+InputOpt = Annotated[
+    str,
+    typer.Option(
+        "--input",
+        help="Folder of input articles, one file (a WARC archive, a JSONL dump), or a feed, "
+        "sitemap or list of URLs to fetch (a file or an http(s) URL).",
+    ),
+]
 WarehouseOpt = Annotated[
     Path, typer.Option("--warehouse", help="Warehouse folder (Parquet + views).")
 ]
@@ -113,10 +120,14 @@ def _usage(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _check_paths(input_dir: Path, warehouse: Path) -> None:
-    """Refuse an input folder that is not one, or a warehouse path that is a file."""
-    if not input_dir.is_dir():
-        _usage(f"--input {input_dir} is not a folder")
+def _check_paths(input_dir: str, warehouse: Path, settings: Settings | None) -> None:
+    """Refuse an input that is no folder, file or URL, or a warehouse path that is a file."""
+    from tasks.ingest import IngestSettings, resolve
+
+    try:
+        resolve(input_dir, settings.ingest if settings is not None else IngestSettings())
+    except (ValueError, OSError) as err:
+        _usage(str(err))
     if warehouse.exists() and not warehouse.is_dir():
         _usage(f"--warehouse {warehouse} is not a folder")
 
@@ -240,7 +251,7 @@ def _engine(
 @app.command()
 def run(
     ctx: typer.Context,
-    input_dir: InputOpt = PROJECT_ROOT / "seeds",
+    input_dir: InputOpt = str(PROJECT_ROOT / "seeds"),
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     run_date: Annotated[
         str | None, typer.Option("--date", help="Logical date YYYY-MM-DD (default: today).")
@@ -257,9 +268,9 @@ def run(
 ) -> None:
     """Run the news_etl flow for one logical date (input INPUT/DATE/ when that folder layout is used)."""
     day = _parse_date(run_date)
-    _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
     settings = _settings(config, field_map)
+    _check_paths(input_dir, warehouse, settings)
     started = time.perf_counter()
     says = _verbosity(ctx)
     # A bar only for a person watching: not in a pipe, a log or a scheduler's capture.
@@ -296,7 +307,7 @@ def summary_json(summary: RunSummary, seconds: float, warehouse: Path) -> str:
 def backfill(
     start: Annotated[str, typer.Option("--start", help="First logical date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--end", help="Last logical date, YYYY-MM-DD (included).")],
-    input_dir: InputOpt = PROJECT_ROOT / "seeds",
+    input_dir: InputOpt = str(PROJECT_ROOT / "seeds"),
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     force: Annotated[
         bool, typer.Option("--force", help="Run dates that are already complete too.")
@@ -312,9 +323,9 @@ def backfill(
     assert first is not None and last is not None
     if last < first:
         _usage(f"--end {last} is before --start {first}")
-    _check_paths(input_dir, warehouse)
     _check_engine(dask, workers)
     settings = _settings(config, field_map)
+    _check_paths(input_dir, warehouse, settings)
     failed: list[str] = []
     with _locked(warehouse):
         _start_api()
@@ -454,7 +465,7 @@ def serve(
     cron: Annotated[
         str, typer.Option("--cron", help='Cron schedule, e.g. "0 6 * * *".')
     ] = "0 6 * * *",
-    input_dir: InputOpt = PROJECT_ROOT / "seeds",
+    input_dir: InputOpt = str(PROJECT_ROOT / "seeds"),
     warehouse: WarehouseOpt = PROJECT_ROOT / "warehouse",
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "daily",
 ) -> None:

@@ -45,7 +45,7 @@ def logical_date(run_date: date | None) -> date:
 class Context:
     """What every step of one run needs besides its data."""
 
-    input_dir: Path
+    input_dir: str  # `--input` as given: a folder, a file, or a feed's, sitemap's or list's URL
     warehouse: Path
     day: date
     settings: Settings

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from flows.batches import analyse, collect, prepare
 from flows.context import Context, EmptyInputError, check_run_date, logical_date
 from flows.runtime import Sealed
 from flows.steps import check_tables, link_articles, link_history, write_warehouse
-from tasks import entities, ingest, link
+from tasks import entities, ingest, link, web
 from tasks import warehouse as views
 from tasks.core.records import (
     RunOutput,
@@ -26,7 +27,7 @@ from tasks.core.records import (
 )
 from tasks.core.safety import RejectError
 from tasks.settings import Settings, extraction_fingerprints, run_fingerprint
-from tasks.store import write
+from tasks.store import reuse, write
 
 # The user's alias file, beside the Parquet tables: one alias per line, applied every run.
 ALIAS_FILE = "aliases.csv"
@@ -34,7 +35,7 @@ ALIAS_FILE = "aliases.csv"
 
 @flow(name="news_etl", log_prints=True)
 def news_etl(
-    input_dir: Path = Path("seeds"),
+    input_dir: str | Path = Path("seeds"),
     warehouse: Path = Path("warehouse"),
     run_date: date | None = None,
     settings: Settings | None = None,
@@ -48,7 +49,7 @@ def news_etl(
     `checks` overrides the data-quality checks of tasks/warehouse/sql/checks/; `allow_empty` lets a
     date that has committed articles be replaced by a run with no input.
     """
-    ctx = Context(Path(input_dir), Path(warehouse), check_run_date(logical_date(run_date)),
+    ctx = Context(str(input_dir), Path(warehouse), check_run_date(logical_date(run_date)),
                   settings or Settings(), datetime.now(UTC), max(1, concurrency),
                   allow_empty)  # fmt: skip
     with write.warehouse_lock(ctx.warehouse):
@@ -92,8 +93,10 @@ def _after_commit(ctx: Context, summary: RunSummary) -> RunSummary:
 
 def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     """The body of the flow: reuse or prepare articles, analyse them, commit every table once."""
-    if not ctx.input_dir.is_dir():
-        raise FileNotFoundError(f"input folder {ctx.input_dir} does not exist")
+    try:
+        source = ingest.resolve(ctx.input_dir, ctx.settings.ingest)
+    except ValueError as err:
+        raise FileNotFoundError(str(err)) from err
     commits = write.committed(ctx.warehouse)
     pruned = write.prune(ctx.warehouse, ctx.settings.superseded_grace_seconds, commits=commits)
     if pruned:
@@ -102,8 +105,10 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     ctx = replace(ctx, settings=with_aliases(ctx.settings, ctx.warehouse / ALIAS_FILE),
                   commits=commits)  # fmt: skip
     committed = write.committed_run(ctx.warehouse, ctx.day, commits)
-    paths = _input_paths(ctx, committed)
-    collected = collect(ctx, paths, extraction_fingerprints(ctx.settings))
+    with _page_reader(ctx, source) as pages:
+        paths, notes = _input_paths(ctx, source, committed, pages)
+        collected = collect(ctx, source.root, paths, extraction_fingerprints(ctx.settings), pages)
+    fetched = list(pages.rows.values()) if pages is not None else []
     run_id = write.run_id_for(ctx.day, collected.article_ids(), collected.rejects,
                               run_fingerprint(ctx.settings))  # fmt: skip
     if committed is not None and committed[1].run_id == run_id:
@@ -122,7 +127,7 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
         len(mentions), len(known), len(found_quotes), len(links), len(stories),
     )  # fmt: skip
     out = RunOutput(prepared.inputs, linked, prepared.rejects, mentions, known, found_quotes,
-                    links, stories)  # fmt: skip
+                    links, stories, fetched)  # fmt: skip
     summary = write.summarize(out, run_id, flow_run.id, str(ctx.input_dir), ctx.started,
                               datetime.now(UTC))  # fmt: skip
     summary = replace(summary, reused_articles=len(prepared.reused.articles))
@@ -132,7 +137,7 @@ def _run(ctx: Context, checks: Sequence[Path]) -> RunSummary:
     store = link_history(ctx.warehouse, ctx.day, Sealed(linked), Sealed(mentions), Sealed(known),
                          Sealed(found_quotes), across_settings(ctx), run_id,
                          ctx.attempt, ctx.commits)  # fmt: skip
-    summary = replace(summary, warnings=tuple(warnings) + tuple(store.warnings),
+    summary = replace(summary, warnings=(*notes, *warnings, *store.warnings),
                       finished_at=datetime.now(UTC),
                       aliases_fingerprint=link.aliases_fingerprint(ctx.settings.entities.aliases))  # fmt: skip
     # Only the `runs` row changes with the checks' outcome; the other tables stand as checked.
@@ -166,23 +171,51 @@ def _forget_damaged(store: link.HistoryStore) -> None:
         path.unlink(missing_ok=True)
 
 
-def _input_paths(ctx: Context, committed: tuple[str, RunSummary] | None) -> list[Path]:
-    """The day's inputs; none for a date with committed articles is an error unless allowed."""
-    folder = ingest.day_folder(ctx.input_dir, ctx.day)
-    paths = ingest.discover(folder) if folder is not None else []
-    get_run_logger().info("run_date=%s: %d inputs in %s", ctx.day, len(paths),
-                          folder or ctx.input_dir)  # fmt: skip
+@contextmanager
+def _page_reader(ctx: Context, source: ingest.Source) -> Iterator[ingest.PageReader | None]:
+    """The fetcher and page archive of a run whose input is a listing; None for the others."""
+    if source.kind != "listing":
+        yield None
+        return
+    archive = web.PageArchive(write.archive_file(ctx.warehouse, ctx.day, ctx.attempt))
+    with web.Fetcher(ctx.settings.fetch) as fetcher, archive:
+        known = reuse.fetched(ctx.warehouse, ctx.commits)
+        yield ingest.PageReader(fetcher, archive, ctx.warehouse, ctx.day, known)
+
+
+def _input_paths(
+    ctx: Context,
+    source: ingest.Source,
+    committed: tuple[str, RunSummary] | None,
+    pages: ingest.PageReader | None,
+) -> tuple[list[ingest.Input], list[str]]:
+    """The day's inputs and notes on them; none for a date with committed articles is an
+    error unless allowed."""
+    log = get_run_logger()
+    where: str | Path | None = source.given
+    if source.kind == "folder" and source.root is not None:
+        where = ingest.day_folder(source.root, ctx.day)
+        found = ingest.discover(where, source.root) if where is not None else ingest.Listed([], [])
+    elif source.kind == "file" and source.root is not None:
+        found = ingest.discover_file(Path(source.given))
+    elif source.kind == "remote":
+        found, where = ingest.discover_remote(source.given, ctx.day)
+    else:
+        assert pages is not None
+        found = ingest.list_pages(source.given, source.listing, pages.fetcher, ctx.settings.ingest)
+    paths = found.inputs
+    log.info("run_date=%s: %d inputs in %s", ctx.day, len(paths), where or ctx.input_dir)
+    for note in found.notes:
+        log.info("%s", note)
     if not paths and committed is not None and committed[1].articles and not ctx.allow_empty:
-        where = (
-            f"{folder} is empty"
-            if folder is not None
-            else f"{ctx.input_dir} has no {ctx.day} folder"
+        said = (
+            f"{where} is empty" if where is not None else f"{ctx.input_dir} has no {ctx.day} folder"
         )
         raise EmptyInputError(
-            f"run date {ctx.day} has {committed[1].articles} committed articles but {where}; "
+            f"run date {ctx.day} has {committed[1].articles} committed articles but {said}; "
             "pass --allow-empty to replace them with nothing"
         )
-    return paths
+    return paths, found.notes
 
 
 def _recommit(ctx: Context, committed: tuple[str, RunSummary], articles: int) -> RunSummary:
@@ -254,12 +287,15 @@ def _record_failure(ctx: Context, err: Exception) -> None:
 
 
 def deployment(
-    cron: str, input_dir: Path, warehouse: Path, name: str = "daily"
+    cron: str, input_dir: str | Path, warehouse: Path, name: str = "daily"
 ) -> RunnerDeployment:
     """A scheduled deployment of news_etl; each run's logical date is its scheduled day."""
+    given = str(input_dir)
+    # A path is made absolute (the worker may start elsewhere); a URL is kept as written.
+    where = given if ingest.is_url(given) else str(Path(given).resolve())
     return RunnerDeployment.from_flow(
         news_etl,
         name=name,
         cron=cron,
-        parameters={"input_dir": str(input_dir.resolve()), "warehouse": str(warehouse.resolve())},
+        parameters={"input_dir": where, "warehouse": str(warehouse.resolve())},
     )

@@ -34,10 +34,14 @@ from tasks.store import reuse, write
 
 @task(cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_batch(
-    paths: Sequence[Path], input_dir: Path, settings: Settings, salts: Mapping[str, str]
+    inputs: Sequence[ingest.Input],
+    input_dir: Path | None,
+    settings: Settings,
+    salts: Mapping[str, str],
+    pages: ingest.PageReader | None = None,
 ) -> tuple[list[RawDocument], list[Reject]]:
-    """Read and decode a batch of input files."""
-    return ingest.read_inputs(paths, input_dir, settings.ingest, salts)
+    """Read and decode a batch of inputs, fetching those that are pages."""
+    return ingest.read_inputs(inputs, input_dir, settings.ingest, salts, pages)
 
 
 @task(cache_policy=NO_CACHE)

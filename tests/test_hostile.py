@@ -38,10 +38,10 @@ from badcorpus import (
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
+from tasks import ingest
 from tasks.clean import cleaner as clean
 from tasks.clean.cleaner import CleanSettings
 from tasks.core.records import Article, CleanDocument, RawDocument, Reject
-from tasks.ingest import read as ingest
 from tasks.ingest.read import IngestSettings
 from tasks.normalize import fields as normalize
 from tasks.normalize.fields import NormalizeSettings
@@ -425,8 +425,8 @@ def _check_stages(folder: Path, files: list[Input]) -> None:
         path.write_bytes(f.data)
         note(repr(f))
     ingest_settings, clean_settings = IngestSettings(), CleanSettings()
-    paths = ingest.discover(folder)
-    assert sorted(p.relative_to(folder) for p in paths) == sorted(Path(f.rel) for f in files)
+    paths = ingest.discover(folder).inputs
+    assert sorted(i.path.relative_to(folder) for i in paths) == sorted(Path(f.rel) for f in files)
     limit = budget(ingest_settings) * len(paths) + HANG_GRACE
     with hang_guard(limit, "ingest"):
         docs, rejects = ingest.read_inputs(paths, folder, ingest_settings)
@@ -492,7 +492,9 @@ def test_hostile_corpus_outcomes(tmp_path: Path) -> None:
     expected = write_hostile(folder)
     assert len(expected) >= 60
     with hang_guard(600, "the hostile corpus through ingest, clean and normalize"):
-        docs, ingest_rejects = ingest.read_inputs(ingest.discover(folder), folder, IngestSettings())
+        docs, ingest_rejects = ingest.read_inputs(
+            ingest.discover(folder).inputs, folder, IngestSettings()
+        )
         cleaned, clean_rejects = clean.clean_documents(docs, CleanSettings())
         articles, normal_rejects = normalize.normalize_documents(
             cleaned, NormalizeSettings(), REFERENCE_TIME

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement  # type: ignore[import-untyped]  # lxml ships no stubs
@@ -183,6 +184,9 @@ def _clean_text(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         author=doc.author or report.author,
         source_hash=doc.source_hash,
         input_id=doc.input_id,
+        input_kind=doc.input_kind,
+        fetched_at=doc.fetched_at,
+        http_status=doc.http_status,
         warnings=(*doc.warnings, *warnings),
     )
 
@@ -607,13 +611,30 @@ def _input_dates(
     is in year 0 in UTC), costs the article that date, never the article: it is dropped with
     a `bad_date_field` warning.
     """
+    served = _http_modified(doc.http_last_modified)
     if not doc.published_at or not doc.published_at.strip():
-        return [], []
+        return served, []
     value = parse_datetime(doc.published_at, settings.date_line_max_chars)
     if value is None or utc_or_none(value) is None:
         shown = safety.safe_text(doc.published_at[:WARNING_VALUE_MAX_CHARS])
-        return [], [f"{BAD_DATE_FIELD}: {shown}"]
-    return [DateCandidate(value, "input_field", "published")], []
+        return served, [f"{BAD_DATE_FIELD}: {shown}"]
+    return [DateCandidate(value, "input_field", "published"), *served], []
+
+
+def _http_modified(header: str | None) -> list[DateCandidate]:
+    """The page's `Last-Modified` header as a modification date; a bad header is no date.
+
+    A server sets it when it renders the page, not when the story was published: it is only
+    ever a last-resort `modified_at`.
+    """
+    if not header:
+        return []
+    try:
+        value = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return []
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return [DateCandidate(value, "http_header", "modified")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,6 +691,9 @@ def _clean_html(doc: RawDocument, settings: CleanSettings) -> CleanDocument:
         standfirst=standfirst or None,
         source_hash=doc.source_hash,
         input_id=doc.input_id,
+        input_kind=doc.input_kind,
+        fetched_at=doc.fetched_at,
+        http_status=doc.http_status,
         warnings=(*doc.warnings, *warnings),
     )
 

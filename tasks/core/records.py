@@ -9,6 +9,9 @@ from datetime import date, datetime
 from typing import Literal
 
 ContentType = Literal["html", "text"]
+# How an article came in: one file each (`file`), a record of a JSONL, JSON or table file, a
+# record of a WARC archive, or a page fetched from a feed, a sitemap or a list of URLs.
+InputKind = Literal["file", "jsonl", "json", "table", "warc", "feed", "sitemap", "url_list"]
 # Ids keep 64 bits of sha256: collisions stay negligible for many millions of rows while the
 # ids stay short enough to read in queries.
 ID_HEX_CHARS = 16
@@ -35,6 +38,10 @@ class RawDocument:
     input_id: str | None = None  # the input's own id for the article (a record's `id`)
     source_hash: str = ""  # hash of the input and the extraction settings; see ingest.source_hash
     warnings: tuple[str, ...] = ()  # what was worked around: "reason: detail" (see Article)
+    input_kind: InputKind = "file"
+    fetched_at: datetime | None = None  # when the page was fetched (a WARC record's date)
+    http_status: int | None = None  # the status the page was served with, where it was fetched
+    http_last_modified: str | None = None  # the `Last-Modified` header, unparsed
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,9 @@ class CleanDocument:
     source_hash: str = ""
     warnings: tuple[str, ...] = ()
     input_id: str | None = None  # the input's own id (see RawDocument)
+    input_kind: InputKind = "file"
+    fetched_at: datetime | None = None
+    http_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,9 @@ class Article:
     # Problems worked around without losing the article ("invalid_utf8: 4 bytes replaced").
     warnings: tuple[str, ...] = ()
     input_id: str | None = None  # the input's own id (see RawDocument)
+    input_kind: InputKind = "file"
+    fetched_at: datetime | None = None  # UTC
+    http_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +294,7 @@ class RunOutput:
     quotes: Sequence[Quote]
     links: Sequence[ArticleLink]
     stories: Sequence[Story]
+    fetches: Sequence[FetchRow] = ()
 
 
 @dataclass(frozen=True)
@@ -290,3 +304,32 @@ class Alias:
     name: str
     canonical: str
     label: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchRow:
+    """One page newsetl fetched for a run (a row of `fetches`), and what came of it."""
+
+    url: str
+    final_url: str | None
+    listed_in: str
+    http_status: int | None
+    outcome: str  # "article", or the reject's reason
+    fetched_at: datetime
+    etag: str | None
+    last_modified: str | None
+    archive: str | None  # the WARC file the page is kept in, relative to the warehouse
+    archive_offset: int | None
+    archive_length: int | None
+
+
+@dataclass(frozen=True)
+class PriorFetch:
+    """What an earlier run's fetch of a page left: its validators and its kept copy."""
+
+    run_date: date
+    etag: str | None
+    last_modified: str | None
+    archive: str  # relative to the warehouse
+    archive_offset: int
+    archive_length: int

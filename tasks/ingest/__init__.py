@@ -1,12 +1,37 @@
-"""Ingest: inputs found on disk, decoded and checked, as raw documents or rejects."""
+"""Ingest: inputs from folders, files, WARC archives and fetched pages, as raw documents or rejects."""
 
-from tasks.ingest.read import (
-    IngestSettings,
-    day_folder,
-    decode,
+from tasks.ingest.inputs import (
+    Input,
+    Listed,
+    Source,
     discover,
-    field_keys,
+    discover_file,
     read_inputs,
+    resolve,
 )
+from tasks.ingest.listing import ListedPage, Listing, parse_listing, sniff
+from tasks.ingest.pages import PageReader, is_url, list_pages
+from tasks.ingest.read import IngestSettings, day_folder, decode, field_keys
+from tasks.ingest.remote import discover_remote
 
-__all__ = ["IngestSettings", "day_folder", "decode", "discover", "field_keys", "read_inputs"]
+__all__ = [
+    "IngestSettings",
+    "Input",
+    "Listed",
+    "ListedPage",
+    "Listing",
+    "PageReader",
+    "Source",
+    "day_folder",
+    "decode",
+    "discover",
+    "discover_file",
+    "discover_remote",
+    "field_keys",
+    "is_url",
+    "list_pages",
+    "parse_listing",
+    "read_inputs",
+    "resolve",
+    "sniff",
+]

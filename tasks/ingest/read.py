@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 import zstandard
 from charset_normalizer import from_bytes
 
 from tasks.core import safety
-from tasks.core.records import ContentType, RawDocument, Reject, short_hash
+from tasks.core.records import ContentType, InputKind, RawDocument, Reject
 from tasks.core.safety import RejectError, safe_text
 
 STAGE = "ingest"
@@ -168,6 +168,12 @@ class IngestSettings:
     # ("text=maintext", "published_at=date_publish"), tried before the known names of
     # FIELD_KEYS. The fields: html, text, url, title, published_at, source, author, id.
     field_map: tuple[str, ...] = ()
+    # The pages fetched from one feed, sitemap or URL list: a news sitemap lists the last two
+    # days (at most 1,000 pages), a feed a few dozen; a sitemap of a site's whole archive
+    # (millions) would take weeks at a polite rate, so the rest is left out with a note.
+    max_listed_pages: int = 10_000
+    # The sitemaps of a sitemap index read in one run (a big site's index names hundreds).
+    max_sitemaps: int = 500
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,7 @@ class _Decoded:
     warnings: tuple[str, ...] = ()
 
 
-def discover(input_dir: Path) -> list[Path]:
+def discover_paths(input_dir: Path) -> list[Path]:
     """List every input object under a folder, sorted, skipping hidden names and READMEs.
 
     Regular files, symlinks (never followed: `read_inputs` judges where they lead), special
@@ -252,51 +258,9 @@ def day_folder(input_dir: Path, day: date) -> Path | None:
     if not dated_layout(input_dir):
         return input_dir
     folder = input_dir / day.isoformat()
-    # A link there (even broken or looping) is returned: `discover` lists it and
+    # A link there (even broken or looping) is returned: `discover_paths` lists it and
     # `read_inputs` rejects it, rather than the day silently having no input.
     return folder if folder.is_dir() or folder.is_symlink() else None
-
-
-def read_inputs(
-    paths: Sequence[Path],
-    input_dir: Path,
-    settings: IngestSettings,
-    salts: Mapping[str, str] | None = None,
-) -> tuple[list[RawDocument], list[Reject]]:
-    """Read a batch of inputs into documents; every path yields documents or a reject.
-
-    `salts` (the extraction fingerprint of each content type) go into each document's
-    `source_hash`.
-    Each path runs under `max_seconds_per_document`; no error of one path escapes.
-    """
-    root = os.path.realpath(input_dir)
-
-    def read(path: Path) -> list[RawDocument | Reject]:
-        items = _read_path(path, _uri(path, input_dir), root, settings)
-        return [
-            replace(item, source_hash=source_hash(item, (salts or {}).get(item.content_type, "")))
-            if isinstance(item, RawDocument)
-            else item
-            for item in items
-        ]
-
-    results = safety.each_document(
-        paths, read, lambda p: _uri(p, input_dir), STAGE, settings.max_seconds_per_document
-    )
-    # A file is one result; a JSONL file's is a list of documents and per-line rejects.
-    return safety.split_results(
-        item for result in results for item in ([result] if isinstance(result, Reject) else result)
-    )
-
-
-def source_hash(doc: RawDocument, salt: str) -> str:
-    """Hash of an input's content and given metadata under one set of extraction settings.
-
-    Equal hashes mean the same article would come out again, so an incremental run reuses it.
-    """
-    parts = (salt, doc.source_uri, doc.content_type, doc.content, doc.url, doc.title,
-             doc.published_at, doc.outlet, doc.author, doc.input_id)  # fmt: skip
-    return short_hash("\x00".join(p or "" for p in parts), SOURCE_HASH_CHARS)
 
 
 def _uri(path: Path, input_dir: Path) -> str:
@@ -333,7 +297,16 @@ def _read_path(
             raise RejectError("special_file", f"{kind}, not a file: never opened")
     if not stat.S_ISREG(info.st_mode):
         raise RejectError("special_file", f"not a regular file (mode {info.st_mode:o})")
-    name = path.name.lower()
+    suffix, compression = file_format(path.name)
+    _check_size(info.st_size, settings)
+    data = _read_bytes(real, settings.max_file_bytes)
+    return list(_read_file(data, uri, suffix, compression, settings))
+
+
+def file_format(name: str) -> tuple[str, str | None]:
+    """The format of a file by its name (".jsonl") and its compression ("gzip"), or a
+    RejectError for a format newsetl does not read."""
+    name = name.lower()
     packed = next((ext for ext in COMPRESSED if name.endswith(ext)), "")
     suffix = Path(name.removesuffix(packed)).suffix
     if suffix not in SUPPORTED:
@@ -341,12 +314,29 @@ def _read_path(
             "unsupported_format",
             f"suffix {_display(suffix) or '(none)'} is not one of {SUPPORTED}",
         )
-    if info.st_size > settings.max_file_bytes:
-        raise RejectError(
-            "too_large", f"{info.st_size} bytes > max_file_bytes {settings.max_file_bytes}"
-        )
-    data = _read_bytes(real, settings.max_file_bytes)
-    return list(_read_file(data, uri, suffix, COMPRESSED.get(packed), settings))
+    return suffix, COMPRESSED.get(packed)
+
+
+def _check_size(size: int | None, settings: IngestSettings) -> None:
+    """Refuse a file whose size is known to be past the cap before reading any of it."""
+    if size is not None and size > settings.max_file_bytes:
+        raise RejectError("too_large", f"{size} bytes > max_file_bytes {settings.max_file_bytes}")
+
+
+def read_stream(
+    stream: BinaryIO, size: int | None, name: str, uri: str, settings: IngestSettings
+) -> list[RawDocument | Reject]:
+    """The documents of a file read from a stream (a file on another filesystem)."""
+    suffix, compression = file_format(name)
+    _check_size(size, settings)
+    pieces: list[bytes] = []
+    total = 0
+    while piece := stream.read(READ_CHUNK):
+        pieces.append(piece)
+        total += len(piece)
+        if total > settings.max_file_bytes:
+            raise RejectError("too_large", f"more than max_file_bytes {settings.max_file_bytes}")
+    return list(_read_file(b"".join(pieces), uri, suffix, compression, settings))
 
 
 def _locate(path: Path, root: str) -> tuple[str, os.stat_result]:
@@ -453,11 +443,13 @@ def _read_file(
     if not decoded.text.strip():
         raise RejectError("empty_input", "only whitespace once decoded")
     if suffix in JSONL_SUFFIXES:
-        yield from _jsonl_documents(decoded, uri, settings)
+        yield from _kind(_jsonl_documents(decoded, uri, settings), "jsonl")
     elif suffix in JSON_SUFFIXES:
-        yield from _json_documents(decoded, uri, settings)
+        yield from _kind(_json_documents(decoded, uri, settings), "json")
     elif suffix in TABLE_DELIMITERS:
-        yield from _table_documents(decoded, uri, TABLE_DELIMITERS[suffix], settings)
+        yield from _kind(
+            _table_documents(decoded, uri, TABLE_DELIMITERS[suffix], settings), "table"
+        )
     else:
         text = decoded.text
         kind: ContentType = "html" if suffix in HTML_SUFFIXES or looks_like_html(text) else "text"
@@ -468,6 +460,12 @@ def _read_file(
             encoding=decoded.encoding,
             warnings=decoded.warnings,
         )
+
+
+def _kind(items: Iterator[RawDocument | Reject], kind: InputKind) -> Iterator[RawDocument | Reject]:
+    """The documents of a file of records, each marked with the file's kind."""
+    for item in items:
+        yield replace(item, input_kind=kind) if isinstance(item, RawDocument) else item
 
 
 def _decompress(data: bytes, compression: str, limit: int) -> bytes:
@@ -528,7 +526,11 @@ def decode(
 
 
 def _decode(
-    data: bytes, settings: IngestSettings, whole_file_checks: bool, html: bool = False
+    data: bytes,
+    settings: IngestSettings,
+    whole_file_checks: bool,
+    html: bool = False,
+    charset: str | None = None,
 ) -> _Decoded:
     """Decode a file; without `whole_file_checks`, control characters are left to each line.
 
@@ -536,7 +538,12 @@ def _decode(
     one (an article about web pages, a JSONL `html` field) is not in that charset.
     """
     _check_format(data)
+    # The charset of the HTTP answer a page came in, as browsers do, before the page's own;
+    # but servers often send a default "iso-8859-1" for pages written in UTF-8, and valid
+    # multi-byte UTF-8 is almost never meant as Latin letters.
     declared = _declared_charset(data) if html else None
+    if charset is not None and not _decodes(data, "utf-8"):
+        declared = charset
     decoded = _decode_guess(data, settings.max_invalid_utf8_ratio, whole_file_checks, declared)
     if whole_file_checks and _control_ratio(decoded.text) > settings.max_control_ratio:
         raise RejectError("binary_content", "control characters exceed max_control_ratio")

@@ -43,7 +43,9 @@ class NormalizeSettings:
     # htmldate's guess from the markup, a date line inside the extracted HTML text.
     # Where the visible date and the metadata disagree, the metadata usually holds a
     # re-indexing date or a UTC-shifted day, so the date readers see comes first. Sources not
-    # listed (page_header) never give the publication date.
+    # listed (page_header) never give the publication date. The HTTP `Last-Modified` header
+    # (`http_header`) is only ever a modification date, and the least trusted: a server sets
+    # it when it renders the page.
     date_source_priority: tuple[str, ...] = (
         "input_field",
         "title_prefix",
@@ -52,6 +54,7 @@ class NormalizeSettings:
         "url",
         "htmldate",
         "body_dateline",
+        "http_header",
     )
     # Hex characters kept from sha256 for ids: 64 bits keep collisions negligible for many
     # millions of articles while staying readable in queries.
@@ -120,6 +123,9 @@ def _normalize_one(doc: CleanDocument, settings: NormalizeSettings, now: datetim
         removed=doc.removed,
         source_hash=doc.source_hash,
         input_id=doc.input_id,
+        input_kind=doc.input_kind,
+        fetched_at=doc.fetched_at,
+        http_status=doc.http_status,
         warnings=(*doc.warnings, *date_warnings),
     )
 

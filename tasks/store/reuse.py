@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tasks.core.records import Article, Mention, Quote, QuoteSpan, RemovedLine
+from tasks.core.records import Article, Mention, PriorFetch, Quote, QuoteSpan, RemovedLine
 from tasks.store import write
 
 R = TypeVar("R")
@@ -51,6 +51,21 @@ def index(warehouse: Path, commits: write.Commits | None = None) -> dict[str, St
         ):
             found[source_hash] = Stored(article_id, day)
     return found
+
+
+def fetched(warehouse: Path, commits: write.Commits | None = None) -> dict[str, list[PriorFetch]]:
+    """Every kept copy of each page earlier runs fetched, by URL, oldest fetch first: what a
+    conditional request names, and the copies a rerun reads again."""
+    found: dict[str, list[tuple[datetime, PriorFetch]]] = defaultdict(list)
+    stems = None if commits is None else write.commit_times(commits)
+    for day, path in sorted(write.current_files(warehouse, "fetches", stems).items()):
+        for row in pq.read_table(path).to_pylist():
+            if row["archive"] is None or not (warehouse / row["archive"]).is_file():
+                continue  # nothing kept to read again: the next fetch asks unconditionally
+            prior = PriorFetch(day, row["etag"], row["last_modified"], row["archive"],
+                               row["archive_offset"], row["archive_length"])  # fmt: skip
+            found[row["url"]].append((row["fetched_at"], prior))
+    return {url: [p for _at, p in sorted(kept, key=lambda k: k[0])] for url, kept in found.items()}
 
 
 def load(warehouse: Path, wanted: Iterable[Stored], commits: write.Commits | None = None) -> Reused:

@@ -69,7 +69,8 @@ ARTICLES = pa.schema(
             "source_uri",
             pa.string(),
             "Path relative to the input folder (`#L<n>` for a JSONL line, `#R<n>` for a record"
-            " of a JSON array or a table).",
+            " of a JSON array or a table, `#W<offset>` for a WARC record at that byte offset);"
+            " a fetched page's URL.",
         ),
         col(
             "input_id",
@@ -78,7 +79,28 @@ ARTICLES = pa.schema(
             " id=KEY` names), as given.",
             nullable=True,
         ),
+        col(
+            "input_kind",
+            pa.string(),
+            "How the article came in: `file` (a page or text per file), a record of a `jsonl`,"
+            " `json` or `table` (CSV/TSV) file, a `warc` record, or a page fetched from a `feed`,"
+            " a `sitemap` or a `url_list`.",
+        ),
         col("url", pa.string(), "Page URL when the input gives one.", nullable=True),
+        col(
+            "fetched_at",
+            TS,
+            "When the page was fetched (UTC): by this run, or as a WARC record's date; null for"
+            " an input that was not fetched.",
+            nullable=True,
+        ),
+        col(
+            "http_status",
+            pa.int32(),
+            "The HTTP status the page was served with, where it was fetched (a WARC response"
+            " record's, or newsetl's own fetch); null otherwise.",
+            nullable=True,
+        ),
         col(
             "outlet",
             pa.string(),
@@ -628,6 +650,57 @@ ID_MAP = pa.schema(
     ]
 )
 
+FETCHES = pa.schema(
+    [
+        col(
+            "url", pa.string(), "The page newsetl asked for (from a feed, a sitemap or a URL list)."
+        ),
+        col("final_url", pa.string(), "The page's URL after redirects.", nullable=True),
+        col(
+            "listed_in",
+            pa.string(),
+            "The feed, sitemap or URL list that named the page (`--input`).",
+        ),
+        col(
+            "http_status",
+            pa.int32(),
+            "The status of the last answer (304 when unchanged since the fetch the conditional"
+            " request named); null when no answer came.",
+            nullable=True,
+        ),
+        col(
+            "outcome",
+            pa.string(),
+            "`article`, or the reason it is none: the `rejects` row's reason (`not_modified`,"
+            " `robots_disallowed`, `http_status_410`, `timeout`, `too_large`, `not_html`, ...).",
+        ),
+        col("fetched_at", TS, "When the answer came, or the fetch gave up (UTC).", volatile=True),
+        col(
+            "etag",
+            pa.string(),
+            "The page's `ETag`, sent as `If-None-Match` by the next run's fetch.",
+            nullable=True,
+        ),
+        col(
+            "last_modified",
+            pa.string(),
+            "The page's `Last-Modified`, sent as `If-Modified-Since` by the next run's fetch.",
+            nullable=True,
+        ),
+        col(
+            "archive",
+            pa.string(),
+            "The WARC file the page as fetched is kept in, relative to the warehouse (beside"
+            " this file: `fetches/run_date=D/<attempt>.warc.gz`); null when no page was kept.",
+            nullable=True,
+        ),
+        col("archive_offset", pa.int64(), "The record's byte offset in `archive`.", nullable=True),
+        col("archive_length", pa.int64(), "The record's length in `archive`.", nullable=True),
+        _run_id(),
+        _run_date(),
+    ]
+)
+
 # Append-only tables keep one file per run attempt (a log); all others replace their partition.
 APPEND_ONLY = frozenset({"runs"})
 
@@ -639,6 +712,7 @@ TABLES: dict[str, pa.Schema] = {
     "quotes": QUOTES,
     "article_links": ARTICLE_LINKS,
     "rejects": REJECTS,
+    "fetches": FETCHES,
     "runs": RUNS,
     "article_index": ARTICLE_INDEX,
     "quote_index": QUOTE_INDEX,

@@ -31,6 +31,8 @@ from tasks.store.schemas import APPEND_ONLY, PARTITION, TABLES, file_schema, is_
 # no committed attempt has a file in its folder, and renamed after the date's committed attempt
 # by the next prune (see `_migrate_legacy`).
 LEGACY_STEM = "data"
+# The pages a run fetched, kept beside its `fetches` file as `<attempt>.warc.gz`.
+ARCHIVE_SUFFIX = ".warc.gz"
 LOCK_FILE = ".newsetl.lock"
 
 # Every committed attempt by file stem: (its run date, ISO; its commit time). A run reads
@@ -97,6 +99,7 @@ def run_tables(out: RunOutput, summary: RunSummary, run_date: date) -> dict[str,
         "quotes": to_table("quotes", out.quotes, run),
         "article_links": to_table("article_links", out.links, links),
         "rejects": to_table("rejects", out.rejects, run),
+        "fetches": to_table("fetches", out.fetches, run),
         "runs": to_table("runs", [summary], {}),
     }
 
@@ -150,6 +153,11 @@ def removed_lines(articles: Iterable[Article]) -> list[ArticleRemovedLine]:
         for a in articles
         for r in a.removed
     ]
+
+
+def archive_file(warehouse: Path, run_date: date, attempt: str) -> Path:
+    """The WARC file the pages an attempt fetched are kept in, beside its `fetches` file."""
+    return partition_dir(warehouse, "fetches", run_date) / f"{attempt}{ARCHIVE_SUFFIX}"
 
 
 def partition_dir(warehouse: Path, name: str, run_date: date) -> Path:
@@ -403,6 +411,9 @@ def prune(
                 stale = path.suffix == ".tmp" or (
                     name not in APPEND_ONLY and path.suffix == ".parquet" and path not in keep
                 )
+                # The pages an attempt kept go with its `fetches` file.
+                if path.name.endswith(ARCHIVE_SUFFIX):
+                    stale = folder / f"{path.name.removesuffix(ARCHIVE_SUFFIX)}.parquet" not in keep
                 if stale:
                     path.unlink(missing_ok=True)
                     gone.append(path)

@@ -21,14 +21,13 @@ import zstandard
 
 from tasks.core.records import RawDocument, Reject
 from tasks.core.safety import RejectError
+from tasks.ingest import Input, discover, read_inputs
 from tasks.ingest import read as ingest
 from tasks.ingest.read import (
     IngestSettings,
     dated_layout,
     day_folder,
     decode,
-    discover,
-    read_inputs,
 )
 
 SETTINGS = IngestSettings()
@@ -40,14 +39,14 @@ def _ingest(
     for name, data in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
-    return read_inputs(discover(tmp_path), tmp_path, settings)
+    return read_inputs(discover(tmp_path).inputs, tmp_path, settings)
 
 
 def test_discover_skips_hidden_and_readme(tmp_path: Path) -> None:
     for name in ("b.txt", "a/c.html", ".hidden.txt", "README.md", ".git/x.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a/c.html", "b.txt"]
+    assert [i.uri for i in discover(tmp_path).inputs] == ["a/c.html", "b.txt"]
 
 
 def test_text_html_and_sniffed_html(tmp_path: Path) -> None:
@@ -202,7 +201,7 @@ def test_no_exception_escapes_read_inputs(tmp_path: Path, monkeypatch: pytest.Mo
     docs, rejects = _ingest(tmp_path, {"a.txt": b"boom", "b.txt": b"Fine words."})
     assert _outcomes(docs, rejects) == {"a.txt": "extraction_error", "b.txt": "article"}
     # A path that vanished between discovery and reading is a reject, not an OSError.
-    docs, rejects = read_inputs([tmp_path / "gone.txt"], tmp_path, SETTINGS)
+    docs, rejects = read_inputs([Input("gone.txt", tmp_path / "gone.txt")], tmp_path, SETTINGS)
     assert _outcomes(docs, rejects) == {"gone.txt": "unreadable_file"}
 
 
@@ -233,9 +232,9 @@ def test_symlinks_stay_inside_the_input(tmp_path: Path) -> None:
     }
     for name, target in links.items():
         (inputs / name).symlink_to(target)
-    found = [p.relative_to(inputs).as_posix() for p in discover(inputs)]
+    found = [i.uri for i in discover(inputs).inputs]
     assert found == sorted([*links, "real.txt"])  # nothing walked through a link
-    assert _outcomes(*read_inputs(discover(inputs), inputs, SETTINGS)) == {
+    assert _outcomes(*read_inputs(discover(inputs).inputs, inputs, SETTINGS)) == {
         "real.txt": "article",
         "inside.txt": "article",
         "escape.txt": "outside_input",
@@ -258,7 +257,7 @@ def test_a_day_folder_linked_outside_reads_nothing_outside(tmp_path: Path) -> No
     (inputs / "2025-01-15").symlink_to(outside)
     folder = day_folder(inputs, date(2025, 1, 15))
     assert folder is not None
-    docs, rejects = read_inputs(discover(folder), inputs, SETTINGS)
+    docs, rejects = read_inputs(discover(folder, inputs).inputs, inputs, SETTINGS)
     assert _outcomes(docs, rejects) == {"2025-01-15/x.txt": "outside_input"}
 
 
@@ -278,7 +277,7 @@ def test_special_files_are_rejected_without_being_opened(tmp_path: Path) -> None
     try:
         # A bug that opened the FIFO would block: the time budget turns it into a timeout.
         settings = IngestSettings(max_seconds_per_document=2)
-        assert _outcomes(*read_inputs(discover(tmp_path), tmp_path, settings)) == expected
+        assert _outcomes(*read_inputs(discover(tmp_path).inputs, tmp_path, settings)) == expected
     finally:
         sock.close()
 
@@ -296,8 +295,8 @@ def test_unlistable_folder_is_an_input(tmp_path: Path, monkeypatch: pytest.Monke
 
     # Root ignores folder permissions, so the refusal is simulated.
     monkeypatch.setattr(os, "scandir", scandir)
-    paths = discover(tmp_path)
-    assert [p.name for p in paths] == ["locked", "ok.txt"]
+    paths = discover(tmp_path).inputs
+    assert [i.uri for i in paths] == ["locked", "ok.txt"]
     assert _outcomes(*read_inputs(paths, tmp_path, SETTINGS)) == {
         "locked": "unreadable_folder",
         "ok.txt": "article",
@@ -312,7 +311,7 @@ def test_permissions_are_rejects(tmp_path: Path) -> None:
     (tmp_path / "locked").chmod(0)
     (tmp_path / "secret.txt").chmod(0)
     try:
-        assert _outcomes(*read_inputs(discover(tmp_path), tmp_path, SETTINGS)) == {
+        assert _outcomes(*read_inputs(discover(tmp_path).inputs, tmp_path, SETTINGS)) == {
             "locked": "unreadable_folder",
             "secret.txt": "unreadable_file",
         }
@@ -332,7 +331,7 @@ def test_unreadable_file_is_a_reject(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     # Root reads files whatever their mode, so the refusal is simulated.
     monkeypatch.setattr(os, "open", deny)
-    assert _outcomes(*read_inputs(discover(tmp_path), tmp_path, SETTINGS)) == {
+    assert _outcomes(*read_inputs(discover(tmp_path).inputs, tmp_path, SETTINGS)) == {
         "secret.txt": "unreadable_file",
         "ok.txt": "article",
     }
@@ -345,7 +344,7 @@ def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
     with open(os.path.join(folder, b"caf\xe9.pdf"), "wb") as out:
         out.write(b"%PDF-1.4")
     os.symlink(b"gone\xff.txt", os.path.join(folder, b"link\xff.txt"))
-    docs, rejects = read_inputs(discover(tmp_path), tmp_path, SETTINGS)
+    docs, rejects = read_inputs(discover(tmp_path).inputs, tmp_path, SETTINGS)
     assert _outcomes(docs, rejects) == {
         "caf\\xe9.txt": "article",
         "caf\\xe9.pdf": "unsupported_format",
@@ -361,7 +360,7 @@ def test_day_folders_must_be_real_dates(tmp_path: Path) -> None:
         (tmp_path / name / "a.txt").write_text("Words.")
     assert not dated_layout(tmp_path)
     assert day_folder(tmp_path, date(2025, 1, 15)) == tmp_path
-    assert len(discover(tmp_path)) == 2
+    assert len(discover(tmp_path).inputs) == 2
     (tmp_path / "2025-01-14").mkdir()
     assert dated_layout(tmp_path)
     assert day_folder(tmp_path, date(2025, 1, 14)) == tmp_path / "2025-01-14"

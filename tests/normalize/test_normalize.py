@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from factories import clean_document
 
+from tasks import ingest
 from tasks.clean.cleaner import CleanSettings, clean_documents
 from tasks.core.records import (
     Article,
@@ -21,7 +22,6 @@ from tasks.core.records import (
     Reject,
     RemovedLine,
 )
-from tasks.ingest import read as ingest
 from tasks.normalize import fields as normalize
 from tasks.normalize.fields import NormalizeSettings, normalize_documents, normalize_text
 
@@ -208,7 +208,7 @@ def test_bad_jsonl_date_gives_an_article_without_it(tmp_path: Path, published_at
     line = {"text": ENGLISH, "published_at": published_at, "title": "Karabakh"}
     (tmp_path / "feed.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
     raw, ingest_rejects = ingest.read_inputs(
-        ingest.discover(tmp_path), tmp_path, ingest.IngestSettings()
+        ingest.discover(tmp_path).inputs, tmp_path, ingest.IngestSettings()
     )
     cleaned, clean_rejects = clean_documents(raw, CleanSettings())
     articles, rejects = normalize_documents(cleaned, SETTINGS, NOW)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tasks import ingest
 from tasks.clean import cleaner as clean
 from tasks.core.records import Article, Quote
 from tasks.entities.mentions import EntitySettings, canonicalize, extract_mentions
-from tasks.ingest import read as ingest
 from tasks.normalize import fields as normalize
 from tasks.quotes.attribution import QuoteSettings, cluster_quotes, extract_quotes
 from tasks.quotes.spans import find_quotes
@@ -518,7 +518,9 @@ def test_skipped_article_gives_no_quotes(make_article: Callable[..., Article]) -
 @pytest.fixture(scope="module")
 def seed_quotes(seeds_dir: Path) -> dict[str, list[Quote]]:
     """Quotes of the seeds, through the real ingest, clean and normalize stages."""
-    raw, _ = ingest.read_inputs(ingest.discover(seeds_dir), seeds_dir, ingest.IngestSettings())
+    raw, _ = ingest.read_inputs(
+        ingest.discover(seeds_dir).inputs, seeds_dir, ingest.IngestSettings()
+    )
     cleaned, _ = clean.clean_documents(raw, clean.CleanSettings())
     articles, _ = normalize.normalize_documents(
         cleaned, normalize.NormalizeSettings(), datetime(2025, 1, 1, tzinfo=UTC)

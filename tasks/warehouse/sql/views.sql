@@ -86,6 +86,7 @@ JOIN current_files(name) AS c
 -- date's own ids, and come first because the views below map through `id_map`.
 CREATE OR REPLACE VIEW removed_lines AS SELECT * FROM warehouse_table('removed_lines');
 CREATE OR REPLACE VIEW rejects AS SELECT * FROM warehouse_table('rejects');
+CREATE OR REPLACE VIEW fetches AS SELECT * FROM warehouse_table('fetches');
 CREATE OR REPLACE VIEW article_index AS SELECT * FROM warehouse_table('article_index');
 CREATE OR REPLACE VIEW quote_index AS SELECT * FROM warehouse_table('quote_index');
 CREATE OR REPLACE VIEW entity_index AS SELECT * FROM warehouse_table('entity_index');
@@ -108,10 +109,15 @@ GROUP BY run_date, local_id;
 -- moved back before `ingested_at`, as declared.
 CREATE OR REPLACE VIEW articles AS
 WITH own AS (
-    -- A file of newsetl before 0.5 has no `input_id`: null there, and in its declared place.
+    -- A file of newsetl before 0.5 has no `input_id`, `input_kind`, `fetched_at` or
+    -- `http_status`: null there (the kind told by the source), and in their declared place.
     SELECT * FROM warehouse_table('articles')
     UNION ALL BY NAME
-    SELECT CAST(NULL AS VARCHAR) AS input_id
+    SELECT
+        CAST(NULL AS VARCHAR) AS input_id,
+        CAST(NULL AS VARCHAR) AS input_kind,
+        CAST(NULL AS TIMESTAMPTZ) AS fetched_at,
+        CAST(NULL AS INTEGER) AS http_status
     WHERE false
 )
 
@@ -120,7 +126,19 @@ SELECT
     a.content_hash,
     a.source_uri,
     a.input_id,
-    a.* EXCLUDE (article_id, content_hash, source_uri, input_id, run_date, ingested_at) REPLACE (
+    coalesce(a.input_kind, CASE
+        WHEN a.source_uri LIKE '%#L%' THEN 'jsonl'
+        WHEN regexp_matches(a.source_uri, '\.json(\.[a-z0-9]+)?#R\d+$') THEN 'json'
+        WHEN a.source_uri LIKE '%#R%' THEN 'table'
+        ELSE 'file'
+    END) AS input_kind,
+    a.url,
+    a.fetched_at,
+    a.http_status,
+    a.* EXCLUDE (
+        article_id, content_hash, source_uri, input_id, input_kind, url, fetched_at,
+        http_status, run_date, ingested_at
+    ) REPLACE (
         coalesce(d.global_id, a.duplicate_of) AS duplicate_of,
         coalesce(s.global_id, a.story_id) AS story_id
     ),

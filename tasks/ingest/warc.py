@@ -1,0 +1,219 @@
+"""WARC archives: each record's place in the file, and a page record read back as a document."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+
+from tasks.core.records import InputKind, RawDocument
+from tasks.core.safety import RejectError
+from tasks.ingest.read import IngestSettings, _decode, looks_like_html
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+# The records that hold a page: a crawler's `response` (with its HTTP answer), an archived
+# `resource` (the file alone), and `revisit` (a page seen again, stored once elsewhere).
+PAGE_RECORDS = frozenset({"response", "resource", "revisit"})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Answers that do not say what they are: the page is sniffed.
+UNTYPED = ("", "application/octet-stream")
+# What a failing archive read raises: warcio's own error, a broken gzip member, a cut stream,
+# a header line that is not one.
+WARC_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError)
+READ_PIECE = 1 << 20
+
+
+@dataclass(frozen=True)
+class WarcEntry:
+    """Where one page record of a WARC file is: its byte offset and length in the file."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class WarcScan:
+    """A WARC file's page records, the other records by type, and where it broke, if it did."""
+
+    entries: tuple[WarcEntry, ...]
+    skipped: Counter[str]  # records that are no page (warcinfo, request, metadata), by type
+    broken_at: int | None = None  # the offset past which nothing could be read
+    error: str = ""
+
+
+def is_warc(name: str) -> bool:
+    """Tell whether a file name is a WARC archive's (`.warc`, `.warc.gz`)."""
+    return name.lower().endswith(WARC_SUFFIXES)
+
+
+def scan_warc(stream: BinaryIO) -> WarcScan:
+    """List a WARC file's page records by offset, reading it once in pieces (never whole).
+
+    A file that breaks partway keeps the records before the break; where it broke is an
+    input of its own, so nothing after it goes uncounted.
+    """
+    entries: list[WarcEntry] = []
+    skipped: Counter[str] = Counter()
+    records = ArchiveIterator(stream, no_record_parse=False, ensure_http_headers=False)
+    offset = 0
+    try:
+        for record in records:
+            offset = records.get_record_offset()
+            kind = record.rec_type
+            records.read_to_end(record)
+            if kind in PAGE_RECORDS:
+                entries.append(WarcEntry(offset, records.get_record_length()))
+            else:
+                skipped[kind or "unknown"] += 1
+            offset += records.get_record_length()
+    except WARC_ERRORS as err:
+        return WarcScan(tuple(entries), skipped, offset, f"{type(err).__name__}: {err}")
+    return WarcScan(tuple(entries), skipped)
+
+
+def skipped_note(uri: str, skipped: Counter[str]) -> str | None:
+    """The run's note of a WARC file's records that are no page, by type; None if none."""
+    if not skipped:
+        return None
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
+    return f"warc_records_skipped: {uri}: {counts} (no page in them)"
+
+
+def record_document(
+    data: bytes, uri: str, settings: IngestSettings, kind: InputKind = "warc"
+) -> RawDocument:
+    """The document of one WARC page record (the record's bytes alone), or a RejectError."""
+    try:
+        record = next(iter(ArchiveIterator(io.BytesIO(data), ensure_http_headers=False)))
+    except StopIteration as err:
+        raise RejectError("corrupt_warc", "no WARC record at this offset") from err
+    except WARC_ERRORS as err:
+        raise RejectError("corrupt_warc", f"{type(err).__name__}: {err}") from err
+    return _page(record, uri, settings, kind)
+
+
+def _page(
+    record: ArcWarcRecord, uri: str, settings: IngestSettings, kind: InputKind
+) -> RawDocument:
+    """A page record as a document: its URL, HTTP answer and date, and the decoded page."""
+    if record.rec_type == "revisit":
+        refers = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or "an earlier record"
+        raise RejectError("warc_revisit", f"a revisit of {refers}: the page is stored there")
+    http = record.http_headers if record.rec_type == "response" else None
+    status = _status(http) if http is not None else None
+    if status is not None and status != 200:
+        raise RejectError(f"http_status_{status}", f"the page was served with status {status}")
+    content_type = (http.get_header("Content-Type") if http is not None else None) or (
+        record.rec_headers.get_header("Content-Type")
+    )
+    return page_document(
+        Page(
+            uri=uri,
+            body=_body(record, settings.max_file_bytes),
+            content_type=content_type,
+            url=record.rec_headers.get_header("WARC-Target-URI") or None,
+            fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
+            status=status,
+            last_modified=http.get_header("Last-Modified") if http is not None else None,
+            kind=kind,
+        ),
+        settings,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page as an HTTP answer brought it: from a WARC record or from newsetl's own fetch."""
+
+    uri: str
+    body: bytes
+    content_type: str | None  # the Content-Type header, as sent
+    url: str | None
+    fetched_at: datetime | None
+    status: int | None
+    last_modified: str | None
+    kind: InputKind
+
+
+def page_document(page: Page, settings: IngestSettings) -> RawDocument:
+    """An HTML page as a document, decoded with its HTTP charset; not_html for anything else."""
+    mime, charset = _media_type(page.content_type)
+    sniffed = looks_like_html(page.body[:4096].decode("latin-1"))
+    if mime not in HTML_TYPES and not (mime in UNTYPED and sniffed):
+        raise RejectError("not_html", f"content type {page.content_type or '(none)'}")
+    if not page.body.strip():
+        raise RejectError("empty_input", "the page is empty")
+    decoded = _decode(page.body, settings, whole_file_checks=True, html=True, charset=charset)
+    if not decoded.text.strip():
+        raise RejectError("empty_input", "only whitespace once decoded")
+    return RawDocument(
+        source_uri=page.uri,
+        content=decoded.text,
+        content_type="html",
+        encoding=decoded.encoding,
+        url=page.url,
+        warnings=decoded.warnings,
+        input_kind=page.kind,
+        fetched_at=page.fetched_at,
+        http_status=page.status,
+        http_last_modified=page.last_modified,
+    )
+
+
+def _status(http: object) -> int | None:
+    """The HTTP status code of a record's answer; None when it has no readable one."""
+    code = getattr(http, "get_statuscode", lambda: None)()
+    try:
+        return int(code) if code else None
+    except ValueError:
+        return None
+
+
+def _body(record: ArcWarcRecord, limit: int) -> bytes:
+    """A record's payload, decoded from its transfer and content encodings, at most `limit`."""
+    stream = record.content_stream()
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        while piece := stream.read(min(READ_PIECE, limit + 1 - size)):
+            pieces.append(piece)
+            size += len(piece)
+            if size > limit:
+                raise RejectError("too_large", f"a page of more than max_file_bytes {limit}")
+    except WARC_ERRORS as err:
+        raise RejectError("truncated_record", f"the payload cannot be read: {err}") from err
+    # The record's own length says how much there was to read: a cut file leaves some unread.
+    left = getattr(record.raw_stream, "limit", 0)
+    if left:
+        raise RejectError("truncated_record", f"the record ends {left} bytes short of its length")
+    return b"".join(pieces)
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    """The media type and charset of a Content-Type header (lower case; "" when absent)."""
+    if not content_type:
+        return "", None
+    header = Message()
+    header["Content-Type"] = content_type
+    charset = header.get_param("charset")
+    mime = content_type.partition(";")[0].strip().lower()
+    return mime, charset.strip().lower() if isinstance(charset, str) and charset.strip() else None
+
+
+def _warc_date(value: str | None) -> datetime | None:
+    """A WARC-Date (ISO 8601, UTC) as a datetime; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
