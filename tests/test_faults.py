@@ -328,6 +328,7 @@ def test_aliases_in_latin_1_are_read(tmp_path: Path) -> None:
         (["--date", "1899-12-31"], "outside"),
         (["--date", "2025-13-01"], "is not a date"),
         (["--input", "/nonexistent/folder"], "is not a folder"),
+        (["--input", "nosuchfs://bucket/in/"], "no filesystem for nosuchfs://"),
         (["--dask", "tcp://127.0.0.1:1", "--workers", "2"], "exclude each other"),
         (["--dask", "notanaddress"], "missing port number"),
         (["--dask", "tcp://127.0.0.1:1"], "no scheduler answers"),

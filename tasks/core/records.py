@@ -278,7 +278,7 @@ class RunSummary:
     article_links: int
     stories: int
     reused_articles: int = 0  # articles taken from the warehouse, not extracted again
-    warnings: tuple[str, ...] = ()  # warn-level checks that found rows: "name: n rows"
+    warnings: tuple[str, ...] = ()  # warn-level checks that found rows, notes on the inputs
     aliases_fingerprint: str | None = None  # the alias file the entity ids were mapped with
 
 

@@ -482,8 +482,10 @@ RUNS = pa.schema(
         col(
             "warnings",
             pa.list_(pa.string()),
-            "Warn-level data checks that found rows, as `check_name: n rows`; and what the"
-            " cross-date step had to rebuild (`history_indexed`, `history_rebuilt`).",
+            "Warn-level data checks that found rows, as `check_name: n rows`; what the"
+            " cross-date step had to rebuild (`history_indexed`, `history_rebuilt`); and what"
+            " the inputs held besides articles (`warc_records_skipped`, `listing_skipped`,"
+            " `pages_capped`, `sitemaps_capped`, `sitemap_loop`).",
         ),
         col(
             "aliases_fingerprint",

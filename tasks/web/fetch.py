@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from importlib import metadata
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin
@@ -21,6 +22,8 @@ import httpx
 from tasks.core.safety import RejectError
 
 SCHEMES = {"http": 80, "https": 443}
+# Where a site's admin reads who fetches and why, named in the user agent.
+PROJECT_URL = "https://github.com/newsetl/newsetl"
 # A host name as sent (IDNs in their xn-- form) or an IP address; anything else (a space, a
 # percent sign) is no host, and is never looked up.
 HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
@@ -46,8 +49,9 @@ class FetchSettings:
     """How newsetl fetches pages: politely, and never for long."""
 
     # robots.txt groups match on the product token before the "/" ("newsetl"); the URL in
-    # the comment tells a site's admin who is fetching and where to complain.
-    user_agent: str = "newsetl/0.5 (+https://github.com/newsetl/newsetl; news ETL batch job)"
+    # the comment tells a site's admin who is fetching and where to complain. Empty: this
+    # default with the installed version, "newsetl/0.5.0 (+https://...; news ETL batch job)".
+    user_agent: str = ""
     # Bounds connecting and each read or write of one request; a news site that cannot send
     # its next bytes within 20 s is down or overloaded, and waiting longer rarely helps.
     timeout_seconds: float = 20.0
@@ -129,6 +133,7 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.user_agent = settings.user_agent or default_user_agent()
         self.requests_made = 0  # HTTP requests sent (robots.txt, retries, redirects), for logs
         self._sleep = sleep
         self._clock = clock
@@ -142,7 +147,7 @@ class Fetcher:
             # Each hop is checked against robots.txt and paced, so redirects are followed here.
             follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout_seconds),
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": self.user_agent},
             # A fresh connection per request: the deadline watchdog always holds the socket it
             # may have to cut, and at one request per host a second keep-alive saves little.
             limits=httpx.Limits(max_keepalive_connections=0),
@@ -290,14 +295,14 @@ class Fetcher:
         robots = self._robots.get(origin)
         if robots is None:
             robots = self._robots[origin] = self._load_robots(origin)
-            delay = robots.parser.crawl_delay(self.settings.user_agent)
+            delay = robots.parser.crawl_delay(self.user_agent)
             if delay is not None:
                 host = target.raw_host.decode("ascii")
                 self._host_delay[host] = max(
                     self._host_delay.get(host, self.settings.host_delay_seconds),
                     min(float(delay), MAX_CRAWL_DELAY_SECONDS),
                 )
-        if not robots.parser.can_fetch(self.settings.user_agent, url):
+        if not robots.parser.can_fetch(self.user_agent, url):
             raise RejectError(robots.reason, robots.detail)
 
     def _load_robots(self, origin: str) -> _Robots:
@@ -491,6 +496,15 @@ def _retry_after(answer: Fetched) -> float | None:
 def _no_answer(url: str, reason: str, detail: str) -> Fetched:
     """A fetch that ended before the URL was asked."""
     return Fetched(url, url, None, (), b"", _now(), reason, detail)
+
+
+def default_user_agent() -> str:
+    """newsetl's user agent, with the installed version."""
+    try:
+        version = metadata.version("newsetl")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return f"newsetl/{version} (+{PROJECT_URL}; news ETL batch job)"
 
 
 def _now() -> datetime:

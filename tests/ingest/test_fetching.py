@@ -14,6 +14,7 @@ from flows.pipeline import news_etl
 from tasks import warehouse as views
 from tasks.settings import Settings
 from tasks.web import FetchSettings
+from tasks.web.fetch import default_user_agent
 
 DAY1, DAY2 = date(2025, 3, 10), date(2025, 3, 11)
 # Fast and still polite: every limit is there, only shorter.
@@ -108,7 +109,7 @@ def test_a_feed_is_fetched_politely_and_every_page_accounted_for(
     assert "/private/secret" not in asked  # robots.txt is obeyed: never requested
     assert asked.count("/flaky") == 3  # two 503s, then the page
     assert asked.count("/gone") == 1  # a 410 is the page's answer: not retried
-    assert {r.headers.get("user-agent") for r in web.requests} == {FAST.fetch.user_agent}
+    assert {r.headers.get("user-agent") for r in web.requests} == {default_user_agent()}
     # The articles say how they came: the feed's title, date and id, the fetch's time and status.
     rows = _table(
         warehouse,
@@ -215,3 +216,19 @@ def test_a_local_url_list_is_read_and_its_pages_fetched(
     }
     kinds = _table(warehouse, "SELECT DISTINCT input_kind FROM articles")
     assert kinds == [("url_list",)]
+
+
+def test_the_command_line_takes_a_feed_url_as_written(
+    web: Site, seed_texts: list[str], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    web.page("/n/1", _article(seed_texts[0], "One"))
+    web.page("/feed.xml", _rss(web, ["/n/1"]), content_type="application/rss+xml")
+    warehouse = tmp_path / "wh"
+    out = CliRunner().invoke(app, ["run", "--input", web.url("/feed.xml"), "--warehouse",
+                                   str(warehouse), "--date", str(DAY1), "--json"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert _outcomes(warehouse, DAY1) == {web.url("/n/1"): "article"}

@@ -590,6 +590,9 @@ def test_broken_record_files_are_rejected_whole_or_by_record(tmp_path: Path) -> 
             "empty-array.json": b"[]",
             "no-rows.csv": b"text,title\n",
             "quote.csv": b'text,title\n"never closed,Title\n',
+            # No text column at all; and a row that stops before its text cell.
+            "no-text.csv": b"title,author\nA,B\n",
+            "short-row.tsv": b"title\ttext\nOnly a title\n",
         },
     )
     assert {r.source_uri: r.reason for r in rejects} == {
@@ -598,4 +601,6 @@ def test_broken_record_files_are_rejected_whole_or_by_record(tmp_path: Path) -> 
         "empty-array.json": "malformed_json",
         "no-rows.csv": "empty_input",
         "quote.csv": "malformed_table",
+        "no-text.csv#R1": "missing_text",
+        "short-row.tsv#R1": "missing_text",
     }

@@ -511,3 +511,26 @@ def test_run_tables_fill_link_dates_and_leave_stories_to_the_views() -> None:
     links = tables["article_links"].to_pylist()
     assert links == [{"article_id": "a1", "other_article_id": "a2", "relation": "excerpt",
                       "score": 0.9, "other_run_date": DAY, "run_id": "r1"}]  # fmt: skip
+
+
+def test_kept_pages_go_with_their_attempts_fetches_file(tmp_path: Path) -> None:
+    fetches = write.to_table("fetches", [], {"run_id": "r"})
+    runs = write.to_table("runs", [_summary()], {})
+
+    def attempt(name: str, commit: bool) -> Path:
+        archive = write.archive_file(tmp_path, DAY, name)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        archive.write_bytes(b"pages")
+        if commit:
+            write.write_tables(tmp_path, {"fetches": fetches, "runs": runs}, DAY, name)
+        return archive
+
+    first = attempt("attempt-1", commit=True)
+    crashed = attempt("attempt-2", commit=False)  # died before writing its fetches
+    assert crashed in write.prune(tmp_path)
+    assert first.exists() and not crashed.exists()
+    # Superseded by a later commit, the first attempt's pages go once no reader needs them.
+    later = attempt("attempt-3", commit=True)
+    assert first.exists() and first not in write.prune(tmp_path, grace_seconds=600)
+    assert first in write.prune(tmp_path, grace_seconds=0)
+    assert later.exists() and not first.exists()

@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 import pytest
 from webserver import Site
 
-from tasks.web.fetch import MAX_CRAWL_DELAY_SECONDS, Fetched, Fetcher, FetchSettings
+from tasks.web.fetch import (
+    MAX_CRAWL_DELAY_SECONDS,
+    Fetched,
+    Fetcher,
+    FetchSettings,
+    default_user_agent,
+)
 
 # A timeout long enough for a loaded test machine; the tests of timeouts set a short one.
 FAST = FetchSettings(
@@ -62,7 +68,7 @@ def test_a_page_is_fetched_with_the_user_agent(web: Site) -> None:
     assert got.fetched_at.tzinfo == UTC
     assert abs((datetime.now(UTC) - got.fetched_at).total_seconds()) < 10
     assert web.paths() == ["/robots.txt", "/a"]
-    assert {r.headers["user-agent"] for r in web.requests} == {FAST.user_agent}
+    assert {r.headers["user-agent"] for r in web.requests} == {default_user_agent()}
 
 
 def test_content_type_and_charset_are_read_from_the_header() -> None:
