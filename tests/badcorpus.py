@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import zstandard
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 GOOD = (
     "Ministers agree new flood defence plan\n\n"
@@ -181,7 +183,8 @@ def write_hostile(folder: Path, special: bool = True) -> dict[str, str]:
     to a file written beside the folder, `<folder>.outside.txt`).
     """
     corpus = Corpus(folder)
-    parts = (_original, _empty, _binary, _encodings, _gzip, _html, _text, _jsonl, _records, _names)
+    parts = (_original, _empty, _binary, _encodings, _gzip, _html, _text, _jsonl, _records, _warc,
+             _names)  # fmt: skip
     for part in parts:
         part(corpus)
     if special:
@@ -403,6 +406,36 @@ def _text(c: Corpus) -> None:
     emoji = c.good().replace(" the ", " the 👩🏽‍🚒🏳️‍🌈 ")
     c.put("emoji.txt", emoji.encode(), "article")
     c.put("zero-width.txt", ("\u200b\u2060\ufeff\u00ad\n" * 500).encode(), "empty_after_cleaning")
+
+
+def _warc(c: Corpus) -> None:
+    """WARC archives: pages among records that are none, a cut last record, a file that is
+    no WARC at all."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    records: list[tuple[int, str]] = []
+
+    def response(url: str, status: str, content_type: str, body: bytes, outcome: str) -> None:
+        http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+        records.append((out.tell(), outcome))
+        writer.write_record(writer.create_warc_record(url, "response",
+                                                      payload=io.BytesIO(body), http_headers=http))  # fmt: skip
+
+    writer.write_record(writer.create_warcinfo_record("crawl.warc.gz", {"software": "test"}))
+    response("http://a.test/1", "200 OK", "text/html; charset=utf-8",
+             html_page(c.good()).encode(), "article")  # fmt: skip
+    response("http://a.test/gone", "404 Not Found", "text/html", b"<p>gone</p>", "http_status_404")
+    response("http://a.test/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n", "not_html")
+    response("http://a.test/2", "200 OK", "text/html; charset=windows-1252",
+             html_page(c.good()).replace("homes", "h\xf4mes").encode("cp1252"), "article")  # fmt: skip
+    response("http://a.test/3", "200 OK", "text/html", html_page(c.good()).encode() * 20,
+             "truncated_record")  # fmt: skip
+    data = out.getvalue()
+    (c.folder / "crawl.warc.gz").write_bytes(data[: records[-1][0] + 200])  # cut in the last
+    for offset, outcome in records:
+        c.expected[f"crawl.warc.gz#W{offset}"] = outcome
+    c.put("garbage.warc.gz", gzip.compress(b"no WARC record here\n" * 50), "corrupt_warc")
+    c.expected["garbage.warc.gz#W0"] = c.expected.pop("garbage.warc.gz")
 
 
 def _records(c: Corpus) -> None:

@@ -175,7 +175,7 @@ def warc_inputs(scan: warc.WarcScan, uri: str, file: Input) -> tuple[list[Input]
     if scan.broken_at is not None:
         # What follows the break cannot be split into records: it is one input, rejected.
         found.append(replace(file, uri=f"{uri}#W{scan.broken_at}", offset=scan.broken_at,
-                             problem=("corrupt_warc",
+                             problem=(scan.reason,
                                       f"no record can be read from here on: {scan.error}")))  # fmt: skip
     if not found:
         found.append(replace(file, problem=("empty_input", "a WARC file with no page record")))

@@ -44,9 +44,10 @@ class WarcScan:
     """A WARC file's page records, the other records by type, and where it broke, if it did."""
 
     entries: tuple[WarcEntry, ...]
-    skipped: Counter[str]  # records that are no page (warcinfo, request, metadata), by type
+    skipped: Counter[str]  # records of content that is no page (request, metadata), by type
     broken_at: int | None = None  # the offset past which nothing could be read
     error: str = ""
+    reason: str = "corrupt_warc"  # why nothing could be read there
 
 
 def is_warc(name: str) -> bool:
@@ -71,12 +72,26 @@ def scan_warc(stream: BinaryIO) -> WarcScan:
             records.read_to_end(record)
             if kind in PAGE_RECORDS:
                 entries.append(WarcEntry(offset, records.get_record_length()))
-            else:
+            elif kind != "warcinfo":  # the file's own description, never content
                 skipped[kind or "unknown"] += 1
             offset += records.get_record_length()
     except WARC_ERRORS as err:
         return WarcScan(tuple(entries), skipped, offset, f"{type(err).__name__}: {err}")
+    # warcio ends quietly at a record cut inside its headers (a gzip member cut short): the
+    # bytes past the last whole record are that record, truncated.
+    end = _end(stream)
+    if end is not None and end > offset:
+        cut = f"{end - offset} bytes at the end are no whole record: the file was cut"
+        return WarcScan(tuple(entries), skipped, offset, cut, "truncated_record")
     return WarcScan(tuple(entries), skipped)
+
+
+def _end(stream: BinaryIO) -> int | None:
+    """The size of a seekable stream, or None."""
+    try:
+        return stream.seek(0, io.SEEK_END)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def skipped_note(uri: str, skipped: Counter[str]) -> str | None:
