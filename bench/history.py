@@ -166,9 +166,9 @@ class Pooled:
 
 def extract_pool(files: dict[str, bytes], names: Sequence[str], day: date) -> list[Pooled]:
     """Extract the pool as `flows/batches.py` chains the stages, for inputs of `day`."""
+    from tasks import ingest
     from tasks.clean import cleaner as clean
     from tasks.entities import mentions as entities
-    from tasks.ingest import read as ingest
     from tasks.normalize import fields as normalize
     from tasks.quotes import attribution as quotes
     from tasks.settings import Settings, extraction_fingerprints
@@ -272,12 +272,12 @@ def on_date(
 ) -> tuple[Any, list[Any], list[Any], list[Any]]:
     """A pool article given a date's identity: article, mentions, pool-merged mentions, quotes."""
     from tasks.core.records import short_hash
-    from tasks.ingest import read as ingest
+    from tasks.ingest.inputs import source_hash as input_hash
 
     uri = f"{day.isoformat()}/{p.name}"
     a = p.article
     article_id = short_hash(f"{uri}\x00{a.body}", hex_chars)
-    source_hash = ingest.source_hash(replace(p.raw, source_uri=uri), salts[p.raw.content_type])
+    source_hash = input_hash(replace(p.raw, source_uri=uri), salts[p.raw.content_type])
     article = replace(a, article_id=article_id, source_uri=uri, source_hash=source_hash)
     mentions = [replace(m, article_id=article_id) for m in p.mentions]
     linked = [replace(m, article_id=article_id) for m in p.linked]

@@ -34,7 +34,7 @@ sys.path.insert(0, tree)
 flat = not Path(tree, "tasks", "ingest").is_dir()
 def stage(flat_name, name):
     return importlib.import_module(flat_name if flat else name)
-ingest = stage("tasks.ingest", "tasks.ingest.read")
+ingest = stage("tasks.ingest", "tasks.ingest")
 clean = stage("tasks.clean", "tasks.clean.cleaner")
 normalize = stage("tasks.normalize", "tasks.normalize.fields")
 entities = stage("tasks.entities", "tasks.entities.mentions")
@@ -42,7 +42,8 @@ quotes = stage("tasks.quotes", "tasks.quotes.attribution")
 dedup = stage("tasks.dedup", "tasks.link.dedup")
 from tasks.settings import Settings
 s = Settings()
-paths = ingest.discover(Path(corpus)).inputs
+found = ingest.discover(Path(corpus))
+paths = getattr(found, "inputs", found)  # a list of paths before 0.5
 raw, rejected = ingest.read_inputs(paths, Path(corpus), s.ingest)
 docs, rejected_clean = clean.clean_documents(raw, s.clean)
 articles, rejected_norm = normalize.normalize_documents(docs, s.normalize, datetime(2026, 1, 1, tzinfo=UTC))

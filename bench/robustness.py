@@ -34,10 +34,10 @@ from typing import Any, TypeVar
 import duckdb
 
 from flows.pipeline import news_etl
+from tasks import ingest
 from tasks.clean import cleaner as clean
 from tasks.core.records import Article, RawDocument, Reject, RunSummary
 from tasks.entities import mentions as entities
-from tasks.ingest import read as ingest
 from tasks.normalize import fields as normalize
 from tasks.quotes import attribution as quotes
 from tasks.settings import Settings

@@ -33,8 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flows import api
+from tasks import ingest
 from tasks.clean import cleaner as clean
-from tasks.ingest import read as ingest
 from tasks.nlp import pipeline as nlp
 from tasks.settings import Settings
 

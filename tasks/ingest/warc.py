@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import zlib
 from collections import Counter
@@ -26,9 +27,15 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Answers that do not say what they are: the page is sniffed.
 UNTYPED = ("", "application/octet-stream")
 # What a failing archive read raises: warcio's own error, a broken gzip member, a cut stream,
-# a header line that is not one.
-WARC_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError)
+# a header line that is not one, a record missing a header warcio needs.
+WARC_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError,
+               AttributeError, TypeError, KeyError)  # fmt: skip
 READ_PIECE = 1 << 20
+# Enough of a file's end to tell a cut record from the blank lines that close the last one.
+TAIL_BYTES = 1 << 16
+GZIP_MAGIC = b"\x1f\x8b"
+# An uncompressed record ends with two CRLFs that warcio leaves out of its length.
+BLANK = b"\r\n \t"
 
 
 @dataclass(frozen=True)
@@ -75,23 +82,42 @@ def scan_warc(stream: BinaryIO) -> WarcScan:
             elif kind != "warcinfo":  # the file's own description, never content
                 skipped[kind or "unknown"] += 1
             offset += records.get_record_length()
-    except WARC_ERRORS as err:
-        return WarcScan(tuple(entries), skipped, offset, f"{type(err).__name__}: {err}")
-    # warcio ends quietly at a record cut inside its headers (a gzip member cut short): the
-    # bytes past the last whole record are that record, truncated.
-    end = _end(stream)
-    if end is not None and end > offset:
-        cut = f"{end - offset} bytes at the end are no whole record: the file was cut"
-        return WarcScan(tuple(entries), skipped, offset, cut, "truncated_record")
+    except Exception as err:  # warcio raises what it meets (a record without its URI too)
+        start = _past_blank(stream, offset)
+        return WarcScan(tuple(entries), skipped, start, f"{type(err).__name__}: {err}")
+    # warcio ends quietly at a record cut inside its headers (a gzip member cut short): what
+    # follows the last whole record, unless blank, is that record, truncated.
+    rest = _rest(stream, offset)
+    if rest:
+        start = offset + len(rest) - len(rest.lstrip(BLANK))
+        cut = f"{len(rest)}+ bytes at the end are no whole record: the file was cut"
+        return WarcScan(tuple(entries), skipped, start, cut, "truncated_record")
     return WarcScan(tuple(entries), skipped)
 
 
-def _end(stream: BinaryIO) -> int | None:
-    """The size of a seekable stream, or None."""
+def _rest(stream: BinaryIO, offset: int) -> bytes:
+    """The first bytes after a WARC's last whole record, when they hold anything: b"" when
+    there are none, or only the blank lines that end a record, or an empty gzip member."""
     try:
-        return stream.seek(0, io.SEEK_END)
+        stream.seek(offset)
+        rest = stream.read(TAIL_BYTES)
     except (OSError, ValueError, AttributeError):
-        return None
+        return b""  # a stream that cannot seek back: the scan's word stands
+    if not rest.strip(BLANK):
+        return b""
+    if rest.startswith(GZIP_MAGIC):
+        try:
+            if not gzip.decompress(rest).strip(BLANK):
+                return b""
+        except (OSError, EOFError, zlib.error):
+            pass
+    return rest
+
+
+def _past_blank(stream: BinaryIO, offset: int) -> int:
+    """The offset of the first byte after `offset` that is not a record's closing blank line."""
+    rest = _rest(stream, offset)
+    return offset + len(rest) - len(rest.lstrip(BLANK)) if rest else offset
 
 
 def skipped_note(uri: str, skipped: Counter[str]) -> str | None:
@@ -126,8 +152,11 @@ def _page(
     status = _status(http) if http is not None else None
     if status is not None and status != 200:
         raise RejectError(f"http_status_{status}", f"the page was served with status {status}")
-    content_type = (http.get_header("Content-Type") if http is not None else None) or (
-        record.rec_headers.get_header("Content-Type")
+    # A response's WARC Content-Type is "application/http": only a resource's is the page's.
+    content_type = (
+        http.get_header("Content-Type")
+        if http is not None
+        else record.rec_headers.get_header("Content-Type")
     )
     return page_document(
         Page(
