@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from typing import BinaryIO
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
@@ -31,6 +33,17 @@ UNTYPED = ("", "application/octet-stream")
 WARC_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError,
                AttributeError, TypeError, KeyError)  # fmt: skip
 READ_PIECE = 1 << 20
+SCAN_BLOCK = 1 << 16
+# Inflated bytes are looked at and dropped this many at a time: memory stays flat.
+INFLATE_PIECE = 1 << 16
+# A record's WARC headers come first in its member; these bytes hold them.
+HEAD_BYTES = 8192
+WARC_TYPE = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z-]+)", re.I)
+WARC_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d+)", re.I)
+RECORD_END = b"\r\n\r\n"
+# gzip framing for zlib; a record's WARC and HTTP headers beside its page, at most.
+GZIP_WBITS = 31
+MAX_HEADER_BYTES = 1 << 16
 # Enough of a file's end to tell a cut record from the blank lines that close the last one.
 TAIL_BYTES = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
@@ -68,9 +81,15 @@ def scan_warc(stream: BinaryIO) -> WarcScan:
     A file that breaks partway keeps the records before the break; where it broke is an
     input of its own, so nothing after it goes uncounted.
     """
+    if stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC:
+        stream.seek(0)
+        return _scan_members(stream)
+    stream.seek(0)
     entries: list[WarcEntry] = []
     skipped: Counter[str] = Counter()
-    records = ArchiveIterator(stream, no_record_parse=False, ensure_http_headers=False)
+    # Only each record's type and place are needed here: its HTTP headers are parsed when the
+    # record is read. Large blocks keep warcio's Python-level buffering out of the profile.
+    records = ArchiveIterator(stream, no_record_parse=True, block_size=SCAN_BLOCK)
     offset = 0
     try:
         for record in records:
@@ -93,6 +112,98 @@ def scan_warc(stream: BinaryIO) -> WarcScan:
         cut = f"{len(rest)}+ bytes at the end are no whole record: the file was cut"
         return WarcScan(tuple(entries), skipped, start, cut, "truncated_record")
     return WarcScan(tuple(entries), skipped)
+
+
+def _scan_members(stream: BinaryIO) -> WarcScan:
+    """List the records of a WARC.gz, one gzip member each, by inflating member by member.
+
+    Only each member's first bytes are looked at (the WARC headers: its type and length);
+    the rest is inflated to find where the member ends, with isa-l, about 2.5 times as fast
+    as zlib, and without warcio's reading of every line.
+    """
+    entries: list[WarcEntry] = []
+    skipped: Counter[str] = Counter()
+    pending = b""
+    offset = 0
+    while True:
+        member = _Member()
+        while not member.done:
+            if not pending:
+                pending = stream.read(SCAN_BLOCK)
+                if not pending:
+                    break
+            try:
+                pending = member.feed(pending)
+            except Exception as err:  # isa-l's error for a broken deflate stream, and the like
+                return WarcScan(tuple(entries), skipped, offset, f"{type(err).__name__}: {err}")
+        if not member.done:
+            if member.fed and member.inflated:  # a member cut short: its record, truncated
+                return WarcScan(tuple(entries), skipped, offset, "the file ends inside a gzip "
+                                "member: it was cut", "truncated_record")  # fmt: skip
+            if member.fed and not pending:
+                return WarcScan(tuple(entries), skipped, offset, "the file ends inside a gzip "
+                                "header: it was cut", "truncated_record")  # fmt: skip
+            return WarcScan(tuple(entries), skipped)
+        problem = member.problem()
+        if problem:
+            return WarcScan(tuple(entries), skipped, offset, problem)
+        if member.kind in PAGE_RECORDS:
+            entries.append(WarcEntry(offset, member.fed))
+        elif member.kind not in ("warcinfo", ""):  # "": an empty member, nothing in it
+            skipped[member.kind] += 1
+        offset += member.fed
+
+
+class _Member:
+    """One gzip member being inflated: its length in the file and its WARC headers."""
+
+    def __init__(self) -> None:
+        self.inflater = isal_zlib.decompressobj(GZIP_WBITS)
+        self.fed = 0  # compressed bytes of this member
+        self.inflated = 0  # its bytes once inflated
+        self.head = b""  # its first inflated bytes
+        self.done = False
+
+    def feed(self, data: bytes) -> bytes:
+        """Inflate data into the member; the bytes past its end (the next member's)."""
+        rest = data
+        while rest and not self.done:
+            out = self.inflater.decompress(rest, INFLATE_PIECE)
+            self.inflated += len(out)
+            if len(self.head) < HEAD_BYTES:
+                self.head += out[: HEAD_BYTES - len(self.head)]
+            if self.inflater.eof:
+                left = self.inflater.unused_data
+                self.fed += len(rest) - len(left)
+                self.done = True
+                return left
+            tail = self.inflater.unconsumed_tail
+            self.fed += len(rest) - len(tail)
+            rest = tail
+        return b""
+
+    @property
+    def kind(self) -> str:
+        """The record's WARC-Type ("" for an empty member)."""
+        found = WARC_TYPE.search(self.head)
+        return found.group(1).decode("ascii", "replace").lower() if found else ""
+
+    def problem(self) -> str:
+        """Why the member is not one WARC record, or ""."""
+        if not self.inflated or not self.head.strip(BLANK):
+            return ""
+        if not self.head.startswith(b"WARC/"):
+            return f"not a WARC record: {self.head[:40]!r}"
+        length = WARC_LENGTH.search(self.head)
+        end = self.head.find(b"\r\n\r\n")
+        if length is None or end < 0:
+            return "a WARC record without its Content-Length or the end of its headers"
+        if self.inflated > end + 4 + int(length.group(1)) + len(RECORD_END) + 2:
+            return (
+                "records share a gzip member: a .warc.gz must have one per record to be "
+                "read record by record (`warcio recompress` writes one)"
+            )
+        return ""
 
 
 def _rest(stream: BinaryIO, offset: int) -> bytes:
@@ -133,12 +244,27 @@ def record_document(
 ) -> RawDocument:
     """The document of one WARC page record (the record's bytes alone), or a RejectError."""
     try:
-        record = next(iter(ArchiveIterator(io.BytesIO(data), ensure_http_headers=False)))
+        # One gzip member is inflated in one call (under the cap), not in warcio's blocks.
+        whole = _inflate(data, settings.max_file_bytes + MAX_HEADER_BYTES)
+        record = next(iter(ArchiveIterator(io.BytesIO(whole), ensure_http_headers=False)))
     except StopIteration as err:
         raise RejectError("corrupt_warc", "no WARC record at this offset") from err
     except WARC_ERRORS as err:
         raise RejectError("corrupt_warc", f"{type(err).__name__}: {err}") from err
     return _page(record, uri, settings, kind)
+
+
+def _inflate(data: bytes, limit: int) -> bytes:
+    """A record's bytes, inflated when they are a gzip member; too_large past the limit."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    inflater = isal_zlib.decompressobj(GZIP_WBITS)
+    whole = inflater.decompress(data, limit + 1)
+    if len(whole) > limit:
+        raise RejectError("too_large", f"a record of more than {limit} bytes once inflated")
+    if not inflater.eof:
+        raise RejectError("truncated_record", "the record's gzip member is cut short")
+    return whole
 
 
 def _page(
