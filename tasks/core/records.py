@@ -10,8 +10,8 @@ from typing import Literal
 
 ContentType = Literal["html", "text"]
 # How an article came in: one file each (`file`), a record of a JSONL, JSON or table file, a
-# record of a WARC archive, or a page fetched from a feed, a sitemap or a list of URLs.
-InputKind = Literal["file", "jsonl", "json", "table", "warc", "feed", "sitemap", "url_list"]
+# trafilatura XML file, a record of a WARC archive, or a page fetched from a feed, a sitemap or a list of URLs.
+InputKind = Literal["file", "jsonl", "json", "table", "xml", "warc", "feed", "sitemap", "url_list"]
 # Ids keep 64 bits of sha256: collisions stay negligible for many millions of rows while the
 # ids stay short enough to read in queries.
 ID_HEX_CHARS = 16

@@ -23,6 +23,7 @@ from tasks.ingest.read import (
     OPEN_FLAGS,
     SOURCE_HASH_CHARS,
     STAGE,
+    XML_SUFFIXES,
     IngestSettings,
     _locate,
     _os_error,
@@ -117,7 +118,8 @@ def _data_file(name: str) -> bool:
         file_format(name)
     except RejectError:
         return False
-    return not name.lower().endswith(HTML_SUFFIXES)
+    # A page, a feed or a sitemap is fetched and looked at, not read as a file of records.
+    return not name.lower().endswith((*HTML_SUFFIXES, *XML_SUFFIXES))
 
 
 def discover_file(path: Path) -> Listed:

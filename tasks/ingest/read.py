@@ -22,6 +22,7 @@ from typing import BinaryIO, cast
 
 import zstandard
 from charset_normalizer import from_bytes
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no stubs
 
 from tasks.core import safety
 from tasks.core.records import ContentType, InputKind, RawDocument, Reject
@@ -35,7 +36,15 @@ JSONL_SUFFIXES = (".jsonl",)
 JSON_SUFFIXES = (".json",)
 # Tables with a header row: one record per row.
 TABLE_DELIMITERS = {".csv": ",", ".tsv": "\t"}
-RECORD_SUFFIXES = JSONL_SUFFIXES + JSON_SUFFIXES + tuple(TABLE_DELIMITERS)
+# trafilatura's XML output (`--xml --with-metadata`): one `<doc>` of an extracted article.
+XML_SUFFIXES = (".xml",)
+RECORD_SUFFIXES = JSONL_SUFFIXES + JSON_SUFFIXES + tuple(TABLE_DELIMITERS) + XML_SUFFIXES
+# Entities and external DTDs are never read: a billion-laughs file or one naming a local
+# file must not expand.
+XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             load_dtd=False)  # fmt: skip
+# The attributes of trafilatura's `<doc>` that are fields of a record.
+XML_FIELDS = ("title", "author", "date", "url", "sitename", "hostname", "id")
 SUPPORTED = HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
 # The keys other tools give each field of a record, tried in order after the user's own
 # (`IngestSettings.field_map`): newsetl's JSONL, news-please, trafilatura's JSON, newspaper4k,
@@ -450,6 +459,8 @@ def _read_file(
         yield from _kind(
             _table_documents(decoded, uri, TABLE_DELIMITERS[suffix], settings), "table"
         )
+    elif suffix in XML_SUFFIXES:
+        yield replace(_xml_document(decoded, uri, settings), input_kind="xml")
     else:
         text = decoded.text
         kind: ContentType = "html" if suffix in HTML_SUFFIXES or looks_like_html(text) else "text"
@@ -747,6 +758,28 @@ def _json_documents(
         raise RejectError("malformed_json", "expected an object or a non-empty array of objects")
     for n, item in enumerate(found, start=1):
         yield _record(item, f"{uri}#R{n}", decoded, settings)
+
+
+def _xml_document(decoded: _Decoded, uri: str, settings: IngestSettings) -> RawDocument:
+    """The article of a trafilatura XML file: the `<main>` text, the `<doc>` metadata."""
+    try:
+        root = etree.fromstring(decoded.text.encode("utf-8"), XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError) as err:
+        raise RejectError("malformed_xml", str(err)) from err
+    main = root.find("main") if root.tag == "doc" else None
+    if main is None:
+        raise RejectError("unsupported_format", f"XML whose root is <{root.tag}>, not trafilatura's"
+                          " <doc><main>; a feed or sitemap is given as --input")  # fmt: skip
+    blocks = ["\n".join(map(_xml_text, block)) if block.tag == "list" else _xml_text(block)
+              for block in main]  # fmt: skip
+    record = {k: root.get(k) for k in XML_FIELDS if root.get(k)}
+    return _record_document({**record, "text": "\n\n".join(b for b in blocks if b)}, uri,
+                            decoded, settings)  # fmt: skip
+
+
+def _xml_text(element: etree._Element) -> str:
+    """An element's text, its whitespace runs made single spaces."""
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def _table_documents(

@@ -83,8 +83,8 @@ ARTICLES = pa.schema(
             "input_kind",
             pa.string(),
             "How the article came in: `file` (a page or text per file), a record of a `jsonl`,"
-            " `json` or `table` (CSV/TSV) file, a `warc` record, or a page fetched from a `feed`,"
-            " a `sitemap` or a `url_list`.",
+            " `json` or `table` (CSV/TSV) file, trafilatura's `xml`, a `warc` record, or a page"
+            " fetched from a `feed`, a `sitemap` or a `url_list`.",
         ),
         col("url", pa.string(), "Page URL when the input gives one.", nullable=True),
         col(

@@ -6,8 +6,6 @@ import io
 from datetime import UTC
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -17,7 +15,7 @@ from warcio.timeutils import (
 )
 from warcio.warcwriter import WARCWriter
 
-from tasks.web.fetch import Fetched
+from tasks.web.fetch import Closable, Fetched
 
 # The stored body is the decoded page, whole: headers that describe how it travelled would
 # lie about it, and a reader that trusts Content-Encoding (warcio's own content_stream) would
@@ -26,7 +24,7 @@ ORIGINAL_PREFIX = "X-Original-"
 TRANSFER_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
 
 
-class PageArchive:
+class PageArchive(Closable):
     """A WARC.gz file of fetched pages, so they can be extracted again without fetching."""
 
     def __init__(self, path: Path) -> None:
@@ -38,19 +36,6 @@ class PageArchive:
         # WARC/1.0 (seconds in WARC-Date) is the version every WARC reader takes; gzip=True
         # writes each record as its own gzip member, so one can be read from its offset.
         self._writer = WARCWriter(self._file, gzip=True)
-
-    def __enter__(self) -> Self:
-        """The archive itself, closed when the block ends."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close it, whether or not the block raised."""
-        self.close()
 
     def close(self) -> None:
         """Close the file; every record added is already written out."""

@@ -122,7 +122,27 @@ class Fetched:
         return None
 
 
-class Fetcher:
+class Closable:
+    """An object used in a `with` block that closes it at the end, whether or not it raised."""
+
+    def __enter__(self) -> Self:
+        """The object itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close it."""
+        self.close()
+
+    def close(self) -> None:
+        """Release what the object holds."""
+
+
+class Fetcher(Closable):
     """Fetches pages one at a time, politely: robots.txt, a per-host delay, retries."""
 
     def __init__(
@@ -152,19 +172,6 @@ class Fetcher:
             # may have to cut, and at one request per host a second keep-alive saves little.
             limits=httpx.Limits(max_keepalive_connections=0),
         )
-
-    def __enter__(self) -> Self:
-        """The fetcher itself, closed when the block ends."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close it, whether or not the block raised."""
-        self.close()
 
     def close(self) -> None:
         """Close the connections the fetcher holds."""

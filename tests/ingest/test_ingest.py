@@ -604,3 +604,42 @@ def test_broken_record_files_are_rejected_whole_or_by_record(tmp_path: Path) -> 
         "no-text.csv#R1": "missing_text",
         "short-row.tsv#R1": "missing_text",
     }
+
+
+def test_trafilatura_xml_is_read_as_its_article(tmp_path: Path) -> None:
+    import trafilatura
+
+    page = (
+        "<html><head><title>Flood plan agreed</title><meta name='author' content='Ann Lee'>"
+        "<meta property='article:published_time' content='2024-01-02'></head><body><article>"
+        "<h1>Flood plan agreed</h1><p>The government agreed on Tuesday to spend more on flood"
+        " defences along the coast, ministers said.</p><ul><li>One</li><li>Two</li></ul>"
+        "</article></body></html>"
+    )
+    xml = trafilatura.extract(page, output_format="xml", with_metadata=True, url="https://a.test/x")
+    assert xml is not None
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE doc [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><doc><main><p>&b;</p></main></doc>'
+    )
+    docs, rejects = _ingest(
+        tmp_path,
+        {
+            "t.xml": xml.encode(),
+            "feed.xml": b"<rss version='2.0'><channel><title>x</title></channel></rss>",
+            "broken.xml": b"<doc><main><p>never closed</main>",
+            "laughs.xml": laughs.encode(),
+        },
+    )
+    by_uri = {d.source_uri: d for d in docs}
+    doc = by_uri["t.xml"]
+    assert (doc.title, doc.author, doc.published_at, doc.url, doc.input_kind) == (
+        "Flood plan agreed", "Ann Lee", "2024-01-02", "https://a.test/x", "xml",
+    )  # fmt: skip
+    assert "spend more on flood defences" in doc.content and "One\nTwo" in doc.content
+    assert {r.source_uri: r.reason for r in rejects} == {
+        "feed.xml": "unsupported_format",
+        "broken.xml": "malformed_xml",
+    }
+    # An entity is never expanded: its reference stays as written.
+    assert by_uri["laughs.xml"].content == "&b;"
