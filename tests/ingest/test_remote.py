@@ -122,11 +122,16 @@ def test_an_s3_folder_is_read_like_a_local_one(
     assert summary.inputs == len(outcomes)
 
 
-def test_a_dump_is_read_from_a_web_server(web: Site, seed_texts: list[str], tmp_path: Path) -> None:
+def test_a_dump_is_read_from_a_web_server(web: Site, seed_texts: list[str]) -> None:
+    url = web.url("/dumps/today.jsonl.gz")
     web.page("/dumps/today.jsonl.gz", _jsonl(seed_texts[:3]), content_type="application/gzip")
-    warehouse = tmp_path / "wh"
-    news_etl(web.url("/dumps/today.jsonl.gz"), warehouse, DAY)
-    assert _outcomes(warehouse) == {f"today.jsonl.gz#L{i}": "article" for i in (1, 2, 3)}
+    assert ingest.resolve(url, IngestSettings()).kind == "remote"
+    listed, _where = ingest.discover_remote(url, DAY)
+    docs, rejects = ingest.read_inputs(listed.inputs, None, IngestSettings())
+    assert not rejects
+    assert [(d.source_uri, d.title, d.input_id) for d in docs] == [
+        (f"today.jsonl.gz#L{i + 1}", f"Story {i}", f"r{i}") for i in range(3)
+    ]
 
 
 def test_a_missing_remote_file_is_a_reject_and_an_unknown_protocol_refused(
