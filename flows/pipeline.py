@@ -192,17 +192,8 @@ def _input_paths(
     """The day's inputs and notes on them; none for a date with committed articles is an
     error unless allowed."""
     log = get_run_logger()
-    where: str | Path | None = source.given
-    if source.kind == "folder" and source.root is not None:
-        where = ingest.day_folder(source.root, ctx.day)
-        found = ingest.discover(where, source.root) if where is not None else ingest.Listed([], [])
-    elif source.kind == "file" and source.root is not None:
-        found = ingest.discover_file(Path(source.given))
-    elif source.kind == "remote":
-        found, where = ingest.discover_remote(source.given, ctx.day)
-    else:
-        assert pages is not None
-        found = ingest.list_pages(source.given, source.listing, pages.fetcher, ctx.settings.ingest)
+    fetcher = pages.fetcher if pages is not None else None
+    found, where = ingest.list_inputs(source, ctx.day, ctx.settings.ingest, fetcher)
     paths = found.inputs
     log.info("run_date=%s: %d inputs in %s", ctx.day, len(paths), where or ctx.input_dir)
     for note in found.notes:

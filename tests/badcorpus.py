@@ -531,8 +531,10 @@ def _names(c: Corpus) -> None:
                  "a" * 240 + ".txt", "sub dir/nested deeper/article.txt", "dir.txt/inner.txt",
                  "two.suffixes.html.txt", "日本語の記事.txt", "COM1.txt"):  # fmt: skip
         c.put(name, c.good().replace("Tuesday", f"Tuesday ({len(name)})").encode(), "article")
-    for name in ("notes.docx", "data.ods", "noext", "script.js", "feed.xml", "page.php"):
+    for name in ("notes.docx", "data.ods", "noext", "script.js", "page.php"):
         c.put(name, c.good().encode(), "unsupported_format")
+    # Prose named as trafilatura's XML is no XML.
+    c.put("feed.xml", c.good().encode(), "malformed_xml")
     # Prose named as a table: its quoted speech is no CSV quoting.
     c.put("prose.csv", c.good().encode(), "malformed_table")
     c.ignored(".hidden.txt", bytes(range(256)))

@@ -13,6 +13,7 @@ from tasks.ingest.listing import ListedPage, Listing, parse_listing, sniff
 from tasks.ingest.pages import PageReader, is_url, list_pages
 from tasks.ingest.read import IngestSettings, day_folder, decode, field_keys
 from tasks.ingest.remote import discover_remote
+from tasks.ingest.sources import list_inputs
 
 __all__ = [
     "IngestSettings",
@@ -29,6 +30,7 @@ __all__ = [
     "discover_remote",
     "field_keys",
     "is_url",
+    "list_inputs",
     "list_pages",
     "parse_listing",
     "read_inputs",
