@@ -36,9 +36,6 @@ from tasks.ingest.read import (
 
 # What another filesystem raises for a file it cannot give: missing, refused, a network failure.
 STORE_ERRORS = (OSError, ValueError, TimeoutError)
-# A WARC record's length counts its WARC and HTTP headers too: a page at max_file_bytes may
-# come with this much of them.
-WARC_HEADER_ALLOWANCE = 1 << 16
 
 HTTP_PREFIXES = ("http://", "https://")
 ReadKind = Literal["path", "remote", "warc_record", "page"]
@@ -281,7 +278,7 @@ def _opened(location: str) -> Iterator[BinaryIO]:
 
 def _record_bytes(item: Input, path: Path, root: str, settings: IngestSettings) -> bytes:
     """The bytes of one WARC record, read from its offset in the file."""
-    if item.length > settings.max_file_bytes + WARC_HEADER_ALLOWANCE:
+    if item.length > settings.max_file_bytes + warc.MAX_HEADER_BYTES:
         raise RejectError("too_large", f"a record of {item.length} bytes > max_file_bytes "
                           f"{settings.max_file_bytes}")  # fmt: skip
     real, _info = _locate(path, root)

@@ -17,13 +17,13 @@ import feedparser
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no stubs
 
 from tasks.core.safety import RejectError
+from tasks.ingest.read import GZIP_MAGIC
 
 ListingKind = Literal["feed", "sitemap", "sitemap_index", "url_list"]
 
 # A listing's kind shows in its first element or first lines; an XML prolog (declaration,
 # stylesheet, comments, a DOCTYPE) that runs past this is no honest listing.
 SNIFF_BYTES = 8192
-GZIP_MAGIC = b"\x1f\x8b"
 # The sitemap protocol caps a sitemap at 50 MB uncompressed; a `.xml.gz` that expands past
 # that is a gzip bomb, not a sitemap.
 MAX_DECOMPRESSED_BYTES = 50_000_000

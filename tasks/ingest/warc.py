@@ -19,7 +19,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from tasks.core.records import InputKind, RawDocument
 from tasks.core.safety import RejectError
-from tasks.ingest.read import IngestSettings, _decode, looks_like_html
+from tasks.ingest.read import GZIP_MAGIC, IngestSettings, _decode, looks_like_html
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 # The records that hold a page: a crawler's `response` (with its HTTP answer), an archived
@@ -46,7 +46,6 @@ GZIP_WBITS = 31
 MAX_HEADER_BYTES = 1 << 16
 # Enough of a file's end to tell a cut record from the blank lines that close the last one.
 TAIL_BYTES = 1 << 16
-GZIP_MAGIC = b"\x1f\x8b"
 # An uncompressed record ends with two CRLFs that warcio leaves out of its length.
 BLANK = b"\r\n \t"
 
@@ -195,7 +194,7 @@ class _Member:
         if not self.head.startswith(b"WARC/"):
             return f"not a WARC record: {self.head[:40]!r}"
         length = WARC_LENGTH.search(self.head)
-        end = self.head.find(b"\r\n\r\n")
+        end = self.head.find(RECORD_END)
         if length is None or end < 0:
             return "a WARC record without its Content-Length or the end of its headers"
         if self.inflated > end + 4 + int(length.group(1)) + len(RECORD_END) + 2:
