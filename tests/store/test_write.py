@@ -3,6 +3,7 @@ the latest committed attempt that wrote one there, as the views read it."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -534,3 +535,29 @@ def test_kept_pages_go_with_their_attempts_fetches_file(tmp_path: Path) -> None:
     assert first.exists() and first not in write.prune(tmp_path, grace_seconds=600)
     assert first in write.prune(tmp_path, grace_seconds=0)
     assert later.exists() and not first.exists()
+
+
+@pytest.mark.parametrize(
+    ("reasons", "warned"),
+    [
+        (["not_modified"] * 8, False),  # a daily feed: most pages seen before
+        (["not_modified"] * 6 + ["timeout"] * 3, True),  # 3 of the 4 pages fetched failed
+        (["timeout"] * 6, True),
+        (["timeout"] * 5, False),
+    ],
+)
+def test_unchanged_pages_are_no_rejected_inputs_to_the_reject_share_check(
+    reasons: list[str], warned: bool
+) -> None:
+    rejects = [Reject(f"http://a.test/{i}", r, "", "ingest") for i, r in enumerate(reasons)]
+    summary = dataclasses.replace(
+        _summary(), inputs=10, rejects=len(rejects), articles=10 - len(rejects)
+    )
+    tables = {
+        "runs": write.to_table("runs", [summary], {}),
+        "rejects": write.to_table("rejects", rejects, {"run_id": summary.run_id}),
+    }
+    check = next(f for f in query.check_files() if f.stem == "high_reject_share")
+    with query.connect_tables(tables, summary.run_id) as con:
+        [result] = query.run_checks(con, [check])
+    assert (result.failing_rows > 0) == warned
