@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -20,7 +19,6 @@ from tasks.ingest import warc
 from tasks.ingest.listing import SNIFF_BYTES, ListedPage, sniff
 from tasks.ingest.read import (
     HTML_SUFFIXES,
-    OPEN_FLAGS,
     SOURCE_HASH_CHARS,
     STAGE,
     XML_SUFFIXES,
@@ -30,7 +28,9 @@ from tasks.ingest.read import (
     _read_path,
     _uri,
     discover_paths,
+    error_text,
     file_format,
+    open_regular,
     read_stream,
 )
 
@@ -155,12 +155,12 @@ def _warc_inputs(path: Path, uri: str, root: str) -> tuple[list[Input], str | No
     """The page records of a WARC file as inputs; the file as one reject if it cannot be read."""
     try:
         real, _info = _locate(path, root)
-        with _open(real) as stream:
+        with open_regular(real) as stream:
             scan = warc.scan_warc(stream)
     except RejectError as err:
         return [Input(uri, path, problem=(err.reason, err.detail))], None
     except Exception as err:  # listing one file must never stop the run
-        return [Input(uri, path, problem=("unreadable_file", f"{type(err).__name__}: {err}"))], None
+        return [Input(uri, path, problem=("unreadable_file", error_text(err)))], None
     return warc_inputs(scan, uri, Input(uri, path, "warc_record"))
 
 
@@ -179,18 +179,6 @@ def warc_inputs(scan: warc.WarcScan, uri: str, file: Input) -> tuple[list[Input]
     if not found:
         found.append(replace(file, problem=("empty_input", "a WARC file with no page record")))
     return found, warc.skipped_note(uri, scan.skipped)
-
-
-def _open(real: str) -> BinaryIO:
-    """A regular file opened for binary reading, never blocking on a FIFO swapped in."""
-    try:
-        fd = os.open(real, OPEN_FLAGS)
-    except OSError as err:
-        raise RejectError("unreadable_file", f"cannot open: {_os_error(err)}") from err
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise RejectError("special_file", "not a regular file when opened")
-    return os.fdopen(fd, "rb")
 
 
 class PageSource(Protocol):
@@ -273,7 +261,7 @@ def _opened(location: str) -> Iterator[BinaryIO]:
     except RejectError:
         raise
     except STORE_ERRORS as err:
-        raise RejectError("unreadable_file", f"{type(err).__name__}: {err}") from err
+        raise RejectError("unreadable_file", error_text(err)) from err
 
 
 def _record_bytes(item: Input, path: Path, root: str, settings: IngestSettings) -> bytes:
@@ -282,7 +270,7 @@ def _record_bytes(item: Input, path: Path, root: str, settings: IngestSettings) 
         raise RejectError("too_large", f"a record of {item.length} bytes > max_file_bytes "
                           f"{settings.max_file_bytes}")  # fmt: skip
     real, _info = _locate(path, root)
-    with _open(real) as stream:
+    with open_regular(real) as stream:
         try:
             stream.seek(item.offset)
             return stream.read(item.length)

@@ -214,13 +214,10 @@ def discover_paths(input_dir: Path) -> list[Path]:
             found.append(folder)  # read_inputs rejects it as unreadable_folder (or a bad link)
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            folder_entry = _is_real_dir(entry)
+            if is_ignored(entry.name, folder_entry):
                 continue
-            path = folder / entry.name
-            if _is_real_dir(entry):
-                pending.append(path)
-            elif not entry.name.lower().startswith("readme"):
-                found.append(path)
+            (pending if folder_entry else found).append(folder / entry.name)
     return sorted(found)
 
 
@@ -338,14 +335,8 @@ def read_stream(
     """The documents of a file read from a stream (a file on another filesystem)."""
     suffix, compression = file_format(name)
     _check_size(size, settings)
-    pieces: list[bytes] = []
-    total = 0
-    while piece := stream.read(READ_CHUNK):
-        pieces.append(piece)
-        total += len(piece)
-        if total > settings.max_file_bytes:
-            raise RejectError("too_large", f"more than max_file_bytes {settings.max_file_bytes}")
-    return list(_read_file(b"".join(pieces), uri, suffix, compression, settings))
+    data = read_capped(stream, settings.max_file_bytes)
+    return list(_read_file(data, uri, suffix, compression, settings))
 
 
 def _locate(path: Path, root: str) -> tuple[str, os.stat_result]:
@@ -414,25 +405,45 @@ def _os_error(err: OSError) -> str:
 
 def _read_bytes(real: str, limit: int) -> bytes:
     """Read a regular file's bytes, at most `limit` (a file may grow after its stat)."""
+    with open_regular(real) as stream:
+        try:
+            return read_capped(stream, limit)
+        except OSError as err:
+            raise RejectError("unreadable_file", f"cannot read: {_os_error(err)}") from err
+
+
+def open_regular(real: str) -> BinaryIO:
+    """A regular file opened for binary reading, never blocking on a FIFO swapped in."""
     try:
         fd = os.open(real, OPEN_FLAGS)
     except OSError as err:
         raise RejectError("unreadable_file", f"cannot open: {_os_error(err)}") from err
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise RejectError("special_file", "not a regular file when opened")
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, READ_CHUNK):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise RejectError("too_large", f"more than max_file_bytes {limit} bytes")
-        return b"".join(chunks)
-    except OSError as err:
-        raise RejectError("unreadable_file", f"cannot read: {_os_error(err)}") from err
-    finally:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
+        raise RejectError("special_file", "not a regular file when opened")
+    return os.fdopen(fd, "rb")
+
+
+def read_capped(stream: BinaryIO, limit: int) -> bytes:
+    """A stream's bytes, read in pieces; too_large as soon as they pass `limit`."""
+    pieces: list[bytes] = []
+    size = 0
+    while piece := stream.read(min(READ_CHUNK, limit + 1 - size)):
+        pieces.append(piece)
+        size += len(piece)
+        if size > limit:
+            raise RejectError("too_large", f"more than max_file_bytes {limit} bytes")
+    return b"".join(pieces)
+
+
+def error_text(err: BaseException) -> str:
+    """An error as a reject's detail: its type, and its message when it has one."""
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def is_ignored(name: str, folder: bool = False) -> bool:
+    """Tell whether a name is left out of the inputs: hidden (a dot first), or a README file."""
+    return name.startswith(".") or (not folder and name.lower().startswith("readme"))
 
 
 def _read_file(

@@ -10,7 +10,7 @@ from fsspec.core import url_to_fs
 
 from tasks.ingest import warc
 from tasks.ingest.inputs import STORE_ERRORS, Input, Listed, warc_inputs
-from tasks.ingest.read import is_day_name
+from tasks.ingest.read import error_text, is_day_name, is_ignored
 
 
 def discover_remote(given: str, day: date) -> tuple[Listed, str | None]:
@@ -21,7 +21,7 @@ def discover_remote(given: str, day: date) -> tuple[Listed, str | None]:
     try:
         is_dir = fs.isdir(root)
     except STORE_ERRORS as err:
-        return Listed([Input(given, problem=("unreadable_folder", _error(err)))], []), given
+        return Listed([Input(given, problem=("unreadable_folder", error_text(err)))], []), given
     if not is_dir:
         return _inputs(fs, [(root, _size(fs, root))], posixpath.dirname(root)), given
     folder: str | None = root
@@ -41,9 +41,10 @@ def discover_remote(given: str, day: date) -> tuple[Listed, str | None]:
 
 
 def _hidden(relative: str) -> bool:
-    """Tell whether a file is left out as a local folder's would be: hidden parts, READMEs."""
-    parts = relative.split("/")
-    return any(p.startswith(".") for p in parts) or parts[-1].lower().startswith("readme")
+    """Tell whether a file is left out as a local folder's would be: under a hidden folder,
+    hidden itself, or a README."""
+    *folders, name = relative.split("/")
+    return any(is_ignored(f, folder=True) for f in folders) or is_ignored(name)
 
 
 def _size(fs: Any, path: str) -> int | None:
@@ -69,14 +70,9 @@ def _inputs(fs: Any, files: list[tuple[str, int | None]], root: str) -> Listed:
             with fs.open(name, "rb") as stream:
                 scan = warc.scan_warc(stream)
         except STORE_ERRORS as err:
-            inputs.append(Input(uri, problem=("unreadable_file", _error(err))))
+            inputs.append(Input(uri, problem=("unreadable_file", error_text(err))))
             continue
         found, note = warc_inputs(scan, uri, Input(uri, read="warc_record", location=location))
         inputs.extend(found)
         notes.extend([note] if note else [])
     return Listed(inputs, notes)
-
-
-def _error(err: BaseException) -> str:
-    """A filesystem error as a reject's detail."""
-    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__

@@ -19,7 +19,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from tasks.core.records import InputKind, RawDocument
 from tasks.core.safety import RejectError
-from tasks.ingest.read import GZIP_MAGIC, IngestSettings, _decode, looks_like_html
+from tasks.ingest.read import GZIP_MAGIC, IngestSettings, _decode, looks_like_html, read_capped
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 # The records that hold a page: a crawler's `response` (with its HTTP answer), an archived
@@ -32,7 +32,6 @@ UNTYPED = ("", "application/octet-stream")
 # a header line that is not one, a record missing a header warcio needs.
 WARC_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, IndexError,
                AttributeError, TypeError, KeyError)  # fmt: skip
-READ_PIECE = 1 << 20
 SCAN_BLOCK = 1 << 16
 # Inflated bytes are looked at and dropped this many at a time: memory stays flat.
 INFLATE_PIECE = 1 << 16
@@ -348,22 +347,15 @@ def _status(http: object) -> int | None:
 
 def _body(record: ArcWarcRecord, limit: int) -> bytes:
     """A record's payload, decoded from its transfer and content encodings, at most `limit`."""
-    stream = record.content_stream()
-    pieces: list[bytes] = []
-    size = 0
     try:
-        while piece := stream.read(min(READ_PIECE, limit + 1 - size)):
-            pieces.append(piece)
-            size += len(piece)
-            if size > limit:
-                raise RejectError("too_large", f"a page of more than max_file_bytes {limit}")
+        body = read_capped(record.content_stream(), limit)
     except WARC_ERRORS as err:
         raise RejectError("truncated_record", f"the payload cannot be read: {err}") from err
     # The record's own length says how much there was to read: a cut file leaves some unread.
     left = getattr(record.raw_stream, "limit", 0)
     if left:
         raise RejectError("truncated_record", f"the record ends {left} bytes short of its length")
-    return b"".join(pieces)
+    return body
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:
